@@ -1,0 +1,105 @@
+"""Checkpoints: assert that what a lesson created is really on the server and in the bucket.
+
+Each helper reads the lab back (never the notebook's own variables) and fails
+with a message that says what is missing and which cell to re-run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from .config import LabConfig
+from .services import s3_client
+
+
+class CheckpointFailed(AssertionError):
+    """What the lesson says it created is not on the server."""
+
+
+def _fail(message: str) -> None:
+    raise CheckpointFailed(f"✗ Checkpoint failed: {message}")
+
+
+def assert_run_logged(
+    run_id: str,
+    params: Mapping[str, object] | Iterable[str] = (),
+    metrics: Mapping[str, float] | Iterable[str] = (),
+    artifacts: Iterable[str] = (),
+    tags: Mapping[str, str] | Iterable[str] = (),
+    tolerance: float = 1e-9,
+):
+    """Read the run back from the tracking server and check its params, metrics, tags and artifacts.
+
+    Mappings check values, plain iterables check only that the keys exist.
+    Returns the run as the server has it.
+    """
+    client = MlflowClient()
+    try:
+        run = client.get_run(run_id)
+    except MlflowException:
+        _fail(f"run {run_id!r} is not on the tracking server {client.tracking_uri}: "
+              "re-run the cell that starts it")
+    logged = {"param": run.data.params, "metric": run.data.metrics, "tag": run.data.tags}
+    for kind, expected in (("param", params), ("metric", metrics), ("tag", tags)):
+        for key in expected:
+            if key not in logged[kind]:
+                _fail(f"run {run_id} has no {kind} {key!r} (it has {sorted(logged[kind])})")
+            if isinstance(expected, Mapping):
+                want, got = expected[key], logged[kind][key]
+                same = abs(float(got) - float(want)) <= tolerance if kind == "metric" else str(got) == str(want)
+                if not same:
+                    _fail(f"run {run_id} has {kind} {key}={got!r}, expected {want!r}")
+    for path in artifacts:
+        parent = path.rsplit("/", 1)[0] if "/" in path else None
+        names = {f.path for f in client.list_artifacts(run_id, parent)}
+        if path not in names:
+            _fail(f"run {run_id} has no artifact {path!r} (found {sorted(names)})")
+    print(f"✓ run {run_id[:8]}… is on the server with what this section logged")
+    return run
+
+
+def bucket_keys(config: LabConfig, prefix: str) -> list[str]:
+    """Every object key under `prefix` in the lab's artifact bucket."""
+    client = s3_client(config)
+    keys: list[str] = []
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=config.bucket, Prefix=prefix):
+        keys += [item["Key"] for item in page.get("Contents", [])]
+    return keys
+
+
+def run_bucket_prefix(run) -> str:
+    """Where a run's artifacts sit in the bucket: proxied runs store `<experiment>/<run>/artifacts/`."""
+    return f"{run.info.experiment_id}/{run.info.run_id}/artifacts/"
+
+
+def assert_in_bucket(config: LabConfig, run, path: str) -> list[str]:
+    """Check, with boto3 and the lab's keys, that a run's artifact is an object in the bucket."""
+    prefix = run_bucket_prefix(run) + path
+    keys = bucket_keys(config, prefix)
+    if not keys:
+        _fail(f"nothing in s3://{config.bucket}/{prefix} — the artifact did not reach the object store")
+    print(f"✓ {len(keys)} object(s) in s3://{config.bucket}/{prefix}")
+    return keys
+
+
+def assert_model_version(name: str, version: int | str | None = None, alias: str | None = None):
+    """Check that a registered model (and a version or alias of it) is in the registry."""
+    client = MlflowClient()
+    try:
+        client.get_registered_model(name)
+    except MlflowException:
+        _fail(f"no registered model {name!r} in the registry: re-run the cell that registers it")
+    try:
+        if alias is not None:
+            mv = client.get_model_version_by_alias(name, alias)
+        elif version is not None:
+            mv = client.get_model_version(name, str(version))
+        else:
+            mv = max(client.search_model_versions(f"name='{name}'"), key=lambda v: int(v.version))
+    except MlflowException:
+        _fail(f"model {name!r} has no {'alias ' + alias if alias else 'version ' + str(version)}")
+    print(f"✓ {name} version {mv.version} is in the registry" + (f" as @{alias}" if alias else ""))
+    return mv

@@ -1,0 +1,137 @@
+"""The `lab` command: bring the lab up and down, look at it, diagnose it."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import stack
+from .config import LabConfigError, load_config
+
+
+def _fail(message: str) -> None:
+    click.secho(message, fg="red", err=True)
+    sys.exit(1)
+
+
+@click.group()
+def main() -> None:
+    """The DataFlow Lab's MLflow stack: object store, MLflow, Prefect, JupyterLab, Spark."""
+
+
+def _print_status(rows: list[dict]) -> None:
+    for row in rows:
+        mark = "✓" if row["healthy"] else ("·" if row["optional"] and row["state"] == "STOPPED" else "✗")
+        click.echo(f"{mark} {row['service']:<13} {row['state']:<9} {row['url']}")
+
+
+@main.command()
+@click.option("--jupyter", is_flag=True, help="Also start JupyterLab.")
+def up(jupyter: bool) -> None:
+    """Start the lab; returns when every service is healthy (safe to run again)."""
+    config = load_config()
+    groups = ("core", "jupyter") if jupyter else ("core",)
+    try:
+        stack.up(config, groups)
+    except (stack.LabError, LabConfigError) as error:
+        _fail(f"lab up failed: {error}")
+    click.echo(f"Lab up (LAB_HOME={config.home}):")
+    _print_status([r for r in stack.status(config) if r["service"] not in ("spark-master", "spark-worker")
+                   or r["state"] != "STOPPED"])
+    if jupyter:
+        from .services import jupyter_token
+
+        click.echo(f"\nJupyterLab: {config.jupyter_url}?token={jupyter_token(config)}")
+    click.echo(f"MLflow UI:  {config.tracking_uri}\nPrefect UI: {config.prefect_ui_url}\n"
+               f"S3:         {config.s3_endpoint_url} (bucket {config.bucket})")
+
+
+@main.command()
+def down() -> None:
+    """Stop every service of the lab (its data stays under LAB_HOME)."""
+    config = load_config()
+    if stack.down(config):
+        click.echo(f"Lab stopped; data kept in {config.home}.")
+    else:
+        click.echo(f"The lab at {config.home} was not running.")
+
+
+@main.command()
+def status() -> None:
+    """Each service, its URL, and whether it is healthy."""
+    config = load_config()
+    rows = stack.status(config)
+    _print_status(rows)
+    if not all(r["healthy"] for r in rows if not r["optional"]):
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("service")
+@click.option("-n", "--lines", default=40, show_default=True)
+def logs(service: str, lines: int) -> None:
+    """The last lines of a service's log (objectstore, mlflow, prefect, jupyterlab, spark-master, ...)."""
+    click.echo(stack.log_tail(load_config(), service, lines))
+
+
+@main.command()
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def reset(yes: bool) -> None:
+    """Stop the lab and DELETE everything under LAB_HOME: runs, models, artifacts, keys."""
+    config = load_config()
+    if not yes:
+        click.confirm(f"Delete {config.home} and every run, model and artifact in it?", abort=True)
+    stack.reset(config)
+    click.echo(f"Deleted {config.home}.")
+
+
+@main.command()
+def env() -> None:
+    """Print `export` lines for a shell: eval "$(lab env)"."""
+    import shlex
+
+    for name, value in load_config().client_environment().items():
+        click.echo(f"export {name}={shlex.quote(value)}")
+
+
+@main.command()
+def doctor() -> None:
+    """Check the lab the way a notebook sees it; print the fix for anything broken."""
+    from .doctor import run_checks
+
+    results = run_checks(load_config())
+    for result in results:
+        click.echo(result.line())
+    if not all(r.ok for r in results):
+        sys.exit(1)
+
+
+@main.group()
+def spark() -> None:
+    """A Spark standalone cluster (one master, one worker) for lesson 03."""
+
+
+@spark.command("up")
+def spark_up() -> None:
+    """Start the Spark master and worker; returns when the worker has joined."""
+    config = load_config()
+    try:
+        stack.up(config, ("core", "spark"))
+    except (stack.LabError, LabConfigError) as error:
+        _fail(f"lab spark up failed: {error}")
+    click.echo(f"Spark master {config.spark_master_url} (UI {config.spark_ui_url})")
+
+
+@spark.command("down")
+def spark_down() -> None:
+    """Stop the Spark master and worker."""
+    try:
+        stack.stop_group(load_config(), "spark")
+    except stack.LabError as error:
+        _fail(str(error))
+    click.echo("Spark cluster stopped.")
+
+
+if __name__ == "__main__":
+    main()

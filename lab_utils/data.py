@@ -1,0 +1,65 @@
+"""The lab's data, shipped in `data/`: loaded, checked and split the same way in every lesson."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .config import REPO_ROOT
+
+DATA_DIR = REPO_ROOT / "data"
+HOUSE_PRICES_CSV = DATA_DIR / "house_prices.csv"
+
+NUMERIC_COLUMNS = ["lotsize", "bedrooms", "bathrms", "stories", "garagepl"]
+YES_NO_COLUMNS = ["driveway", "recroom", "fullbase", "gashw", "airco", "prefarea"]
+FEATURES = NUMERIC_COLUMNS + YES_NO_COLUMNS
+TARGET = "price"
+SEED = 42
+
+
+class DataError(RuntimeError):
+    """A data file is missing or damaged; the message says which and how to restore it."""
+
+
+def load_house_prices(path: str | Path = HOUSE_PRICES_CSV) -> pd.DataFrame:
+    """House sales in Windsor, Canada, 1987 (546 rows): `price` in CAD and 11 features.
+
+    Yes/no columns become 0/1 integers so every model can use them directly.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path} is missing: restore it with `git checkout -- {path.relative_to(REPO_ROOT)}`")
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise DataError(f"{path} is not a readable CSV ({error}); restore it with git checkout") from None
+    missing = [c for c in [TARGET, *FEATURES] if c not in frame.columns]
+    if missing:
+        raise DataError(f"{path} lacks columns {missing}; restore it with git checkout")
+    if frame[[TARGET, *NUMERIC_COLUMNS]].isna().any().any():
+        raise DataError(f"{path} has empty values; restore it with git checkout")
+    bad = {c: sorted(set(frame[c]) - {"yes", "no"}) for c in YES_NO_COLUMNS if set(frame[c]) - {"yes", "no"}}
+    if bad:
+        raise DataError(f"{path} has values other than yes/no: {bad}")
+    try:
+        frame[[TARGET, *NUMERIC_COLUMNS]] = frame[[TARGET, *NUMERIC_COLUMNS]].astype(float)
+    except ValueError as error:
+        raise DataError(f"{path} has a non-numeric value ({error})") from None
+    for column in YES_NO_COLUMNS:
+        frame[column] = (frame[column] == "yes").astype("int64")
+    frame[NUMERIC_COLUMNS] = frame[NUMERIC_COLUMNS].astype("int64")
+    return frame[[*FEATURES, TARGET]]
+
+
+def split_house_prices(frame: pd.DataFrame | None = None, test_size: float = 0.25):
+    """X_train, X_test, y_train, y_test for price regression, with the lab's fixed seed."""
+    from sklearn.model_selection import train_test_split
+
+    frame = load_house_prices() if frame is None else frame
+    return train_test_split(frame[FEATURES], frame[TARGET], test_size=test_size, random_state=SEED)
+
+
+def expensive_house_labels(frame: pd.DataFrame) -> pd.Series:
+    """A classification target from the same data: 1 when the price is above the median."""
+    return (frame[TARGET] > frame[TARGET].median()).astype("int64").rename("expensive")

@@ -1,0 +1,215 @@
+"""`lab doctor`: one line per check, and for each failure the fix.
+
+The checks follow the seed's troubleshooting list: connection errors (is the
+tracking server up?), errors saving artifacts (object store, keys, bucket),
+models missing from the registry (does the registry answer?), plus Prefect,
+Java for Spark and the Python version.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .config import LabConfig, LabConfigError
+from .services import s3_client
+
+DOCTOR_EXPERIMENT = "_lab_doctor"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+    def line(self) -> str:
+        text = f"{'✓' if self.ok else '✗'} {self.name}: {self.detail}"
+        return text if self.ok else f"{text}\n    fix: {self.fix}"
+
+
+class CheckFailed(Exception):
+    def __init__(self, detail: str, fix: str):
+        super().__init__(detail)
+        self.detail, self.fix = detail, fix
+
+
+def check_python(config: LabConfig) -> str:
+    version = ".".join(map(str, sys.version_info[:3]))
+    if sys.version_info[:2] < (3, 11):
+        raise CheckFailed(f"Python {version}", "use Python 3.11: `make lab` builds .venv with it")
+    return f"Python {version}"
+
+
+def check_tracking_server(config: LabConfig, tracking_uri: str) -> str:
+    try:
+        response = requests.get(f"{tracking_uri}/health", timeout=3)
+    except requests.RequestException as error:
+        raise CheckFailed(
+            f"no answer from {tracking_uri} ({type(error).__name__})",
+            "start the lab with `make up` (or `lab up`); if it is up, check that "
+            f"MLFLOW_TRACKING_URI is {config.tracking_uri} (`lab env` prints it)",
+        ) from None
+    if not response.ok:
+        raise CheckFailed(f"{tracking_uri}/health answered HTTP {response.status_code}",
+                          "see `lab logs mlflow`; `lab down && lab up` restarts it")
+    return f"{tracking_uri} answers"
+
+
+def check_object_store(config: LabConfig) -> str:
+    url = config.s3_endpoint_url
+    try:
+        requests.get(url, timeout=3)
+    except requests.RequestException:
+        fix = ("check LAB_S3_ENDPOINT_URL and that your S3 store is running" if config.uses_external_s3
+               else "start the lab with `make up`; `lab logs objectstore` shows why it stopped")
+        raise CheckFailed(f"no answer from {url}", fix) from None
+    return f"{url} answers"
+
+
+def check_s3_keys(config: LabConfig) -> str:
+    try:
+        s3_client(config).list_buckets()
+    except LabConfigError as error:
+        raise CheckFailed("no keys", str(error)) from None
+    except ClientError as error:
+        code = error.response["Error"]["Code"]
+        where = ("LAB_S3_ACCESS_KEY / LAB_S3_SECRET_KEY" if config.uses_external_s3
+                 else f"{config.credentials_path}")
+        raise CheckFailed(
+            f"the object store refused the keys ({code})",
+            f"the keys in {where} do not match the store's; set the right ones "
+            "(for the lab's own store: `lab reset` regenerates both sides)",
+        ) from None
+    except BotoCoreError as error:
+        raise CheckFailed(str(error), "check the object store line above") from None
+    return "keys accepted"
+
+
+def check_bucket(config: LabConfig) -> str:
+    try:
+        s3_client(config).head_bucket(Bucket=config.bucket)
+    except ClientError as error:
+        raise CheckFailed(
+            f"bucket {config.bucket!r} not found ({error.response['Error']['Code']})",
+            f"`lab up` creates it; or create bucket {config.bucket!r} in your store "
+            f"(aws s3 mb s3://{config.bucket} --endpoint-url {config.s3_endpoint_url})",
+        ) from None
+    except (BotoCoreError, LabConfigError) as error:
+        raise CheckFailed(str(error), "fix the object store lines above first") from None
+    return f"bucket {config.bucket!r} present"
+
+
+def check_artifact_round_trip(config: LabConfig, tracking_uri: str) -> str:
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri)
+    try:
+        experiment = client.get_experiment_by_name(DOCTOR_EXPERIMENT)
+        experiment_id = (experiment.experiment_id if experiment
+                         else client.create_experiment(DOCTOR_EXPERIMENT))
+        run = client.create_run(experiment_id, run_name="doctor-round-trip")
+        token = uuid.uuid4().hex
+        client.log_text(run.info.run_id, token, "doctor/check.txt")
+        with tempfile.TemporaryDirectory() as tmp:
+            back = Path(client.download_artifacts(run.info.run_id, "doctor/check.txt", tmp)).read_text()
+        client.delete_run(run.info.run_id)
+    except Exception as error:
+        message = str(error).splitlines()[0][:200]
+        raise CheckFailed(
+            f"the server could not store an artifact ({message})",
+            "the MLflow server cannot write to the object store: fix the lines above, then "
+            "`lab down && lab up` so the server picks up the keys; `lab logs mlflow` has the details",
+        ) from None
+    if back != token:
+        raise CheckFailed("the artifact read back differs", "see `lab logs mlflow`")
+    return f"artifact written and read back through {tracking_uri}"
+
+
+def check_registry(config: LabConfig, tracking_uri: str) -> str:
+    from mlflow import MlflowClient
+
+    try:
+        models = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri).search_registered_models(
+            max_results=100
+        )
+    except Exception as error:
+        raise CheckFailed(f"the registry did not answer ({str(error).splitlines()[0][:160]})",
+                          "see `lab logs mlflow`") from None
+    return f"registry answers ({len(models)} registered model(s))"
+
+
+def check_prefect(config: LabConfig) -> str:
+    url = f"{config.prefect_api_url}/health"
+    try:
+        response = requests.get(url, timeout=3)
+        response.raise_for_status()
+    except requests.RequestException:
+        raise CheckFailed(f"no answer from {url}",
+                          "start the lab with `make up`; `lab logs prefect` shows why it stopped") from None
+    return f"{config.prefect_api_url} answers"
+
+
+def java_major_version() -> int | None:
+    """The major version of the `java` on PATH (or JAVA_HOME), None when there is none."""
+    import os
+
+    java = shutil.which("java")
+    if os.environ.get("JAVA_HOME"):
+        java = os.path.join(os.environ["JAVA_HOME"], "bin", "java")
+    if not java or not os.path.exists(java):
+        return None
+    output = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', output)
+    if not match:
+        return None
+    major = int(match.group(1))
+    return int(match.group(2)) if major == 1 else major
+
+
+def check_java(config: LabConfig) -> str:
+    major = java_major_version()
+    if major is None:
+        raise CheckFailed("no Java found", "Spark needs Java 17 or newer: `sudo apt-get install "
+                          "openjdk-17-jre-headless` (or set JAVA_HOME)")
+    if major < 17:
+        raise CheckFailed(f"Java {major}", "Spark 4 needs Java 17 or newer: install openjdk-17 and set JAVA_HOME")
+    return f"Java {major}"
+
+
+def run_checks(config: LabConfig, tracking_uri: str | None = None) -> list[CheckResult]:
+    """Run every check in order; a check whose prerequisite failed is reported as skipped."""
+    uri = tracking_uri or config.tracking_uri
+    checks: list[tuple[str, Callable[[], str], str | None]] = [
+        ("python", lambda: check_python(config), None),
+        ("tracking server", lambda: check_tracking_server(config, uri), None),
+        ("object store", lambda: check_object_store(config), None),
+        ("object store keys", lambda: check_s3_keys(config), "object store"),
+        ("artifact bucket", lambda: check_bucket(config), "object store keys"),
+        ("artifact round trip", lambda: check_artifact_round_trip(config, uri), "tracking server"),
+        ("model registry", lambda: check_registry(config, uri), "tracking server"),
+        ("prefect server", lambda: check_prefect(config), None),
+        ("java for spark", lambda: check_java(config), None),
+    ]
+    results: dict[str, CheckResult] = {}
+    for name, check, needs in checks:
+        if needs and not results[needs].ok:
+            results[name] = CheckResult(name, False, f"not checked: {needs} failed",
+                                        f"fix the {needs} line first")
+            continue
+        try:
+            results[name] = CheckResult(name, True, check())
+        except CheckFailed as failure:
+            results[name] = CheckResult(name, False, failure.detail, failure.fix)
+    return list(results.values())

@@ -1,0 +1,51 @@
+"""What a notebook calls first: configure the MLflow and Prefect clients, check the lab."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from .config import LabConfig, LabConfigError, load_config
+from .doctor import check_prefect, check_s3_keys, check_tracking_server, run_checks, CheckFailed
+
+
+class LabNotReady(RuntimeError):
+    """The lab a notebook needs is not up; the message carries the doctor's report."""
+
+
+def connect(check: bool = True) -> LabConfig:
+    """Point MLflow, Prefect and boto3 at the lab and fail fast if it is not healthy.
+
+    Sets MLFLOW_TRACKING_URI, PREFECT_API_URL, MLFLOW_S3_ENDPOINT_URL and the
+    object-store keys in this process's environment, from the lab's configuration.
+    """
+    if sys.version_info[:2] < (3, 11):
+        raise LabNotReady("This lab needs Python 3.11: open the notebook with the lab's kernel (make lab).")
+    config = load_config()
+    os.environ.update(config.client_environment())
+    if check:
+        try:
+            check_tracking_server(config, config.tracking_uri)
+            check_s3_keys(config)
+            check_prefect(config)
+        except (CheckFailed, LabConfigError):
+            report = "\n".join(r.line() for r in run_checks(config) if not r.ok)
+            raise LabNotReady(
+                f"The lab is not ready. `lab doctor` says:\n{report}\n\n"
+                "Start it with `make up` in a terminal at the repository root, then re-run this cell."
+            ) from None
+    return config
+
+
+def run_url(config: LabConfig, run) -> str:
+    """The run's page in the MLflow UI."""
+    return f"{config.tracking_uri}/#/experiments/{run.info.experiment_id}/runs/{run.info.run_id}"
+
+
+def experiment_url(config: LabConfig, experiment_id: str) -> str:
+    return f"{config.tracking_uri}/#/experiments/{experiment_id}"
+
+
+def model_url(config: LabConfig, name: str, version: str | int | None = None) -> str:
+    base = f"{config.tracking_uri}/#/models/{name}"
+    return f"{base}/versions/{version}" if version is not None else base

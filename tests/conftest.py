@@ -1,0 +1,45 @@
+"""The test suite runs against its own lab: its own LAB_HOME and ports, so a learner's lab
+can stay open while `make test` runs. The session starts that lab (if it is not already
+running) and stops it at the end."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TEST_LAB = {
+    "LAB_HOME": str(ROOT / ".lab-test"),
+    "LAB_MLFLOW_PORT": "15000",
+    "LAB_S3_PORT": "29000",
+    "LAB_PREFECT_PORT": "14200",
+    "LAB_JUPYTER_PORT": "18888",
+    "LAB_SPARK_MASTER_PORT": "17077",
+    "LAB_SPARK_UI_PORT": "18080",
+}
+for _name, _value in TEST_LAB.items():
+    os.environ.setdefault(_name, _value)
+# The learner's shell may carry a lab's client settings (eval "$(lab env)"): the test lab sets its own.
+for _name in ("MLFLOW_TRACKING_URI", "PREFECT_API_URL", "MLFLOW_S3_ENDPOINT_URL",
+              "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "LAB_S3_ENDPOINT_URL"):
+    os.environ.pop(_name, None)
+os.environ["LAB_REQUIRE_EXERCISES"] = "1"
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+@pytest.fixture(scope="session")
+def lab():
+    """The test lab, healthy; stopped at the end if this session started it."""
+    from lab_utils import stack
+    from lab_utils.config import load_config
+
+    config = load_config()
+    started_here = not stack.is_running(config)
+    stack.up(config)
+    os.environ.update(config.client_environment())
+    yield config
+    if started_here and os.environ.get("LAB_KEEP_TEST_LAB") != "1":
+        stack.down(config)

@@ -1,0 +1,145 @@
+"""Build the lesson notebooks from their sources in `lessons/`.
+
+Each `lessons/NN_topic.py` (jupytext percent format) is the one source of a lesson. It
+becomes two notebooks that never drift apart:
+- `notebooks/NN_topic.ipynb`: what learners open; exercise cells, no solutions;
+- `solutions/NN_topic.ipynb`: the same lesson with the worked solutions (CI runs these).
+
+Cells tagged `exercise` appear only in the first, cells tagged `solution` only in the second.
+Every notebook gets "previous / contents / next" links.
+
+    python tools/build_notebooks.py            # write the notebooks (outputs kept where cells are unchanged)
+    python tools/build_notebooks.py --execute  # also run each lesson against the lab and store its outputs
+    python tools/build_notebooks.py --check    # exit 1 when a notebook differs from its source
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import sys
+import tempfile
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+LESSONS = ROOT / "lessons"
+VARIANTS = {"notebooks": "solution", "solutions": "exercise"}  # folder -> tag it leaves out
+# A check cell's output in the learners' copy would show a ✓ they have not earned yet.
+NO_OUTPUT_FOR_LEARNERS = {"check-exercise"}
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+def lesson_sources() -> list[Path]:
+    return sorted(LESSONS.glob("[0-9][0-9]_*.py"))
+
+
+def title_of(source: Path) -> str:
+    for line in source.read_text().splitlines():
+        if line.startswith("# # "):
+            return line[4:].strip()
+    return source.stem
+
+
+def navigation(sources: list[Path], index: int) -> str:
+    parts = []
+    if index > 0:
+        prev = sources[index - 1]
+        parts.append(f"[← {title_of(prev)}]({prev.stem}.ipynb)")
+    parts.append("[Contents](../README.md#lessons)")
+    if index + 1 < len(sources):
+        nxt = sources[index + 1]
+        parts.append(f"[{title_of(nxt)} →]({nxt.stem}.ipynb)")
+    return " · ".join(parts)
+
+
+def build(source: Path, sources: list[Path], variant: str) -> nbformat.NotebookNode:
+    notebook = jupytext.read(source, fmt="py:percent")
+    leave_out = VARIANTS[variant]
+    notebook.cells = [c for c in notebook.cells if leave_out not in c.metadata.get("tags", [])]
+    nav = navigation(sources, sources.index(source))
+    notebook.cells.insert(1, nbformat.v4.new_markdown_cell(nav, metadata={"tags": ["navigation"]}))
+    notebook.cells.append(nbformat.v4.new_markdown_cell(nav, metadata={"tags": ["navigation"]}))
+    notebook.metadata = {
+        "kernelspec": KERNELSPEC,
+        "language_info": {"name": "python", "version": "3.11"},
+    }
+    for number, cell in enumerate(notebook.cells):
+        cell.id = f"{source.stem[:2]}-{number:03d}"
+        cell.metadata.pop("lines_to_next_cell", None)
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    return notebook
+
+
+def _key(cell) -> tuple[str, str]:
+    return cell.cell_type, cell.source
+
+
+def carry_outputs(target: nbformat.NotebookNode, executed: nbformat.NotebookNode, variant: str) -> None:
+    """Copy outputs from an executed notebook into cells with the same source."""
+    outputs = {_key(c): c for c in executed.cells if c.cell_type == "code"}
+    for cell in target.cells:
+        if cell.cell_type != "code" or _key(cell) not in outputs:
+            continue
+        if variant == "notebooks" and NO_OUTPUT_FOR_LEARNERS & set(cell.metadata.get("tags", [])):
+            continue
+        cell.outputs = copy.deepcopy(outputs[_key(cell)].outputs)
+        cell.execution_count = outputs[_key(cell)].execution_count
+
+
+def strip(notebook: nbformat.NotebookNode) -> list[tuple[str, str, list[str]]]:
+    return [(c.cell_type, c.source, sorted(c.metadata.get("tags", []))) for c in notebook.cells]
+
+
+def execute(path: Path) -> nbformat.NotebookNode:
+    import papermill
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / path.name
+        papermill.execute_notebook(str(path), str(out), cwd=str(path.parent), kernel_name="python3",
+                                   progress_bar=False)
+        executed = nbformat.read(out, as_version=4)
+    executed.cells = [c for c in executed.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    return executed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--execute", action="store_true", help="run the lessons and store their outputs")
+    parser.add_argument("--check", action="store_true", help="fail when a notebook is out of date")
+    parser.add_argument("lessons", nargs="*", help="lesson numbers or names to build (default: all)")
+    args = parser.parse_args()
+    sources = lesson_sources()
+    chosen = [s for s in sources if not args.lessons or any(s.stem.startswith(x) for x in args.lessons)]
+    stale = []
+    for source in chosen:
+        built = {variant: build(source, sources, variant) for variant in VARIANTS}
+        paths = {variant: ROOT / variant / f"{source.stem}.ipynb" for variant in VARIANTS}
+        if args.check:
+            for variant, path in paths.items():
+                if not path.exists() or strip(nbformat.read(path, as_version=4)) != strip(built[variant]):
+                    stale.append(path.relative_to(ROOT))
+            continue
+        for variant, path in paths.items():
+            if path.exists():
+                carry_outputs(built[variant], nbformat.read(path, as_version=4), variant)
+            path.parent.mkdir(exist_ok=True)
+            nbformat.write(built[variant], path)
+        if args.execute:
+            print(f"executing {paths['solutions'].relative_to(ROOT)} …", flush=True)
+            executed = execute(paths["solutions"])
+            for variant, path in paths.items():
+                carry_outputs(built[variant], executed, variant)
+                nbformat.write(built[variant], path)
+        print(f"built {source.stem}")
+    if stale:
+        print("Out of date with lessons/ (run `make notebooks`):\n  " + "\n  ".join(map(str, stale)))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
