@@ -29,7 +29,7 @@ def load_house_prices(path: str | Path = HOUSE_PRICES_CSV) -> pd.DataFrame:
     """
     path = Path(path)
     if not path.exists():
-        raise DataError(f"{path} is missing: restore it with `git checkout -- {path.relative_to(REPO_ROOT)}`")
+        raise DataError(f"{path} is missing: restore the lab's copy with `git checkout -- data/`")
     try:
         frame = pd.read_csv(path)
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
