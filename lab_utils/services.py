@@ -24,6 +24,7 @@ class Service:
     command: list[str]
     url: str
     environment: dict[str, str] = field(default_factory=dict)
+    port: int = 0
     autostart: bool = True
     group: str = "core"
 
@@ -117,6 +118,7 @@ def define_services(config: LabConfig) -> list[Service]:
                 "-master.telemetry=false",
             ],
             url=config.s3_endpoint_url,
+            port=config.s3_port,
         ))
     creds = config.s3_credentials()
     services.append(Service(
@@ -132,6 +134,7 @@ def define_services(config: LabConfig) -> list[Service]:
             "--workers", "1",
         ],
         url=config.tracking_uri,
+        port=config.mlflow_port,
         environment={
             "MLFLOW_S3_ENDPOINT_URL": config.s3_endpoint_url,
             "AWS_ACCESS_KEY_ID": creds.access_key,
@@ -147,6 +150,7 @@ def define_services(config: LabConfig) -> list[Service]:
             "--host", config.host, "--port", str(config.prefect_port), "--analytics-off",
         ],
         url=config.prefect_ui_url,
+        port=config.prefect_port,
         environment={
             "PREFECT_HOME": str(config.home / "prefect"),
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -162,6 +166,7 @@ def define_services(config: LabConfig) -> list[Service]:
             "--ServerApp.default_url=/lab/tree/notebooks",
         ],
         url=config.jupyter_url,
+        port=config.jupyter_port,
         environment={
             # The token is kept: JupyterLab runs code, so it is never left open.
             "JUPYTER_TOKEN": jupyter_token(config),
@@ -181,6 +186,7 @@ def define_services(config: LabConfig) -> list[Service]:
             "--webui-port", str(config.spark_ui_port),
         ],
         url=config.spark_master_url,
+        port=config.spark_master_port,
         environment=spark_env,
         autostart=False,
         group="spark",

@@ -6,6 +6,7 @@ import hashlib
 import json
 import shlex
 import shutil
+import socket
 import subprocess
 import time
 import xmlrpc.client
@@ -133,6 +134,24 @@ def log_tail(config: LabConfig, name: str, lines: int = 30) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
+def _check_port_free(config: LabConfig, service: Service) -> None:
+    """Refuse to start a service whose port another program holds (it would answer in its place)."""
+    if not service.port:
+        return
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((config.host, service.port))
+        except OSError:
+            env_name = {"objectstore": "LAB_S3_PORT", "mlflow": "LAB_MLFLOW_PORT", "prefect": "LAB_PREFECT_PORT",
+                        "jupyterlab": "LAB_JUPYTER_PORT", "spark-master": "LAB_SPARK_MASTER_PORT"}[service.name]
+            raise LabError(
+                f"port {service.port} ({service.name}) is already in use by another program: stop it "
+                f"(`ss -ltnp 'sport = :{service.port}'` shows which) or choose another port with "
+                f"{env_name}=… ; another lab may be running with a different LAB_HOME."
+            ) from None
+
+
 def _start_supervisord(config: LabConfig) -> None:
     subprocess.run([str(BIN / "supervisord"), "-c", str(_conf_path(config))], check=True)
     deadline = time.monotonic() + 15
@@ -146,15 +165,21 @@ def wait_healthy(config: LabConfig, services: Iterable[Service], timeout: float 
     """Return when every service answers its health check; else name the one that did not."""
     pending = list(services)
     deadline = time.monotonic() + timeout
+    proxy = supervisor(config)
     while pending:
         pending = [s for s in pending if not s.healthy(config)]
         if not pending:
             return
-        if time.monotonic() > deadline:
-            service = pending[0]
+        # FATAL: supervisord gave up restarting it; waiting longer would not help.
+        fatal = [s for s in pending
+                 if proxy.supervisor.getProcessInfo(f"{s.group}:{s.name}")["statename"] == "FATAL"]
+        if fatal or time.monotonic() > deadline:
+            service = (fatal or pending)[0]
+            why = "kept exiting at start" if fatal else f"did not become healthy within {timeout:.0f} s"
             raise LabError(
-                f"{service.name} did not become healthy at {service.url} within {timeout:.0f} s.\n"
-                f"Last lines of {config.logs_dir / (service.name + '.log')}:\n{log_tail(config, service.name)}"
+                f"{service.name} {why} ({service.url}).\n"
+                f"Last lines of {config.logs_dir / (service.name + '.log')}:\n{log_tail(config, service.name)}\n"
+                "Fix the cause, then run `lab up` again (`lab down` stops what is running)."
             )
         time.sleep(0.3)
 
@@ -171,6 +196,9 @@ def up(config: LabConfig, groups: tuple[str, ...] = ("core",)) -> list[Service]:
     """Start the lab (idempotent) and return when every requested service is healthy."""
     services = _prepare_home(config)
     if not is_running(config):
+        for service in services:
+            if service.autostart:
+                _check_port_free(config, service)
         _start_supervisord(config)
     else:
         _apply_config_changes(supervisor(config))
@@ -178,6 +206,7 @@ def up(config: LabConfig, groups: tuple[str, ...] = ("core",)) -> list[Service]:
     wanted = [s for s in services if s.group in groups]
     for service in wanted:
         if proxy.supervisor.getProcessInfo(f"{service.group}:{service.name}")["statename"] not in ("RUNNING", "STARTING"):
+            _check_port_free(config, service)
             proxy.supervisor.startProcess(f"{service.group}:{service.name}", False)
         if service.name == "objectstore":
             wait_healthy(config, [service])
