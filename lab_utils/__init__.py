@@ -13,6 +13,7 @@ _EXPORTS = {
     "load_house_prices": "data", "split_house_prices": "data", "expensive_house_labels": "data",
     "FEATURES": "data", "TARGET": "data", "SEED": "data",
     "assert_run_logged": "checkpoints", "assert_in_bucket": "checkpoints",
+    "assert_model_in_bucket": "checkpoints", "bucket_prefix": "checkpoints",
     "assert_model_version": "checkpoints", "bucket_keys": "checkpoints", "run_bucket_prefix": "checkpoints",
     "CheckpointFailed": "checkpoints",
     "attempted": "exercises",

@@ -70,18 +70,42 @@ def bucket_keys(config: LabConfig, prefix: str) -> list[str]:
     return keys
 
 
+def bucket_prefix(config: LabConfig, artifact_uri: str) -> str:
+    """The bucket key prefix behind an artifact URI of the lab (proxied or direct S3)."""
+    for scheme in ("mlflow-artifacts:/", f"s3://{config.bucket}/"):
+        if artifact_uri.startswith(scheme):
+            return artifact_uri[len(scheme):].lstrip("/").rstrip("/") + "/"
+    raise ValueError(f"{artifact_uri} is not stored in bucket {config.bucket!r}")
+
+
 def run_bucket_prefix(run) -> str:
     """Where a run's artifacts sit in the bucket: proxied runs store `<experiment>/<run>/artifacts/`."""
     return f"{run.info.experiment_id}/{run.info.run_id}/artifacts/"
 
 
-def assert_in_bucket(config: LabConfig, run, path: str) -> list[str]:
-    """Check, with boto3 and the lab's keys, that a run's artifact is an object in the bucket."""
-    prefix = run_bucket_prefix(run) + path
+def _assert_objects(config: LabConfig, prefix: str) -> list[str]:
     keys = bucket_keys(config, prefix)
     if not keys:
         _fail(f"nothing in s3://{config.bucket}/{prefix} — the artifact did not reach the object store")
     print(f"✓ {len(keys)} object(s) in s3://{config.bucket}/{prefix}")
+    return keys
+
+
+def assert_in_bucket(config: LabConfig, run, path: str) -> list[str]:
+    """Check, with boto3 and the lab's keys, that a run's artifact is an object in the bucket."""
+    return _assert_objects(config, bucket_prefix(config, run.info.artifact_uri) + path)
+
+
+def assert_model_in_bucket(config: LabConfig, model_id: str) -> list[str]:
+    """Check that a logged model's files (`MLmodel` first) are objects in the bucket.
+
+    In MLflow 3 a model logged with `name=` is stored beside the runs, under
+    `<experiment>/models/<model id>/artifacts/`, not inside the run's artifacts.
+    """
+    model = MlflowClient().get_logged_model(model_id)
+    keys = _assert_objects(config, bucket_prefix(config, model.artifact_location))
+    if not any(key.endswith("/MLmodel") for key in keys):
+        _fail(f"model {model_id} has files in the bucket but no MLmodel file")
     return keys
 
 

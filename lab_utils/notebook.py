@@ -23,6 +23,8 @@ def connect(check: bool = True) -> LabConfig:
         raise LabNotReady("This lab needs Python 3.11: open the notebook with the lab's kernel (make lab).")
     config = load_config()
     os.environ.update(config.client_environment())
+    # Download progress bars clutter a lesson's output and make it differ between runs.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     if check:
         try:
             check_tracking_server(config, config.tracking_uri)
