@@ -10,7 +10,7 @@ _EXPORTS = {
     "connect": "notebook", "run_url": "notebook", "experiment_url": "notebook", "model_url": "notebook",
     "LabNotReady": "notebook",
     "load_config": "config", "LabConfig": "config",
-    "load_house_prices": "data", "split_house_prices": "data", "expensive_house_labels": "data",
+    "load_house_prices": "data", "load_new_houses": "data", "split_house_prices": "data", "expensive_house_labels": "data",
     "FEATURES": "data", "TARGET": "data", "SEED": "data",
     "assert_run_logged": "checkpoints", "assert_in_bucket": "checkpoints",
     "assert_model_in_bucket": "checkpoints", "bucket_prefix": "checkpoints",
@@ -18,6 +18,7 @@ _EXPORTS = {
     "CheckpointFailed": "checkpoints",
     "attempted": "exercises",
     "run_checks": "doctor",
+    "ModelServer": "serving", "port_is_free": "serving",
     "s3_client": "services",
 }
 

@@ -10,6 +10,7 @@ from .config import REPO_ROOT
 
 DATA_DIR = REPO_ROOT / "data"
 HOUSE_PRICES_CSV = DATA_DIR / "house_prices.csv"
+NEW_HOUSES_CSV = DATA_DIR / "new_houses.csv"
 
 NUMERIC_COLUMNS = ["lotsize", "bedrooms", "bathrms", "stories", "garagepl"]
 YES_NO_COLUMNS = ["driveway", "recroom", "fullbase", "gashw", "airco", "prefarea"]
@@ -27,29 +28,39 @@ def load_house_prices(path: str | Path = HOUSE_PRICES_CSV) -> pd.DataFrame:
 
     Yes/no columns become 0/1 integers so every model can use them directly.
     """
-    path = Path(path)
+    return _load_checked(Path(path), [TARGET])
+
+
+def load_new_houses(path: str | Path = NEW_HOUSES_CSV) -> pd.DataFrame:
+    """Twenty houses without a price, indexed by `house_id`: the input of batch scoring."""
+    return _load_checked(Path(path), [], index="house_id")
+
+
+def _load_checked(path: Path, targets: list[str], index: str | None = None) -> pd.DataFrame:
     if not path.exists():
         raise DataError(f"{path} is missing: restore the lab's copy with `git checkout -- data/`")
     try:
         frame = pd.read_csv(path)
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
         raise DataError(f"{path} is not a readable CSV ({error}); restore it with git checkout") from None
-    missing = [c for c in [TARGET, *FEATURES] if c not in frame.columns]
+    missing = [c for c in [*targets, *FEATURES, *([index] if index else [])] if c not in frame.columns]
     if missing:
         raise DataError(f"{path} lacks columns {missing}; restore it with git checkout")
-    if frame[[TARGET, *NUMERIC_COLUMNS]].isna().any().any():
+    if frame[[*targets, *NUMERIC_COLUMNS]].isna().any().any():
         raise DataError(f"{path} has empty values; restore it with git checkout")
     bad = {c: sorted(set(frame[c]) - {"yes", "no"}) for c in YES_NO_COLUMNS if set(frame[c]) - {"yes", "no"}}
     if bad:
         raise DataError(f"{path} has values other than yes/no: {bad}")
     try:
-        frame[[TARGET, *NUMERIC_COLUMNS]] = frame[[TARGET, *NUMERIC_COLUMNS]].astype(float)
+        frame[[*targets, *NUMERIC_COLUMNS]] = frame[[*targets, *NUMERIC_COLUMNS]].astype(float)
     except ValueError as error:
         raise DataError(f"{path} has a non-numeric value ({error})") from None
     for column in YES_NO_COLUMNS:
         frame[column] = (frame[column] == "yes").astype("int64")
     frame[NUMERIC_COLUMNS] = frame[NUMERIC_COLUMNS].astype("int64")
-    return frame[[*FEATURES, TARGET]]
+    if index:
+        frame = frame.set_index(index)
+    return frame[[*FEATURES, *targets]]
 
 
 def split_house_prices(frame: pd.DataFrame | None = None, test_size: float = 0.25):

@@ -9,6 +9,9 @@ from .config import LabConfig, LabConfigError, load_config
 from .doctor import check_prefect, check_s3_keys, check_tracking_server, run_checks, CheckFailed
 
 
+BIN_DIR = os.path.dirname(sys.executable)
+
+
 class LabNotReady(RuntimeError):
     """The lab a notebook needs is not up; the message carries the doctor's report."""
 
@@ -22,9 +25,12 @@ def connect(check: bool = True) -> LabConfig:
     if sys.version_info[:2] < (3, 11):
         raise LabNotReady("This lab needs Python 3.11: open the notebook with the lab's kernel (make lab).")
     config = load_config()
-    os.environ.update(config.client_environment())
     # Download progress bars clutter a lesson's output and make it differ between runs.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    # Commands a lesson runs (`mlflow run`, `mlflow models serve`, `python`) come from the
+    # lab's environment, even when JupyterLab was started without it on PATH.
+    if BIN_DIR not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = f"{BIN_DIR}{os.pathsep}{os.environ.get('PATH', '')}"
     if check:
         try:
             check_tracking_server(config, config.tracking_uri)
@@ -36,6 +42,7 @@ def connect(check: bool = True) -> LabConfig:
                 f"The lab is not ready. `lab doctor` says:\n{report}\n\n"
                 "Start it with `make up` in a terminal at the repository root, then re-run this cell."
             ) from None
+    os.environ.update(config.client_environment())
     return config
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import sys
 
 from .config import load_config
-from .data import FEATURES, SEED, TARGET, load_house_prices
+from .data import FEATURES, load_house_prices, split_house_prices
 from .doctor import java_major_version
 
 
@@ -31,21 +32,36 @@ def spark_session(app_name: str = "mlflow-lab", master: str | None = None, shuff
         .config("spark.driver.host", config.host)
         .config("spark.driver.bindAddress", config.host)
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         # A few hundred rows: the default 200 shuffle partitions would be 200 tiny tasks.
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
         .config("spark.driver.memory", "1g")
         .config("spark.executor.memory", "1g")
+        # Executors (on a cluster too) run Python UDFs with the lab's own interpreter.
+        .config("spark.pyspark.python", sys.executable)
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")
     return session
 
 
-def house_prices_spark_frames(spark, test_fraction: float = 0.25):
-    """The house prices as Spark DataFrames `(train, test)` with `features` and `label` columns."""
+def house_prices_spark_frames(spark):
+    """The house prices as Spark DataFrames `(train, test)` with `features` and `label` columns.
+
+    The split is the one every lesson uses (`split_house_prices`), so Spark and
+    scikit-learn models are scored on the same test houses.
+    """
     from pyspark.ml.feature import VectorAssembler
 
-    frame = spark.createDataFrame(load_house_prices()).withColumnRenamed(TARGET, "label")
-    assembled = VectorAssembler(inputCols=FEATURES, outputCol="features").transform(frame)
-    train, test = assembled.randomSplit([1 - test_fraction, test_fraction], seed=SEED)
-    return train, test
+    X_train, X_test, y_train, y_test = split_house_prices()
+    assembler = VectorAssembler(inputCols=FEATURES, outputCol="features")
+    frames = []
+    for X, y in ((X_train, y_train), (X_test, y_test)):
+        frame = spark.createDataFrame(X.assign(label=y.astype(float)))
+        frames.append(assembler.transform(frame))
+    return frames[0], frames[1]
+
+
+def house_prices_spark_frame(spark):
+    """All 546 houses as one Spark DataFrame: the 11 feature columns and `price`."""
+    return spark.createDataFrame(load_house_prices())

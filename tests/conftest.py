@@ -32,12 +32,14 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 @pytest.fixture(scope="session")
 def lab():
-    """The test lab, healthy; stopped at the end if this session started it."""
+    """The test lab, healthy; emptied first and stopped at the end unless it was already running."""
     from lab_utils import stack
     from lab_utils.config import load_config
 
     config = load_config()
     started_here = not stack.is_running(config)
+    if started_here:
+        stack.reset(config)  # every run starts from an empty lab, as on a fresh machine
     stack.up(config)
     os.environ.update(config.client_environment())
     yield config

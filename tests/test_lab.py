@@ -169,5 +169,7 @@ def test_notebook_connect_stops_with_the_doctors_report(monkeypatch):
     import lab_utils
 
     monkeypatch.setenv("LAB_MLFLOW_PORT", "1")  # nothing listens there
+    tracking_uri = os.environ.get("MLFLOW_TRACKING_URI")
     with pytest.raises(lab_utils.LabNotReady, match="tracking server: no answer"):
         lab_utils.connect()
+    assert os.environ.get("MLFLOW_TRACKING_URI") == tracking_uri, "a failed connect() changed the environment"

@@ -15,8 +15,9 @@ import sys
 from pathlib import Path
 
 import nbformat
-import papermill
 import pytest
+
+from lab_utils.harness import LessonFailed, execute_lesson
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build"
@@ -41,18 +42,40 @@ def _with_expected_outputs(executed: nbformat.NotebookNode, committed: nbformat.
     return executed
 
 
+def _stray_processes(before: set[int]) -> list[str]:
+    """Processes started since `before` that are still running and not the lab's own services."""
+    import time
+
+    import psutil
+
+    time.sleep(1)  # a kernel being shut down gets a moment to exit
+    own = {p.pid for p in psutil.Process().children(recursive=True)}
+    stray = []
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        if process.pid in before or process.pid in own:
+            continue
+        try:
+            ancestors = [a.name() for a in process.parents()]
+        except psutil.Error:
+            continue
+        if any("supervisord" in name for name in ancestors) or process.info["cmdline"] is None:
+            continue
+        if any("python" in part or "mlflow" in part or "java" in part for part in process.info["cmdline"][:2]):
+            stray.append(" ".join(process.info["cmdline"])[:200])
+    return stray
+
+
 @pytest.mark.parametrize("notebook", LESSONS, ids=[p.stem for p in LESSONS])
 def test_lesson_runs(notebook: Path, lab):
+    import psutil
+
+    processes_before = set(psutil.pids())
     executed_path = BUILD / "executed" / notebook.name
     executed_path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        papermill.execute_notebook(
-            str(notebook), str(executed_path), parameters=CI_PARAMETERS.get(notebook.stem, {}),
-            cwd=str(ROOT / "notebooks"), kernel_name="python3", progress_bar=False,
-        )
-    except papermill.PapermillExecutionError as error:
-        pytest.fail(f"{notebook.name} failed in cell [{error.exec_count}]: {error.ename}: {error.evalue}\n"
-                    f"(executed copy: {executed_path})", pytrace=False)
+        execute_lesson(notebook, executed_path, CI_PARAMETERS.get(notebook.stem, {}), cwd=ROOT / "notebooks")
+    except LessonFailed as failure:
+        pytest.fail(f"{failure}\n(executed copy: {executed_path})", pytrace=False)
 
     committed = nbformat.read(notebook, as_version=4)
     nbval_path = BUILD / "nbval" / notebook.name
@@ -66,3 +89,5 @@ def test_lesson_runs(notebook: Path, lab):
     )
     if result.returncode != 0:
         pytest.fail(f"nbval re-run of {notebook.name} failed:\n{result.stdout[-6000:]}", pytrace=False)
+    stray = _stray_processes(processes_before)
+    assert not stray, f"{notebook.name} left processes running:\n" + "\n".join(stray)

@@ -95,13 +95,10 @@ def strip(notebook: nbformat.NotebookNode) -> list[tuple[str, str, list[str]]]:
 
 
 def execute(path: Path) -> nbformat.NotebookNode:
-    import papermill
+    from lab_utils.harness import execute_lesson
 
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / path.name
-        papermill.execute_notebook(str(path), str(out), cwd=str(path.parent), kernel_name="python3",
-                                   progress_bar=False)
-        executed = nbformat.read(out, as_version=4)
+        executed = execute_lesson(path, Path(tmp) / path.name, cwd=ROOT / "notebooks")
     executed.cells = [c for c in executed.cells if "injected-parameters" not in c.metadata.get("tags", [])]
     return executed
 

@@ -1,0 +1,49 @@
+"""Running a lesson notebook end to end (papermill), as CI and `make notebooks` do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import papermill
+from papermill.execute import remove_error_markers
+
+EXPECTED_ERROR_TAG = "raises-exception"
+
+
+class LessonFailed(AssertionError):
+    """A lesson raised where it should not, or did not raise where it should."""
+
+
+def execute_lesson(source: Path, output: Path, parameters: dict | None = None, cwd: Path | None = None):
+    """Execute a notebook with papermill and return the executed notebook.
+
+    Cells tagged `raises-exception` must raise (they show an error on purpose); any other
+    error fails the lesson, naming the cell. Papermill itself treats every error output as
+    a failure, so its verdict is re-checked here against the tags.
+    """
+    try:
+        papermill.execute_notebook(
+            str(source), str(output), parameters=parameters or {}, cwd=str(cwd or source.parent),
+            kernel_name="python3", progress_bar=False,
+        )
+    except papermill.PapermillExecutionError:
+        pass
+    executed = remove_error_markers(nbformat.read(output, as_version=4))
+    for cell in executed.cells:
+        if cell.cell_type != "code":
+            continue
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        expected = EXPECTED_ERROR_TAG in cell.metadata.get("tags", [])
+        if errors and not expected:
+            error = errors[0]
+            raise LessonFailed(f"{source.name} failed in cell [{cell.execution_count}]: "
+                               f"{error.ename}: {error.evalue}\n--- cell source ---\n{cell.source}")
+        if expected and not errors and cell.execution_count is not None:
+            raise LessonFailed(f"{source.name}: cell [{cell.execution_count}] should raise and did not:\n"
+                               f"{cell.source}")
+    unexecuted = [c for c in executed.cells if c.cell_type == "code" and c.execution_count is None]
+    if unexecuted:
+        raise LessonFailed(f"{source.name}: {len(unexecuted)} cell(s) never ran (the kernel stopped early?)")
+    nbformat.write(executed, output)
+    return executed

@@ -1,0 +1,70 @@
+"""Serving a model over REST with `mlflow models serve`, started and stopped from a notebook."""
+
+from __future__ import annotations
+
+import shlex
+import socket
+import time
+
+import requests
+
+from .config import load_config
+from .processes import BackgroundProcess
+from .services import BIN
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """True when nothing listens on the port (connections left in TIME_WAIT do not count)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+class ModelServer:
+    """`mlflow models serve` in the background, on a free loopback port.
+
+    `start()` returns when `/ping` answers; `stop()` ends the server and all its workers
+    (it also runs when the notebook's kernel exits, so no server outlives its lesson).
+    """
+
+    def __init__(self, model_uri: str, port: int | None = None):
+        config = load_config()
+        self.host = config.host
+        self.model_uri = model_uri
+        self.port = port or free_port(self.host)
+        self.url = f"http://{self.host}:{self.port}"
+        # `--env-manager local` serves from this environment; its uvicorn must be on PATH,
+        # which `lab_utils.connect()` sees to.
+        command = [str(BIN / "mlflow"), "models", "serve", "-m", model_uri,
+                   "--env-manager", "local", "--host", self.host, "--port", str(self.port)]
+        self.process = BackgroundProcess(command, config.logs_dir / f"model-server-{self.port}.log",
+                                         self._ping, f"the model server for {model_uri}")
+
+    def _ping(self) -> bool:
+        try:
+            return requests.get(f"{self.url}/ping", timeout=1).ok
+        except requests.RequestException:
+            return False
+
+    def start(self, timeout: float = 120) -> ModelServer:
+        print("$ " + shlex.join(["mlflow", *self.process.command[1:]]))
+        self.process.start(timeout)
+        print(f"serving {self.model_uri} at {self.url}")
+        return self
+
+    def stop(self) -> None:
+        self.process.stop()
+        deadline = time.monotonic() + 10
+        while not port_is_free(self.port, self.host) and time.monotonic() < deadline:
+            time.sleep(0.2)  # workers in the process group release the port last
+        print(f"model server stopped; port {self.port} is free: {port_is_free(self.port, self.host)}")
