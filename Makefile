@@ -10,7 +10,8 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 
-.PHONY: help lab up down status doctor reset test notebooks lock lint venv clean benchmark
+.PHONY: help lab up down status doctor reset test notebooks lock lint venv clean benchmark chromium screenshots site
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 help:
 	@echo "make lab        set up everything and open the lab (stack + JupyterLab)"
@@ -18,6 +19,8 @@ help:
 	@echo "make up | down | status | doctor | reset    manage the stack (LAB_HOME=$${LAB_HOME:-.lab})"
 	@echo "make notebooks  rebuild notebooks/ and solutions/ from lessons/ and run them"
 	@echo "make benchmark  time 'lab up' and measure the stack's memory"
+	@echo "make screenshots  refresh docs/screenshots from the live UI (browser tests)"
+	@echo "make site       build the executed lessons into a static HTML book (build/site)"
 	@echo "make lint       ruff over the code and the notebooks"
 
 venv: $(STAMP)
@@ -52,8 +55,19 @@ doctor: venv
 reset: venv
 	$(BIN)/lab reset
 
-test: venv
+test: venv chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The UI tests drive Debian's Chromium (Playwright cannot download its own browser here).
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+
+screenshots: venv chromium
+	$(BIN)/python -m pytest tests/test_ui.py
+	cp build/screenshots/*.png docs/screenshots/
+
+site: venv
+	$(BIN)/python tools/build_site.py
 
 notebooks: venv
 	$(BIN)/lab up

@@ -71,29 +71,40 @@ print(f"✓ {len(experiments)} experiments on {lab.tracking_uri}")
 #
 # The lab's server proxies artifacts, so notebooks need no keys. But an experiment can be
 # created with an `s3://` artifact location: then the *client* writes to the object
-# store directly, and needs the keys itself. Without them — here we hide them, as on a
-# machine where they were never set — logging the artifact fails:
+# store directly, and needs the keys itself. We run that client as a separate Python
+# process with the keys removed from its environment — as on a machine where they were
+# never set. (A separate process, because MLflow caches its S3 client for the life of a
+# process: after fixing keys, restart the kernel.)
 
 # %%
-experiment_name = "direct_to_s3"
-experiment = mlflow.get_experiment_by_name(experiment_name)
-experiment_id = experiment.experiment_id if experiment else mlflow.create_experiment(
-    experiment_name, artifact_location=f"s3://{lab.bucket}/direct-to-s3")
-mlflow.set_experiment(experiment_name)
-saved_keys = {name: os.environ.pop(name) for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
-os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull  # no fallback to a personal ~/.aws file
+import subprocess
+import sys
 
-# %% tags=["raises-exception"]
-with mlflow.start_run(run_name="no_keys"):
-    mlflow.log_text("this will not arrive", "note.txt")
+experiment_name = "direct_to_s3"
+if mlflow.get_experiment_by_name(experiment_name) is None:
+    mlflow.create_experiment(experiment_name, artifact_location=f"s3://{lab.bucket}/direct-to-s3")
+
+client_code = f"""
+import mlflow
+mlflow.set_experiment("{experiment_name}")
+with mlflow.start_run(run_name="direct_write"):
+    mlflow.log_text("written by the client itself", "note.txt")
+print("artifact stored")
+"""
+no_keys = {k: v for k, v in os.environ.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+no_keys["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull  # no fallback to a personal ~/.aws file
+failed = subprocess.run([sys.executable, "-c", client_code], env=no_keys, capture_output=True, text=True)
+print("exit code", failed.returncode)
+print(failed.stderr.strip().splitlines()[-1])
 
 # %% [markdown]
 # With keys that are wrong rather than missing, the store refuses the signature. The
 # doctor checks the keys the lab would use; given a wrong secret it says:
 
 # %%
+saved_key = os.environ["AWS_ACCESS_KEY_ID"]
 os.environ.update({"LAB_S3_ENDPOINT_URL": lab.s3_endpoint_url,
-                   "LAB_S3_ACCESS_KEY": saved_keys["AWS_ACCESS_KEY_ID"], "LAB_S3_SECRET_KEY": "wrong-secret"})
+                   "LAB_S3_ACCESS_KEY": saved_key, "LAB_S3_SECRET_KEY": "wrong-secret"})
 wrong_keys_lab = lab_utils.load_config()
 for result in lab_utils.run_checks(wrong_keys_lab):
     if result.name in ("object store keys", "artifact bucket"):
@@ -108,11 +119,18 @@ for name in ("LAB_S3_ENDPOINT_URL", "LAB_S3_ACCESS_KEY", "LAB_S3_SECRET_KEY"):
 # logs the error, its keys are wrong: `lab logs mlflow`, then `lab down && lab up`.
 
 # %%
-os.environ.update(saved_keys)
-del os.environ["AWS_SHARED_CREDENTIALS_FILE"]
-with mlflow.start_run(run_name="with_keys") as run:
-    mlflow.log_text("arrived", "note.txt")
-print(mlflow.artifacts.load_text(f"runs:/{run.info.run_id}/note.txt"))
+fixed = subprocess.run([sys.executable, "-c", client_code], env=dict(os.environ), capture_output=True, text=True)
+print("exit code", fixed.returncode, "·", fixed.stdout.strip().splitlines()[-1])
+
+# %% [markdown]
+# ### Checkpoint
+
+# %%
+assert failed.returncode != 0 and "NoCredentialsError" in failed.stderr, failed.stderr[-300:]
+assert fixed.returncode == 0, fixed.stderr[-300:]
+stored = lab_utils.bucket_keys(lab, "direct-to-s3/")
+assert any(key.endswith("/note.txt") for key in stored), stored
+print(f"✓ without keys: NoCredentialsError; with them: the note is in s3://{lab.bucket}/direct-to-s3/")
 
 # %% [markdown]
 # ## 3 · "The model does not appear in the registry"

@@ -25,3 +25,15 @@ def test_environment_yml_pins_match_the_lock():
     result = subprocess.run([sys.executable, "tools/sync_environment_yml.py", "--check"], cwd=ROOT,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_site_builds_every_lesson():
+    result = subprocess.run([sys.executable, "tools/build_site.py"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    site = ROOT / "build" / "site"
+    lessons = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert sorted(p.stem for p in (site / "notebooks").glob("*.html")) == lessons
+    index = (site / "index.html").read_text()
+    assert all(f"notebooks/{stem}.html" in index for stem in lessons)
+    welcome = (site / "notebooks" / "00_welcome.html").read_text()
+    assert 'href="01_basic_tracking.html"' in welcome, "lesson links are not rewritten to the HTML pages"
