@@ -118,6 +118,8 @@ class LabConfig:
         env = {
             "MLFLOW_TRACKING_URI": self.tracking_uri,
             "PREFECT_API_URL": self.prefect_api_url,
+            # Prefect clients keep cached task results here: inside the lab, not in ~/.prefect.
+            "PREFECT_HOME": str(self.home / "prefect-client"),
             "MLFLOW_S3_ENDPOINT_URL": self.s3_endpoint_url,
         }
         try:

@@ -6,8 +6,7 @@ import os
 import sys
 
 from .config import LabConfig, LabConfigError, load_config
-from .doctor import check_prefect, check_s3_keys, check_tracking_server, run_checks, CheckFailed
-
+from .doctor import CheckFailed, check_prefect, check_s3_keys, check_tracking_server, run_checks
 
 BIN_DIR = os.path.dirname(sys.executable)
 
@@ -22,7 +21,7 @@ def connect(check: bool = True) -> LabConfig:
     Sets MLFLOW_TRACKING_URI, PREFECT_API_URL, MLFLOW_S3_ENDPOINT_URL and the
     object-store keys in this process's environment, from the lab's configuration.
     """
-    if sys.version_info[:2] < (3, 11):
+    if sys.version_info[:2] < (3, 11):  # noqa: UP036 (a learner may pick another kernel)
         raise LabNotReady("This lab needs Python 3.11: open the notebook with the lab's kernel (make lab).")
     config = load_config()
     # Download progress bars clutter a lesson's output and make it differ between runs.

@@ -177,7 +177,9 @@ def define_services(config: LabConfig) -> list[Service]:
     ))
     spark = spark_home()
     spark_env = {"SPARK_HOME": str(spark), "SPARK_LOCAL_IP": config.host,
-                 "SPARK_LOG_DIR": str(config.logs_dir), "SPARK_NO_DAEMONIZE": "1"}
+                 "SPARK_LOG_DIR": str(config.logs_dir), "SPARK_NO_DAEMONIZE": "1",
+                 # Executors run Python UDFs with the lab's interpreter (pandas, mlflow, ...).
+                 "PYSPARK_PYTHON": str(BIN / "python")}
     services.append(Service(
         name="spark-master",
         command=[

@@ -24,6 +24,7 @@ def spark_session(app_name: str = "mlflow-lab", master: str | None = None, shuff
     config = load_config()
     # Loopback only: no hostname look-up warning, nothing exposed on the network.
     os.environ.setdefault("SPARK_LOCAL_IP", config.host)
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
     session = (

@@ -174,13 +174,15 @@ print(landscape.round(0).astype(int).to_string())
 # %% [markdown]
 # ## Comparing in the UI
 #
-# 1. Open the MLflow UI at http://localhost:5000 and choose **Experiments** (the
-#    model-training view) in the left bar.
-# 2. Click **meu_experimento**. The runs table shows `grid_search_nested` with a `+` that
-#    unfolds its nine `candidate_*` children.
-# 3. Tick the checkboxes of the runs you want to compare (for example three candidates).
-# 4. Click **Compare**: a page with their parameters and metrics side by side, and
-#    parallel-coordinates and scatter plots of parameters against metrics.
+# 1. Open the MLflow UI at http://localhost:5000, switch the toggle at the top left from
+#    **GenAI** to **Model training**, and choose **Experiments**.
+# 2. Click **meu_experimento**. The runs table lists `grid_search_nested`; its nine
+#    `candidate_*` children unfold under it. To see only them, type
+#    `attributes.run_name LIKE 'candidate_%'` in the search box and press Enter.
+# 3. Tick the checkboxes of the runs you want to compare (for example three candidates):
+#    a **Compare** button appears above the table.
+# 4. Click **Compare**: a page with a parallel-coordinates plot of `alpha`, `l1_ratio` and
+#    the metrics, scatter and contour plots, and the runs' parameters and metrics side by side.
 #
 # Lesson 08 shows screenshots of each step, taken from this lab.
 #

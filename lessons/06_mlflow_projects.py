@@ -9,7 +9,7 @@
 #
 # **You will learn** the `MLproject` file; running a project from the command line and
 # from Python; what a project run records (source, entry point, parameters, git commit);
-# how a wrong parameter is refused; reproducing a past run from its recorded parameters.
+# what happens to a parameter of the wrong type; reproducing a past run from its recorded parameters.
 #
 # **Time:** 25 minutes. **Prerequisites:** 01 · Basic tracking.
 
@@ -42,7 +42,7 @@ print((project / "MLproject").read_text())
 # ## Running it from the command line
 
 # %%
-!mlflow run {project} -e train -P alpha=0.3 -P l1_ratio=0.5 --env-manager local --experiment-name {experiment_name}
+# !mlflow run {project} -e train -P alpha=0.3 -P l1_ratio=0.5 --env-manager local --experiment-name {experiment_name}
 
 # %% [markdown]
 # `mlflow run` created a run, logged the parameters, ran the command with
@@ -101,8 +101,11 @@ checked = lab_utils.assert_run_logged(validation.run_id, tags={"validated_run_id
 # %% [markdown]
 # ## A parameter of the wrong type
 #
-# `alpha` is declared `float`: MLflow checks it before running anything (this cell is
-# expected to fail).
+# `alpha` is declared `float` in `MLproject`, but MLflow hands the value to the command as
+# given: `train.py`'s own argument parser (`type=float`) refuses it, the run is recorded as
+# FAILED, and `mlflow.projects.run` raises an `ExecutionException` (this cell is expected to
+# fail; the parser's message is in the output above the error). Declare types in both
+# places: `MLproject` documents them, the script enforces them.
 
 # %% tags=["raises-exception"]
 mlflow.projects.run(str(project), entry_point="train", parameters={"alpha": "a lot"},
@@ -169,7 +172,7 @@ if lab_utils.attempted(exercise_validation_id, "Exercise 1"):
 #
 # - `MLproject` names entry points, typed parameters and commands; `mlflow run` and
 #   `mlflow.projects.run` execute them and log a run with its provenance.
-# - Types are checked before anything runs.
+# - A wrong value fails the run (recorded as FAILED) and raises `ExecutionException`.
 # - The server's record (source, entry point, parameters, commit) is enough to reproduce.
 #
 # Next: **07 · Prefect pipelines**: the same training inside an orchestrated flow.

@@ -198,7 +198,10 @@ from prefect.deployments import run_deployment
 from lab_utils.prefect import DeploymentServer
 
 server = DeploymentServer("../pipelines/retrain.py", deployment="retreinar-modelo/semanal").start()
-triggered = run_deployment("retreinar-modelo/semanal", parameters={"C": 2.0}, timeout=180, poll_interval=1)
+# Jupyter runs an event loop, so Prefect would return a coroutine here; `_sync=True` asks
+# for the plain, blocking call (in a script, `run_deployment(...)` alone does the same).
+triggered = run_deployment("retreinar-modelo/semanal", parameters={"C": 2.0}, timeout=180, poll_interval=1,
+                           _sync=True)
 print(f"deployment run {triggered.name}: {triggered.state.type.value}")
 server.stop()
 

@@ -122,7 +122,6 @@ def test_a_killed_service_is_restarted(lab):
 def test_down_and_up_keep_runs_models_and_artifacts(lab):
     import mlflow
     from mlflow import MlflowClient
-
     from sklearn.dummy import DummyRegressor
 
     mlflow.set_experiment("restart_check")

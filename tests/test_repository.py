@@ -37,3 +37,8 @@ def test_site_builds_every_lesson():
     assert all(f"notebooks/{stem}.html" in index for stem in lessons)
     welcome = (site / "notebooks" / "00_welcome.html").read_text()
     assert 'href="01_basic_tracking.html"' in welcome, "lesson links are not rewritten to the HTML pages"
+
+
+def test_code_and_notebooks_are_ruff_clean():
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:]
