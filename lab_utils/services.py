@@ -164,6 +164,8 @@ def define_services(config: LabConfig) -> list[Service]:
             f"--ip={config.host}", f"--port={config.jupyter_port}",
             f"--ServerApp.root_dir={REPO_ROOT}",
             "--ServerApp.default_url=/lab/tree/notebooks",
+            # JupyterLab refuses to run as root (containers, CI machines) unless told to.
+            *(["--allow-root"] if os.geteuid() == 0 else []),
         ],
         url=config.jupyter_url,
         port=config.jupyter_port,

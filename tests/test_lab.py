@@ -172,3 +172,21 @@ def test_notebook_connect_stops_with_the_doctors_report(monkeypatch):
     with pytest.raises(lab_utils.LabNotReady, match="tracking server: no answer"):
         lab_utils.connect()
     assert os.environ.get("MLFLOW_TRACKING_URI") == tracking_uri, "a failed connect() changed the environment"
+
+
+def test_jupyterlab_starts_with_its_token_kept(lab):
+    import requests
+
+    from lab_utils.services import jupyter_token
+
+    result = lab_cli("up", "--jupyter")
+    try:
+        assert result.returncode == 0, result.stderr
+        token = jupyter_token(lab)
+        assert f"{lab.jupyter_url}?token={token}" in result.stdout
+        base = f"http://{lab.host}:{lab.jupyter_port}"
+        assert requests.get(f"{base}/api/contents/notebooks", timeout=10).status_code == 403
+        listing = requests.get(f"{base}/api/contents/notebooks", params={"token": token}, timeout=10)
+        assert listing.ok and any(item["name"] == "00_welcome.ipynb" for item in listing.json()["content"])
+    finally:
+        stack.stop_group(lab, "jupyter")

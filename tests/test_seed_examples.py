@@ -241,3 +241,23 @@ def test_prefect_example(house_data):
     metrics = ns["pipeline_treinamento"]({"C": 1.0})
     assert metrics["accuracy"] > 0.8
     assert len(client.search_model_versions("name='modelo_producao'")) == before + 1
+
+
+def _normalized(code: str) -> str:
+    return "\n".join(line.rstrip() for line in textwrap.dedent(code).splitlines() if line.strip())
+
+
+@pytest.mark.parametrize(("example", "lesson"), [
+    (BASIC_EXAMPLE, "01_basic_tracking"), (GRID_SEARCH_EXAMPLE, "02_hyperparameter_search"),
+    (PYSPARK_EXAMPLE, "03_spark_models"), (REGISTER_EXAMPLE, "04_model_registry"),
+    (STAGES_EXAMPLE, "04_model_registry"), (LOAD_EXAMPLE, "04_model_registry"),
+    (PREFECT_EXAMPLE, "07_prefect_pipelines"),
+], ids=["basic", "grid_search", "pyspark", "register", "stages", "load", "prefect"])
+def test_lessons_teach_the_examples_as_written(example: str, lesson: str):
+    import nbformat
+
+    from lab_utils.config import REPO_ROOT
+
+    notebook = nbformat.read(REPO_ROOT / "notebooks" / f"{lesson}.ipynb", as_version=4)
+    cells = [_normalized(c.source) for c in notebook.cells if c.cell_type == "code"]
+    assert _normalized(example) in cells, f"{lesson} does not show the page's example as written"
