@@ -9,7 +9,7 @@ from importlib import import_module
 _EXPORTS = {
     "connect": "notebook", "run_url": "notebook", "experiment_url": "notebook", "model_url": "notebook",
     "LabNotReady": "notebook",
-    "load_config": "config", "LabConfig": "config",
+    "load_config": "config", "LabConfig": "config", "REPO_ROOT": "config",
     "load_house_prices": "data", "load_new_houses": "data", "split_house_prices": "data", "expensive_house_labels": "data",
     "FEATURES": "data", "TARGET": "data", "SEED": "data",
     "assert_run_logged": "checkpoints", "assert_in_bucket": "checkpoints",

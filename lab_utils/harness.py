@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
@@ -9,6 +11,23 @@ import papermill
 from papermill.execute import remove_error_markers
 
 EXPECTED_ERROR_TAG = "raises-exception"
+# MLflow state a parent process may carry (`mlflow.set_experiment` exports the experiment id
+# so that child processes inherit it): a lesson starts as in a fresh kernel, without it.
+INHERITED_MLFLOW_STATE = ("MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_ID")
+
+
+def lesson_environment() -> dict[str, str]:
+    """The environment a lesson's kernel gets: this process's, less inherited MLflow state."""
+    return {k: v for k, v in os.environ.items() if k not in INHERITED_MLFLOW_STATE}
+
+
+@contextmanager
+def _fresh_mlflow_state():
+    saved = {k: os.environ.pop(k) for k in INHERITED_MLFLOW_STATE if k in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
 
 
 class LessonFailed(AssertionError):
@@ -23,10 +42,11 @@ def execute_lesson(source: Path, output: Path, parameters: dict | None = None, c
     a failure, so its verdict is re-checked here against the tags.
     """
     try:
-        papermill.execute_notebook(
-            str(source), str(output), parameters=parameters or {}, cwd=str(cwd or source.parent),
-            kernel_name="python3", progress_bar=False,
-        )
+        with _fresh_mlflow_state():
+            papermill.execute_notebook(
+                str(source), str(output), parameters=parameters or {}, cwd=str(cwd or source.parent),
+                kernel_name="python3", progress_bar=False,
+            )
     except papermill.PapermillExecutionError:
         pass
     executed = remove_error_markers(nbformat.read(output, as_version=4))

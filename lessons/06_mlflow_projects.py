@@ -28,9 +28,7 @@ experiment_name = "projetos_mlflow"
 # the `MLproject` file that describes them.
 
 # %%
-from pathlib import Path
-
-project = Path("../projects/house_prices").resolve()
+project = lab_utils.REPO_ROOT / "projects" / "house_prices"
 print((project / "MLproject").read_text())
 
 # %% [markdown]
@@ -66,7 +64,7 @@ for key in ("mlflow.source.name", "mlflow.project.entryPoint", "mlflow.source.ty
 checked = lab_utils.assert_run_logged(
     cli_run.info.run_id, params={"alpha": "0.3", "l1_ratio": "0.5"}, metrics=["rmse", "r2"],
     tags={"mlflow.project.entryPoint": "train", "mlflow.source.type": "PROJECT"})
-if (project / "../../.git").exists():
+if (lab_utils.REPO_ROOT / ".git").exists():
     assert "mlflow.source.git.commit" in tags, "no git commit recorded"
 
 # %% [markdown]

@@ -197,7 +197,8 @@ from prefect.deployments import run_deployment
 
 from lab_utils.prefect import DeploymentServer
 
-server = DeploymentServer("../pipelines/retrain.py", deployment="retreinar-modelo/semanal").start()
+server = DeploymentServer(lab_utils.REPO_ROOT / "pipelines" / "retrain.py",
+                          deployment="retreinar-modelo/semanal").start()
 # Jupyter runs an event loop, so Prefect would return a coroutine here; `_sync=True` asks
 # for the plain, blocking call (in a script, `run_deployment(...)` alone does the same).
 triggered = run_deployment("retreinar-modelo/semanal", parameters={"C": 2.0}, timeout=180, poll_interval=1,
@@ -222,13 +223,10 @@ print(f"✓ the deployment ran on schedule's behalf and logged MLflow run {deplo
 # scheduler does not need to know how training works — only which entry point to call.
 
 # %%
-from pathlib import Path
-
-
 @flow(name="treinar-projeto")
 def treinar_projeto(alpha: float = 0.3, l1_ratio: float = 0.5) -> str:
     submitted = mlflow.projects.run(
-        str(Path("../projects/house_prices").resolve()), entry_point="train",
+        str(lab_utils.REPO_ROOT / "projects" / "house_prices"), entry_point="train",
         parameters={"alpha": alpha, "l1_ratio": l1_ratio}, env_manager="local",
         experiment_name="projetos_mlflow",
     )

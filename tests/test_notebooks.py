@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from lab_utils.harness import LessonFailed, execute_lesson
+from lab_utils.harness import LessonFailed, execute_lesson, lesson_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build"
@@ -87,7 +87,7 @@ def test_lesson_runs(notebook: Path, lab):
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
          "--nbval-current-env", "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg"),
          "--rootdir", str(BUILD), "-o", "addopts=", str(nbval_path)],
-        cwd=ROOT / "notebooks", capture_output=True, text=True,
+        cwd=ROOT / "notebooks", capture_output=True, text=True, env=lesson_environment(),
     )
     if result.returncode != 0:
         pytest.fail(f"nbval re-run of {notebook.name} failed:\n{result.stdout[-6000:]}", pytrace=False)
