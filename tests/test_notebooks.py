@@ -45,25 +45,25 @@ def _with_expected_outputs(executed: nbformat.NotebookNode, committed: nbformat.
 
 
 def _stray_processes(before: set[int]) -> list[str]:
-    """Processes started since `before` that are still running and not the lab's own services."""
+    """Processes a lesson started and nobody stopped: new since `before`, still running, orphaned.
+
+    A lesson's kernel has exited by now, so what it started and left running has been
+    handed to init (parent pid 1). The lab's own services (under supervisord) do not count.
+    """
     import time
 
     import psutil
 
-    time.sleep(1)  # a kernel being shut down gets a moment to exit
-    own = {p.pid for p in psutil.Process().children(recursive=True)}
+    time.sleep(1)  # a process being stopped gets a moment to exit
     stray = []
-    for process in psutil.process_iter(["pid", "cmdline"]):
-        if process.pid in before or process.pid in own:
+    for process in psutil.process_iter(["pid", "ppid", "name", "cmdline"]):
+        if process.pid in before or process.info["ppid"] != 1 or not process.info["cmdline"]:
             continue
-        try:
-            ancestors = [a.name() for a in process.parents()]
-        except psutil.Error:
+        command = " ".join(process.info["cmdline"])
+        if "supervisord" in command:
             continue
-        if any("supervisord" in name for name in ancestors) or process.info["cmdline"] is None:
-            continue
-        if any("python" in part or "mlflow" in part or "java" in part for part in process.info["cmdline"][:2]):
-            stray.append(" ".join(process.info["cmdline"])[:200])
+        if any(word in command for word in ("python", "mlflow", "java", "uvicorn", "prefect")):
+            stray.append(command[:200])
     return stray
 
 
