@@ -28,9 +28,11 @@ def _print_status(rows: list[dict]) -> None:
 
 @main.command()
 @click.option("--jupyter", is_flag=True, help="Also start JupyterLab.")
-def up(jupyter: bool) -> None:
+@click.option("--workshop", is_flag=True,
+              help="A lab for a room: PostgreSQL, accounts (basic auth), a workspace per learner.")
+def up(jupyter: bool, workshop: bool) -> None:
     """Start the lab; returns when every service is healthy (safe to run again)."""
-    config = load_config()
+    config = load_config(workshop=True if workshop else None)
     groups = ("core", "jupyter") if jupyter else ("core",)
     try:
         stack.up(config, groups)
@@ -45,6 +47,12 @@ def up(jupyter: bool) -> None:
         click.echo(f"\nJupyterLab: {config.jupyter_url}?token={jupyter_token(config)}")
     click.echo(f"MLflow UI:  {config.tracking_uri}\nPrefect UI: {config.prefect_ui_url}\n"
                f"S3:         {config.s3_endpoint_url} (bucket {config.bucket})")
+    if config.workshop:
+        from .workshop import ADMIN, admin_password
+
+        click.echo(f"\nWorkshop lab: sign in to the MLflow UI as {ADMIN} / {admin_password(config)}\n"
+                   "Add learners with `lab users import roster.csv`; give each the output of "
+                   "`lab users env NAME`.")
 
 
 @main.command()
@@ -105,6 +113,73 @@ def doctor() -> None:
         click.echo(result.line())
     if not all(r.ok for r in results):
         sys.exit(1)
+
+
+@main.group()
+def users() -> None:
+    """Learner accounts of a workshop lab (`lab up --workshop`)."""
+
+
+def _add_learners(names: list[str]) -> None:
+    from .workshop import WorkshopError, add_learners
+
+    config = load_config()
+    try:
+        new = add_learners(config, names)
+    except (WorkshopError, LabConfigError) as error:
+        _fail(f"lab users: {error}")
+    except Exception as error:  # the server's refusal, or no server at all
+        _fail(f"lab users: {error}\nIs the workshop lab up? `lab status` tells.")
+    for name in names:
+        click.echo(f"{'+' if name in new else '='} {name}{'' if name in new else ' (already there)'}")
+    click.echo(f"{len(new)} learner(s) added; passwords in {config.secrets_dir / 'learners.json'}.")
+
+
+@users.command("add")
+@click.argument("names", nargs=-1, required=True)
+def users_add(names: tuple[str, ...]) -> None:
+    """Create learner accounts (and a workspace for each)."""
+    _add_learners(list(names))
+
+
+@users.command("import")
+@click.argument("roster", type=click.Path(exists=True, dir_okay=False))
+def users_import(roster: str) -> None:
+    """Create an account per row of a CSV roster with a `name` column."""
+    from pathlib import Path
+
+    from .workshop import WorkshopError, read_roster
+
+    try:
+        names = read_roster(Path(roster))
+    except WorkshopError as error:
+        _fail(str(error))
+    _add_learners(names)
+
+
+@users.command("list")
+def users_list() -> None:
+    """The learners of this workshop lab."""
+    from .workshop import learners
+
+    for name in sorted(learners(load_config())):
+        click.echo(name)
+
+
+@users.command("env")
+@click.argument("name")
+def users_env(name: str) -> None:
+    """The `export` lines a learner loads: eval "$(lab users env NAME)"."""
+    import shlex
+
+    from .workshop import WorkshopError, learner_environment
+
+    try:
+        environment = learner_environment(load_config(), name)
+    except WorkshopError as error:
+        _fail(str(error))
+    for key, value in environment.items():
+        click.echo(f"export {key}={shlex.quote(value)}")
 
 
 @main.group()

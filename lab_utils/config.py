@@ -24,6 +24,7 @@ DEFAULTS = {
     "LAB_SPARK_MASTER_PORT": "7077",
     "LAB_SPARK_UI_PORT": "8080",
     "LAB_S3_BUCKET": "mlflow",
+    "LAB_PG_PORT": "5432",
 }
 
 
@@ -47,6 +48,9 @@ class LabConfig:
     spark_ui_port: int
     bucket: str
     external_s3_endpoint: str | None = None
+    workshop: bool = False
+    pg_port: int = 5432
+    user: str | None = None
 
     @property
     def uses_external_s3(self) -> bool:
@@ -90,6 +94,15 @@ class LabConfig:
         return self.home / "secrets" / "s3-credentials.json"
 
     @property
+    def secrets_dir(self) -> Path:
+        return self.home / "secrets"
+
+    @property
+    def mode_path(self) -> Path:
+        """Written by `lab up --workshop`: a workshop lab stays one across restarts."""
+        return self.home / "workshop-mode"
+
+    @property
     def logs_dir(self) -> Path:
         return self.home / "logs"
 
@@ -104,6 +117,14 @@ class LabConfig:
                     "LAB_S3_SECRET_KEY to the keys of your S3 store."
                 )
             return S3Credentials(key, secret)
+        if self.workshop and self.user:
+            key, secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
+            if not key or not secret:
+                raise LabConfigError(
+                    f"Learner {self.user!r} has no object-store keys in the environment: ask the "
+                    f"instructor for the output of `lab users env {self.user}` and load it."
+                )
+            return S3Credentials(key, secret)
         try:
             data = json.loads(self.credentials_path.read_text())
         except FileNotFoundError:
@@ -114,7 +135,12 @@ class LabConfig:
         return S3Credentials(data["access_key"], data["secret_key"])
 
     def client_environment(self) -> dict[str, str]:
-        """The variables a notebook, script or shell needs to use this lab."""
+        """The variables a notebook, script or shell needs to use this lab.
+
+        In a workshop, a learner (LAB_USER set) works in the MLflow workspace named after
+        them, with the credentials and read-only store keys of their own environment; on
+        the server itself, without LAB_USER, the instructor's tools act as the admin.
+        """
         env = {
             "MLFLOW_TRACKING_URI": self.tracking_uri,
             "PREFECT_API_URL": self.prefect_api_url,
@@ -122,6 +148,13 @@ class LabConfig:
             "PREFECT_HOME": str(self.home / "prefect-client"),
             "MLFLOW_S3_ENDPOINT_URL": self.s3_endpoint_url,
         }
+        if self.workshop and self.user:
+            env["MLFLOW_WORKSPACE"] = self.user
+            return env
+        if self.workshop:
+            from .workshop import admin_environment
+
+            env.update(admin_environment(self))
         try:
             creds = self.s3_credentials()
         except LabConfigError:
@@ -146,10 +179,17 @@ def _port(name: str) -> int:
     return port
 
 
-def load_config() -> LabConfig:
-    """Read the lab's configuration from the environment (defaults: the local lab)."""
+def load_config(workshop: bool | None = None) -> LabConfig:
+    """Read the lab's configuration from the environment (defaults: the local lab).
+
+    A workshop lab is one started with `lab up --workshop` (or LAB_WORKSHOP=1); it stays
+    one for later commands on the same LAB_HOME.
+    """
+    home = Path(os.environ.get("LAB_HOME", DEFAULTS["LAB_HOME"])).resolve()
+    if workshop is None:
+        workshop = os.environ.get("LAB_WORKSHOP", "") in ("1", "true", "yes") or (home / "workshop-mode").exists()
     return LabConfig(
-        home=Path(os.environ.get("LAB_HOME", DEFAULTS["LAB_HOME"])).resolve(),
+        home=home,
         host=os.environ.get("LAB_HOST", DEFAULTS["LAB_HOST"]),
         mlflow_port=_port("LAB_MLFLOW_PORT"),
         s3_port=_port("LAB_S3_PORT"),
@@ -159,6 +199,9 @@ def load_config() -> LabConfig:
         spark_ui_port=_port("LAB_SPARK_UI_PORT"),
         bucket=os.environ.get("LAB_S3_BUCKET", DEFAULTS["LAB_S3_BUCKET"]),
         external_s3_endpoint=os.environ.get("LAB_S3_ENDPOINT_URL") or None,
+        workshop=workshop,
+        pg_port=_port("LAB_PG_PORT"),
+        user=os.environ.get("LAB_USER") or None,
     )
 
 

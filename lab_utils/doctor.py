@@ -67,6 +67,23 @@ def check_tracking_server(config: LabConfig, tracking_uri: str) -> str:
     return f"{tracking_uri} answers"
 
 
+def check_sign_in(config: LabConfig, tracking_uri: str) -> str:
+    """A workshop server refuses anonymous requests: are this environment's credentials accepted?"""
+    import os
+
+    user = os.environ.get("MLFLOW_TRACKING_USERNAME")
+    password = os.environ.get("MLFLOW_TRACKING_PASSWORD", "")
+    fix = ("set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD to your account: the "
+           "instructor's `lab users env NAME` prints them, with LAB_USER")
+    if not user:
+        raise CheckFailed("no MLflow account in the environment", fix)
+    response = requests.get(f"{tracking_uri}/api/2.0/mlflow/experiments/search", params={"max_results": 1},
+                            auth=(user, password), timeout=5)
+    if response.status_code == 401:
+        raise CheckFailed(f"the server refused user {user!r} (HTTP 401: wrong name or password)", fix)
+    return f"signed in as {user}" + (f" (workspace {config.user})" if config.user else "")
+
+
 def check_object_store(config: LabConfig) -> str:
     url = config.s3_endpoint_url
     try:
@@ -190,15 +207,28 @@ def check_java(config: LabConfig) -> str:
 
 def run_checks(config: LabConfig, tracking_uri: str | None = None) -> list[CheckResult]:
     """Run every check in order; a check whose prerequisite failed is reported as skipped."""
+    import os
+
     uri = tracking_uri or config.tracking_uri
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    if config.workshop:  # the accounts a notebook of this lab would use
+        for name, value in config.client_environment().items():
+            if name.startswith("MLFLOW_") and name not in os.environ:
+                os.environ[name] = value
+    account = "tracking server"
     checks: list[tuple[str, Callable[[], str], str | None]] = [
         ("python", lambda: check_python(config), None),
         ("tracking server", lambda: check_tracking_server(config, uri), None),
+    ]
+    if config.workshop:
+        checks.append(("sign-in", lambda: check_sign_in(config, uri), "tracking server"))
+        account = "sign-in"
+    checks += [
         ("object store", lambda: check_object_store(config), None),
         ("object store keys", lambda: check_s3_keys(config), "object store"),
         ("artifact bucket", lambda: check_bucket(config), "object store keys"),
-        ("artifact round trip", lambda: check_artifact_round_trip(config, uri), "tracking server"),
-        ("model registry", lambda: check_registry(config, uri), "tracking server"),
+        ("artifact round trip", lambda: check_artifact_round_trip(config, uri), account),
+        ("model registry", lambda: check_registry(config, uri), account),
         ("prefect server", lambda: check_prefect(config), None),
         ("java for spark", lambda: check_java(config), None),
     ]

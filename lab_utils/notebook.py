@@ -6,7 +6,14 @@ import os
 import sys
 
 from .config import LabConfig, LabConfigError, load_config
-from .doctor import CheckFailed, check_prefect, check_s3_keys, check_tracking_server, run_checks
+from .doctor import (
+    CheckFailed,
+    check_prefect,
+    check_s3_keys,
+    check_sign_in,
+    check_tracking_server,
+    run_checks,
+)
 
 BIN_DIR = os.path.dirname(sys.executable)
 
@@ -33,6 +40,8 @@ def connect(check: bool = True) -> LabConfig:
     if check:
         try:
             check_tracking_server(config, config.tracking_uri)
+            if config.workshop:
+                check_sign_in(config, config.tracking_uri)
             check_s3_keys(config)
             check_prefect(config)
         except (CheckFailed, LabConfigError):

@@ -27,6 +27,8 @@ class Service:
     port: int = 0
     autostart: bool = True
     group: str = "core"
+    # The OS user to run as: PostgreSQL refuses to run as root.
+    run_as: str | None = None
 
     def healthy(self, config: LabConfig) -> bool:
         return HEALTH_CHECKS[self.name](config)
@@ -66,8 +68,19 @@ def _objectstore_healthy(config: LabConfig) -> bool:
     return True
 
 
+def _postgres_healthy(config: LabConfig) -> bool:
+    from .workshop import connect_postgres
+
+    try:
+        connect_postgres(config, "postgres").close()
+    except Exception:
+        return False
+    return True
+
+
 HEALTH_CHECKS = {
     "objectstore": _objectstore_healthy,
+    "postgres": _postgres_healthy,
     "mlflow": lambda c: _http_ok(f"{c.tracking_uri}/health", "OK"),
     "prefect": lambda c: _http_ok(f"{c.prefect_api_url}/health", "true"),
     "jupyterlab": lambda c: _http_ok(f"http://{c.host}:{c.jupyter_port}/api", "version"),
@@ -121,27 +134,39 @@ def define_services(config: LabConfig) -> list[Service]:
             port=config.s3_port,
         ))
     creds = config.s3_credentials()
-    services.append(Service(
-        name="mlflow",
-        command=[
-            str(BIN / "mlflow"), "server",
-            "--host", config.host, "--port", str(config.mlflow_port),
+    mlflow_env = {
+        "MLFLOW_S3_ENDPOINT_URL": config.s3_endpoint_url,
+        "AWS_ACCESS_KEY_ID": creds.access_key,
+        "AWS_SECRET_ACCESS_KEY": creds.secret_key,
+        # The GenAI job runner is unused by the curriculum and costs a process.
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+    }
+    mlflow_args = [
+        "--host", config.host, "--port", str(config.mlflow_port),
+        # Artifacts are proxied: clients talk to the server only and need no S3 keys.
+        "--artifacts-destination", f"s3://{config.bucket}",
+    ]
+    if config.workshop:
+        from . import workshop
+
+        services.append(workshop.postgres_service(config))
+        mlflow_args += workshop.mlflow_server_args(config)
+        mlflow_env.update(workshop.mlflow_server_environment(config))
+    else:
+        mlflow_args += [
             "--backend-store-uri", f"sqlite:///{config.sqlite_path}",
-            # Artifacts are proxied: clients talk to the server only and need no S3 keys.
-            "--artifacts-destination", f"s3://{config.bucket}",
             # One worker: a single learner's lab needs no more, and the default four
             # workers plus the job runner took ~3.5 GB and 15 s to start on 2 cores.
             "--workers", "1",
-        ],
+        ]
+    services.append(Service(
+        name="mlflow",
+        command=[str(BIN / "mlflow"), "server", *mlflow_args],
         url=config.tracking_uri,
         port=config.mlflow_port,
-        environment={
-            "MLFLOW_S3_ENDPOINT_URL": config.s3_endpoint_url,
-            "AWS_ACCESS_KEY_ID": creds.access_key,
-            "AWS_SECRET_ACCESS_KEY": creds.secret_key,
-            # The GenAI job runner is unused by the curriculum and costs a process.
-            "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
-        },
+        environment=mlflow_env,
+        # A workshop's server starts once its databases exist (see stack.up).
+        autostart=not config.workshop,
     ))
     services.append(Service(
         name="prefect",

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from supervisor.xmlrpc import SupervisorTransport
 
+from . import workshop
 from .config import LabConfig, ensure_credentials
 from .services import BIN, Service, define_services, s3_client
 
@@ -75,6 +76,8 @@ def render_supervisor_conf(config: LabConfig, services: Iterable[Service]) -> st
         ]
         if env:
             lines.append(f"environment={env}")
+        if service.run_as:
+            lines.append(f"user={service.run_as}")
         lines.append("")
     for group, names in groups.items():
         lines += [f"[group:{group}]", f"programs={','.join(names)}", ""]
@@ -114,6 +117,8 @@ def _write_private(path: Path, text: str) -> None:
 def _prepare_home(config: LabConfig) -> list[Service]:
     for sub in ("logs", "run", "mlflow", "objectstore", "prefect", "spark/work"):
         (config.home / sub).mkdir(parents=True, exist_ok=True)
+    if config.workshop:
+        _prepare_workshop(config)
     if not config.uses_external_s3:
         creds = ensure_credentials(config)
         identities = {"identities": [{
@@ -121,10 +126,25 @@ def _prepare_home(config: LabConfig) -> list[Service]:
             "credentials": [{"accessKey": creds.access_key, "secretKey": creds.secret_key}],
             "actions": ["Admin", "Read", "Write", "List", "Tagging"],
         }]}
+        if config.workshop:
+            identities["identities"] += workshop.seaweedfs_identities(config)
         _write_private(config.home / "secrets" / "s3-identities.json", json.dumps(identities))
     services = define_services(config)
     _write_private(_conf_path(config), render_supervisor_conf(config, services))
     return services
+
+
+def _prepare_workshop(config: LabConfig) -> None:
+    if config.sqlite_path.exists() and not config.mode_path.exists():
+        raise LabError(
+            f"{config.home} holds a one-learner lab (SQLite): a workshop lab needs its own "
+            "LAB_HOME (or `lab export`, `lab reset`, then `lab up --workshop` and `lab import`)."
+        )
+    try:
+        workshop.prepare_postgres(config)
+    except workshop.WorkshopError as error:
+        raise LabError(str(error)) from None
+    config.mode_path.write_text("workshop\n")
 
 
 def log_tail(config: LabConfig, name: str, lines: int = 30) -> str:
@@ -144,6 +164,7 @@ def _check_port_free(config: LabConfig, service: Service) -> None:
             probe.bind((config.host, service.port))
         except OSError:
             env_name = {"objectstore": "LAB_S3_PORT", "mlflow": "LAB_MLFLOW_PORT", "prefect": "LAB_PREFECT_PORT",
+                        "postgres": "LAB_PG_PORT",
                         "jupyterlab": "LAB_JUPYTER_PORT", "spark-master": "LAB_SPARK_MASTER_PORT"}[service.name]
             raise LabError(
                 f"port {service.port} ({service.name}) is already in use by another program: stop it "
@@ -208,8 +229,10 @@ def up(config: LabConfig, groups: tuple[str, ...] = ("core",)) -> list[Service]:
         if proxy.supervisor.getProcessInfo(f"{service.group}:{service.name}")["statename"] not in ("RUNNING", "STARTING"):
             _check_port_free(config, service)
             proxy.supervisor.startProcess(f"{service.group}:{service.name}", False)
-        if service.name == "objectstore":
+        if service.name in ("objectstore", "postgres"):
             wait_healthy(config, [service])
+        if service.name == "postgres":
+            workshop.ensure_databases(config)
     wait_healthy(config, wanted)
     if "core" in groups:
         ensure_bucket(config)
@@ -273,7 +296,7 @@ def status(config: LabConfig) -> list[dict]:
             "state": state,
             "url": service.url,
             "healthy": state == "RUNNING" and service.healthy(config),
-            "optional": not service.autostart,
+            "optional": service.group != "core",
         })
     return rows
 

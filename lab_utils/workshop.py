@@ -1,0 +1,334 @@
+"""Workshop mode: one lab for a room of learners.
+
+The tracking server runs MLflow's basic-auth app with workspaces on PostgreSQL. Each
+learner is an MLflow user with a workspace of their own name: the lessons' experiment
+and model names ("meu_experimento", "modelo_regressao") stay as written and never clash.
+In their own workspace a learner creates and edits; in the others' they only read.
+The object store's admin keys stay on the server; learners get read-only keys, enough
+for the lessons that look inside the bucket.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import json
+import os
+import pwd
+import re
+import secrets
+import shutil
+import subprocess
+from pathlib import Path
+
+from .config import LabConfig, LabConfigError
+
+ADMIN = "admin"
+PG_USER = "lab"
+DATABASES = ("mlflow", "mlflow_auth")
+# Two workers: the auth app checks every request against the database, and with one
+# worker a room of 60 queued behind it (see benchmarks/workshop_load.py).
+WORKERS = 2
+READER_ROLE = "colegas"
+NAME_PATTERN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+class WorkshopError(RuntimeError):
+    """A workshop set-up step failed; the message says what to do."""
+
+
+# --- secrets ---------------------------------------------------------------------------
+
+def _secret(config: LabConfig, name: str, make=lambda: secrets.token_urlsafe(24)) -> str:
+    """A secret generated once under LAB_HOME/secrets, readable by the owner only."""
+    path = config.secrets_dir / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.chmod(0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(make())
+    return path.read_text().strip()
+
+
+def admin_password(config: LabConfig) -> str:
+    return _secret(config, "mlflow-admin-password")
+
+
+def postgres_password(config: LabConfig) -> str:
+    return _secret(config, "postgres-password")
+
+
+def reader_keys(config: LabConfig) -> tuple[str, str]:
+    """The read-only object-store keys handed to learners."""
+    key = _secret(config, "s3-reader-access-key", lambda: "reader" + secrets.token_hex(8))
+    return key, _secret(config, "s3-reader-secret-key")
+
+
+def admin_environment(config: LabConfig) -> dict[str, str]:
+    """On the server, without a learner identity, the lab's own tools act as the admin."""
+    if os.environ.get("MLFLOW_TRACKING_USERNAME"):
+        return {}
+    try:
+        return {"MLFLOW_TRACKING_USERNAME": ADMIN, "MLFLOW_TRACKING_PASSWORD": admin_password(config)}
+    except OSError:
+        return {}
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------
+
+def postgres_bin(program: str) -> str:
+    """A PostgreSQL program: Debian keeps them in /usr/lib/postgresql/<version>/bin."""
+    found = shutil.which(program) or next(iter(sorted(
+        glob.glob(f"/usr/lib/postgresql/*/bin/{program}"), key=lambda p: int(p.split("/")[4]), reverse=True)), None)
+    if not found:
+        raise WorkshopError(
+            "PostgreSQL is not installed, and a workshop lab keeps its metadata in it: "
+            "`sudo apt-get install postgresql` (make test installs it), then `lab up --workshop` again."
+        )
+    return found
+
+
+def _postgres_owner() -> str | None:
+    """PostgreSQL refuses to run as root: as root, it runs as Debian's `postgres` user."""
+    return "postgres" if os.geteuid() == 0 else None
+
+
+def _pg_dir(config: LabConfig) -> Path:
+    return config.home / "postgres"
+
+
+def prepare_postgres(config: LabConfig) -> None:
+    """Create the database cluster under LAB_HOME on first use (`initdb`)."""
+    data = _pg_dir(config) / "data"
+    if (data / "PG_VERSION").exists():
+        return
+    owner = _postgres_owner()
+    base = _pg_dir(config)
+    base.mkdir(parents=True, exist_ok=True)
+    base.chmod(0o700)
+    pwfile = base / "initdb-password"
+    pwfile.write_text(postgres_password(config))
+    pwfile.chmod(0o600)
+    command = [postgres_bin("initdb"), "-D", str(data), "-U", PG_USER, f"--pwfile={pwfile}",
+               "--auth-host=scram-sha-256", "--auth-local=scram-sha-256", "-E", "UTF8", "--no-instructions"]
+    if owner:
+        entry = pwd.getpwnam(owner)
+        for path in (base, pwfile):
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+        probe = subprocess.run(["runuser", "-u", owner, "--", "test", "-w", str(base)], capture_output=True)
+        if probe.returncode != 0:
+            raise WorkshopError(
+                f"PostgreSQL runs as the `{owner}` user, who cannot reach {base}: put LAB_HOME "
+                "where every user can traverse the parent folders (for example under /srv or /tmp)."
+            )
+        command = ["runuser", "-u", owner, "--", *command]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True)
+    finally:
+        pwfile.unlink(missing_ok=True)
+    if result.returncode != 0:
+        shutil.rmtree(data, ignore_errors=True)
+        raise WorkshopError(f"initdb failed:\n{result.stderr.strip()[-1500:]}")
+
+
+def postgres_service(config: LabConfig):
+    from .services import Service
+
+    return Service(
+        name="postgres",
+        command=[
+            postgres_bin("postgres"), "-D", str(_pg_dir(config) / "data"), "-p", str(config.pg_port),
+            # Only the tracking server talks to the database: loopback, never the room's network.
+            "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={_pg_dir(config)}",
+        ],
+        url=f"postgresql://127.0.0.1:{config.pg_port}",
+        port=config.pg_port,
+        run_as=_postgres_owner(),
+    )
+
+
+def connect_postgres(config: LabConfig, dbname: str):
+    import psycopg
+
+    return psycopg.connect(host="127.0.0.1", port=config.pg_port, user=PG_USER, dbname=dbname,
+                           password=postgres_password(config), connect_timeout=2, autocommit=True)
+
+
+def ensure_databases(config: LabConfig) -> None:
+    with connect_postgres(config, "postgres") as conn:
+        present = {row[0] for row in conn.execute("SELECT datname FROM pg_database")}
+        for name in DATABASES:
+            if name not in present:
+                conn.execute(f'CREATE DATABASE "{name}"')
+
+
+# --- the tracking server ------------------------------------------------------------------
+
+def _database_uri(config: LabConfig, dbname: str) -> str:
+    # The password travels in PGPASSWORD (see below), not on a command line `ps` shows.
+    return f"postgresql://{PG_USER}@127.0.0.1:{config.pg_port}/{dbname}"
+
+
+def mlflow_server_args(config: LabConfig) -> list[str]:
+    if config.host in ("0.0.0.0", "::", ""):
+        raise LabConfigError(
+            "A workshop lab is bound to the address learners will use: set LAB_HOST to it "
+            "(this machine's name or IP on the room's network), not a wildcard."
+        )
+    server = f"{config.host}:{config.mlflow_port}"
+    return [
+        "--app-name", "basic-auth", "--enable-workspaces",
+        "--backend-store-uri", _database_uri(config, "mlflow"),
+        "--workers", str(WORKERS),
+        # Requests must name this server (DNS-rebinding guard), and only its own pages may
+        # call it from a browser.
+        "--allowed-hosts", f"{config.host},{server},localhost:{config.mlflow_port},127.0.0.1:{config.mlflow_port}",
+        "--cors-allowed-origins", f"http://{server}",
+    ]
+
+
+def write_auth_config(config: LabConfig) -> Path:
+    path = config.secrets_dir / "mlflow-auth.ini"
+    text = "\n".join([
+        "[mlflow]",
+        # What a signed-in user may do where they hold no grant: read.
+        "default_permission = READ",
+        f"database_uri = {_database_uri(config, 'mlflow_auth')}",
+        f"admin_username = {ADMIN}",
+        f"admin_password = {admin_password(config)}",
+        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth",
+        "grant_default_workspace_access = false",
+        # A verified password is cached for a minute: without it, every request of the room
+        # pays a PBKDF2 hash.
+        "auth_cache_ttl_seconds = 60",
+        "",
+    ])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def mlflow_server_environment(config: LabConfig) -> dict[str, str]:
+    return {
+        "MLFLOW_AUTH_CONFIG_PATH": str(write_auth_config(config)),
+        "MLFLOW_FLASK_SERVER_SECRET_KEY": _secret(config, "flask-secret-key"),
+        "PGPASSWORD": postgres_password(config),
+    }
+
+
+def seaweedfs_identities(config: LabConfig) -> list[dict]:
+    """Learners read the bucket (the lessons look inside it) but never write to it."""
+    key, secret = reader_keys(config)
+    return [{"name": "learners", "credentials": [{"accessKey": key, "secretKey": secret}],
+             "actions": [f"Read:{config.bucket}", f"List:{config.bucket}"]}]
+
+
+# --- learners -----------------------------------------------------------------------------
+
+def _learners_path(config: LabConfig) -> Path:
+    return config.secrets_dir / "learners.json"
+
+
+def learners(config: LabConfig) -> dict[str, str]:
+    """Every learner account and its password, as `lab users` created them."""
+    try:
+        return json.loads(_learners_path(config).read_text())
+    except FileNotFoundError:
+        return {}
+
+
+def _save_learners(config: LabConfig, table: dict[str, str]) -> None:
+    path = _learners_path(config)
+    path.touch(mode=0o600, exist_ok=True)
+    path.write_text(json.dumps(table, indent=1, sort_keys=True))
+
+
+def _admin_clients(config: LabConfig):
+    from mlflow import MlflowClient
+    from mlflow.server.auth.client import AuthServiceClient
+
+    os.environ.update({"MLFLOW_TRACKING_USERNAME": ADMIN, "MLFLOW_TRACKING_PASSWORD": admin_password(config)})
+    return AuthServiceClient(config.tracking_uri), MlflowClient(config.tracking_uri)
+
+
+def _role_id(auth, workspace: str, name: str) -> int:
+    for role in auth.list_roles(workspace):
+        if role.name == name:
+            return role.id
+    raise WorkshopError(f"workspace {workspace!r} has no role {name!r}")
+
+
+def add_learners(config: LabConfig, names: list[str]) -> list[str]:
+    """Create an account and a workspace per learner; return the names that were new.
+
+    Each learner holds MLflow's `user` role in their own workspace (create, and manage what
+    they create) and the `colegas` role, READ on every experiment and model, in everyone
+    else's. Names already present are left as they are.
+    """
+    if not config.workshop:
+        raise WorkshopError("This lab is not a workshop lab: start it with `lab up --workshop`.")
+    bad = [n for n in names if not NAME_PATTERN.match(n) or not 2 <= len(n) <= 63 or n == ADMIN]
+    if bad:
+        raise WorkshopError(
+            f"invalid learner name(s) {bad}: use 2-63 lowercase letters, digits or inner hyphens "
+            "(a learner's name is also the name of their MLflow workspace)."
+        )
+    auth, client = _admin_clients(config)
+    table = learners(config)
+    new = [n for n in dict.fromkeys(names) if n not in table]
+    reader_role: dict[str, int] = {}
+    for name in new:
+        password = secrets.token_urlsafe(12)
+        auth.create_user(name, password)
+        client.create_workspace(name, description=f"{name}'s lessons")
+        auth.assign_role(name, _role_id(auth, name, "user"))
+        reader = auth.create_role(name=READER_ROLE, workspace=name,
+                                  description="the other learners: read experiments and models")
+        for resource_type in ("experiment", "registered_model"):
+            auth.add_role_permission(reader.id, resource_type, "*", "READ")
+        reader_role[name] = reader.id
+        table[name] = password
+        _save_learners(config, table)
+    for name in new:
+        for other in table:
+            if other != name:
+                auth.assign_role(other, reader_role[name])
+                if other not in new:
+                    reader_role.setdefault(other, _role_id(auth, other, READER_ROLE))
+                    auth.assign_role(name, reader_role[other])
+    return new
+
+
+def read_roster(path: Path) -> list[str]:
+    """Learner names from a CSV file with a `name` column."""
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        if "name" not in (reader.fieldnames or []):
+            raise WorkshopError(f"{path} needs a header line with a `name` column (found {reader.fieldnames}).")
+        return [row["name"].strip().lower() for row in reader if row["name"].strip()]
+
+
+def learner_environment(config: LabConfig, name: str) -> dict[str, str]:
+    """What a learner loads on their machine: where the lab is, who they are, their keys."""
+    table = learners(config)
+    if name not in table:
+        raise WorkshopError(f"no learner {name!r}: add them with `lab users add {name}`.")
+    key, secret = reader_keys(config)
+    return {
+        "LAB_WORKSHOP": "1",
+        "LAB_HOST": config.host,
+        "LAB_MLFLOW_PORT": str(config.mlflow_port),
+        "LAB_S3_PORT": str(config.s3_port),
+        "LAB_PREFECT_PORT": str(config.prefect_port),
+        "LAB_USER": name,
+        "MLFLOW_TRACKING_URI": config.tracking_uri,
+        "MLFLOW_TRACKING_USERNAME": name,
+        "MLFLOW_TRACKING_PASSWORD": table[name],
+        "MLFLOW_WORKSPACE": name,
+        "PREFECT_API_URL": config.prefect_api_url,
+        "MLFLOW_S3_ENDPOINT_URL": config.s3_endpoint_url,
+        "AWS_ACCESS_KEY_ID": key,
+        "AWS_SECRET_ACCESS_KEY": secret,
+    }
