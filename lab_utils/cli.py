@@ -115,6 +115,41 @@ def doctor() -> None:
         sys.exit(1)
 
 
+@main.command("export")
+@click.argument("archive", type=click.Path(dir_okay=False))
+def export_(archive: str) -> None:
+    """Back up the running lab (metadata and artifacts) into a .tar.gz archive."""
+    from pathlib import Path
+
+    from .backup import BackupError, export_lab
+
+    try:
+        manifest = export_lab(load_config(), Path(archive))
+    except (BackupError, stack.LabError) as error:
+        _fail(f"lab export failed: {error}")
+    click.echo(f"Exported the {manifest['mode']} lab to {archive}: metadata and {manifest['objects']} "
+               "object(s). It holds credentials: keep it private.")
+
+
+@main.command("import")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def import_(archive: str, yes: bool) -> None:
+    """Restore an export into the running lab, replacing its runs, models and accounts."""
+    from pathlib import Path
+
+    from .backup import BackupError, import_lab
+
+    config = load_config()
+    if not yes:
+        click.confirm(f"Replace every run and model of the lab at {config.home} with {archive}?", abort=True)
+    try:
+        manifest = import_lab(config, Path(archive))
+    except (BackupError, stack.LabError) as error:
+        _fail(f"lab import failed: {error}")
+    click.echo(f"Imported {archive} (exported {manifest['created']}): metadata and {manifest['objects']} object(s).")
+
+
 @main.group()
 def users() -> None:
     """Learner accounts of a workshop lab (`lab up --workshop`)."""

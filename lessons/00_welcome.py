@@ -86,9 +86,11 @@ lab_utils.assert_run_logged(
 # %% [markdown]
 # ## Where did the artifact go?
 #
-# The server wrote `hello.txt` into bucket `mlflow`, under `<experiment id>/<run id>/artifacts/`.
-# Let's look with `boto3`, the AWS SDK, using the lab's S3 keys (they sit in the
-# environment `connect()` prepared; any S3-compatible store works the same way).
+# The server wrote `hello.txt` into bucket `mlflow`, at the place the run's artifact URI
+# names: `mlflow-artifacts:/<experiment id>/<run id>/artifacts` is the key prefix
+# `<experiment id>/<run id>/artifacts/` in the bucket. Let's look with `boto3`, the AWS SDK,
+# using the lab's S3 keys (they sit in the environment `connect()` prepared; any
+# S3-compatible store works the same way).
 
 # %%
 import os
@@ -101,7 +103,8 @@ s3 = boto3.client(
     aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
     aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
 )
-prefix = f"{run.info.experiment_id}/{run.info.run_id}/artifacts/"
+print(run.info.artifact_uri)
+prefix = run.info.artifact_uri.removeprefix("mlflow-artifacts:/").lstrip("/") + "/"
 objects = s3.list_objects_v2(Bucket=lab.bucket, Prefix=prefix)["Contents"]
 for item in objects:
     print(item["Key"], item["Size"], "bytes")

@@ -24,7 +24,9 @@ for _name, _value in TEST_LAB.items():
     os.environ.setdefault(_name, _value)
 # The learner's shell may carry a lab's client settings (eval "$(lab env)"): the test lab sets its own.
 for _name in ("MLFLOW_TRACKING_URI", "PREFECT_API_URL", "MLFLOW_S3_ENDPOINT_URL",
-              "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "LAB_S3_ENDPOINT_URL"):
+              "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "LAB_S3_ENDPOINT_URL",
+              # a workshop learner's identity (lab users env) belongs to another lab
+              "LAB_WORKSHOP", "LAB_USER", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_WORKSPACE"):
     os.environ.pop(_name, None)
 os.environ["LAB_REQUIRE_EXERCISES"] = "1"
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
