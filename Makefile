@@ -10,12 +10,13 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 
-.PHONY: help lab up down status doctor reset test notebooks lock lint venv clean benchmark chromium screenshots site
+.PHONY: help lab up down status doctor reset test notebooks lock lint venv clean benchmark chromium postgresql screenshots site workshop
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 help:
 	@echo "make lab        set up everything and open the lab (stack + JupyterLab)"
 	@echo "make test       run the whole test suite against a lab of its own"
+	@echo "make workshop   start a workshop lab for a room (PostgreSQL, accounts): see docs/instructor_guide.md"
 	@echo "make up | down | status | doctor | reset    manage the stack (LAB_HOME=$${LAB_HOME:-.lab})"
 	@echo "make notebooks  rebuild notebooks/ and solutions/ from lessons/ and run them"
 	@echo "make benchmark  time 'lab up' and measure the stack's memory"
@@ -55,10 +56,17 @@ doctor: venv
 reset: venv
 	$(BIN)/lab reset
 
-test: venv chromium
+test: venv chromium postgresql
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The UI tests drive Debian's Chromium (Playwright cannot download its own browser here).
+# Workshop labs keep their metadata in Debian's PostgreSQL (programs in /usr/lib/postgresql).
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql; }
+
+workshop: venv postgresql
+	$(BIN)/lab up --workshop
+
 chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
 

@@ -24,7 +24,7 @@ DEFAULTS = {
     "LAB_SPARK_MASTER_PORT": "7077",
     "LAB_SPARK_UI_PORT": "8080",
     "LAB_S3_BUCKET": "mlflow",
-    "LAB_PG_PORT": "5432",
+    "LAB_PG_PORT": "5433",
 }
 
 
@@ -49,7 +49,7 @@ class LabConfig:
     bucket: str
     external_s3_endpoint: str | None = None
     workshop: bool = False
-    pg_port: int = 5432
+    pg_port: int = 5433
     user: str | None = None
 
     @property
