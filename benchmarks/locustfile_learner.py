@@ -2,20 +2,32 @@
 
 Per iteration: create a run, 10 params one call each, 30 metric points one call each, a
 small artifact (proxied upload), 3 tags, a search, end the run.
+
+With LEARNERS_FILE (a JSON list of [name, password]), each simulated learner signs in
+as one account and works in its own workspace, as on a workshop lab.
 """
 
+import itertools
+import json
+import os
 import time
 import uuid
 
 from locust import HttpUser, constant, task
 
 API = "/api/2.0/mlflow"
+ACCOUNTS = json.loads(open(os.environ["LEARNERS_FILE"]).read()) if os.environ.get("LEARNERS_FILE") else []
+NEXT_ACCOUNT = itertools.count()
 
 
 class Learner(HttpUser):
     wait_time = constant(1)
 
     def on_start(self) -> None:
+        if ACCOUNTS:
+            user, password = ACCOUNTS[next(NEXT_ACCOUNT) % len(ACCOUNTS)]
+            self.client.auth = (user, password)
+            self.client.headers["X-MLFLOW-WORKSPACE"] = user
         name = f"learner_{uuid.uuid4().hex[:8]}"
         response = self.client.post(f"{API}/experiments/create", json={"name": name}, name="experiments/create")
         self.experiment_id = response.json()["experiment_id"]
