@@ -27,9 +27,11 @@ from .config import LabConfig, LabConfigError
 ADMIN = "admin"
 PG_USER = "lab"
 DATABASES = ("mlflow", "mlflow_auth")
-# One worker: on 2 cores a second one made each request slower (a learner's log_metric
-# took 97 ms instead of 53 ms, measured one at a time) and cost ~270 MiB more.
-WORKERS = 1
+# Two workers: the auth app's checks keep one worker's core busy (~60 ms of CPU per request),
+# and with 60 learners at once two workers served 25 requests/s against 16 for one. The cost:
+# ~270 MiB more, and a request alone takes longer (103 ms against 53 ms for a learner's
+# log_metric, one at a time; uvicorn's multi-process mode costs a plain server as much).
+WORKERS = 2
 READER_ROLE = "colegas"
 NAME_PATTERN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
@@ -142,6 +144,8 @@ def postgres_service(config: LabConfig):
             postgres_bin("postgres"), "-D", str(_pg_dir(config) / "data"), "-p", str(config.pg_port),
             # Only the tracking server talks to the database: loopback, never the room's network.
             "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={_pg_dir(config)}",
+            # The server's three stores (tracking, workspaces, accounts) pool up to 30 each.
+            "-c", "max_connections=150",
         ],
         url=f"postgresql://127.0.0.1:{config.pg_port}",
         port=config.pg_port,
@@ -217,6 +221,10 @@ def mlflow_server_environment(config: LabConfig) -> dict[str, str]:
         "MLFLOW_AUTH_CONFIG_PATH": str(write_auth_config(config)),
         "MLFLOW_FLASK_SERVER_SECRET_KEY": _secret(config, "flask-secret-key"),
         "PGPASSWORD": postgres_password(config),
+        # Connections kept open for a room: with SQLAlchemy's default (5, plus 10 opened and
+        # closed again per burst) requests waited on new PostgreSQL connections.
+        "MLFLOW_SQLALCHEMYSTORE_POOL_SIZE": "20",
+        "MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW": "10",
     }
 
 

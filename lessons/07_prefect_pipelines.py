@@ -192,18 +192,20 @@ assert states["carregar_dados"] == "Cached", states
 # from code. `flow.serve(...)` registers one and runs its flow runs in the serving
 # process. The lab starts `python pipelines/retrain.py` (which calls
 # `retreinar_modelo.serve(name="semanal", cron="0 3 * * 1")`) in the background; we then
-# trigger a run now with `run_deployment` and wait for it, and stop the server.
+# trigger a run now with `run_deployment` and wait for it, and stop the server. (On a
+# workshop lab the deployment carries your name, `semanal-<you>`, so that your run goes
+# to your own serving process.)
 
 # %%
 from prefect.deployments import run_deployment
 
 from lab_utils.prefect import DeploymentServer
 
-server = DeploymentServer(lab_utils.REPO_ROOT / "pipelines" / "retrain.py",
-                          deployment="retreinar-modelo/semanal").start()
+deployment = f"retreinar-modelo/{retrain.DEPLOYMENT}"
+server = DeploymentServer(lab_utils.REPO_ROOT / "pipelines" / "retrain.py", deployment=deployment).start()
 # Jupyter runs an event loop, so Prefect would return a coroutine here; `_sync=True` asks
 # for the plain, blocking call (in a script, `run_deployment(...)` alone does the same).
-triggered = run_deployment("retreinar-modelo/semanal", parameters={"C": 2.0}, timeout=180, poll_interval=1,
+triggered = run_deployment(deployment, parameters={"C": 2.0}, timeout=180, poll_interval=1,
                            _sync=True)
 print(f"deployment run {triggered.name}: {triggered.state.type.value}")
 server.stop()

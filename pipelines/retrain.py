@@ -6,6 +6,7 @@ registers it when it passes the accuracy gate; served as a scheduled deployment.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import mlflow
@@ -24,7 +25,8 @@ from lab_utils.data import FEATURES, SEED, expensive_house_labels, load_house_pr
 
 EXPERIMENT = "pipeline_treinamento"
 MODEL_NAME = "modelo_producao"
-DEPLOYMENT = "semanal"
+# On a workshop lab every learner serves their own deployment on the one Prefect server.
+DEPLOYMENT = f"semanal-{os.environ['LAB_USER']}" if os.environ.get("LAB_USER") else "semanal"
 
 
 @task(retries=3, retry_delay_seconds=1, cache_policy=INPUTS + TASK_SOURCE, cache_expiration=timedelta(hours=1),
