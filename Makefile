@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 
-.PHONY: help lab up down status doctor reset test notebooks lock lint venv clean benchmark chromium postgresql screenshots site workshop
+.PHONY: help lab up down status doctor reset test notebooks lock lint venv clean benchmark benchmark-workshop chromium postgresql screenshots site workshop
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 help:
@@ -20,6 +20,7 @@ help:
 	@echo "make up | down | status | doctor | reset    manage the stack (LAB_HOME=$${LAB_HOME:-.lab})"
 	@echo "make notebooks  rebuild notebooks/ and solutions/ from lessons/ and run them"
 	@echo "make benchmark  time 'lab up' and measure the stack's memory"
+	@echo "make benchmark-workshop  60 learners at once: defaults vs lab vs workshop server"
 	@echo "make screenshots  refresh docs/screenshots from the live UI (browser tests)"
 	@echo "make site       build the executed lessons into a static HTML book (build/site)"
 	@echo "make lint       ruff over the code and the notebooks"
@@ -83,6 +84,9 @@ notebooks: venv
 
 benchmark: venv
 	$(BIN)/python benchmarks/lab_up.py
+
+benchmark-workshop: venv postgresql
+	$(BIN)/python benchmarks/workshop_load.py --learners 60 --seconds 60 --repeats 3
 
 lint: venv
 	$(BIN)/ruff check .

@@ -29,6 +29,7 @@ class Service:
     group: str = "core"
     # The OS user to run as: PostgreSQL refuses to run as root.
     run_as: str | None = None
+    stop_signal: str = "TERM"
 
     def healthy(self, config: LabConfig) -> bool:
         return HEALTH_CHECKS[self.name](config)

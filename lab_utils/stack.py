@@ -68,7 +68,7 @@ def render_supervisor_conf(config: LabConfig, services: Iterable[Service]) -> st
             "startsecs=3",
             "startretries=5",
             # Servers spawn children (uvicorn workers, JVMs): stop the whole group.
-            "stopasgroup=true", "killasgroup=true", "stopwaitsecs=15",
+            "stopasgroup=true", "killasgroup=true", "stopwaitsecs=15", f"stopsignal={service.stop_signal}",
             f"stdout_logfile={logs / (service.name + '.log')}",
             "stdout_logfile_maxbytes=5MB", "stdout_logfile_backups=2",
             "redirect_stderr=true",

@@ -235,3 +235,26 @@ def test_export_and_import_round_trip_into_a_fresh_lab(workshop, tmp_path):
     response = requests.get(f"{workshop.tracking_uri}/api/2.0/mlflow-artifacts/artifacts/{key}",
                             auth=ana, headers={"X-MLFLOW-WORKSPACE": "ana"})
     assert response.status_code == 200 and "flavors" in response.text
+
+
+def test_a_one_learner_lab_is_not_turned_into_a_workshop(tmp_path, monkeypatch):
+    monkeypatch.setenv("LAB_HOME", str(tmp_path))
+    config = load_config(workshop=True)
+    config.sqlite_path.parent.mkdir(parents=True)
+    config.sqlite_path.write_bytes(b"")
+    with pytest.raises(stack.LabError, match="needs its own LAB_HOME"):
+        stack.up(config)
+
+
+def test_a_workshop_is_bound_to_the_address_learners_use(tmp_path, monkeypatch):
+    from lab_utils import workshop
+    from lab_utils.config import LabConfigError
+
+    monkeypatch.setenv("LAB_HOME", str(tmp_path))
+    monkeypatch.setenv("LAB_HOST", "0.0.0.0")
+    with pytest.raises(LabConfigError, match="set LAB_HOST to it"):
+        workshop.mlflow_server_args(load_config(workshop=True))
+    monkeypatch.setenv("LAB_HOST", "10.0.0.5")
+    config = load_config(workshop=True)
+    args = workshop.mlflow_server_args(config)
+    assert args[args.index("--cors-allowed-origins") + 1] == f"http://10.0.0.5:{config.mlflow_port}"
