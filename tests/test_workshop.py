@@ -7,11 +7,13 @@ round-trips an export into a fresh lab.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import sys
 import tarfile
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,7 +26,9 @@ from lab_utils.config import load_config
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 WORKSHOP_LAB = {
-    "LAB_HOME": str(ROOT / ".lab-workshop-test"),
+    # Under /tmp: as root, PostgreSQL runs as Debian's `postgres` user, who may not be able
+    # to enter the folder the repository was cloned into (/root, say).
+    "LAB_HOME": os.path.join(tempfile.gettempdir(), f"lab-workshop-test-{hashlib.sha1(bytes(ROOT)).hexdigest()[:8]}"),
     "LAB_MLFLOW_PORT": "15100",
     "LAB_S3_PORT": "29200",
     "LAB_PREFECT_PORT": "14300",
