@@ -6,8 +6,8 @@ workspace and an account per learner) on spare ports, and beside it two plain se
 SQLite that keep their artifacts in the same object store. Locust (headless) then drives
 each server with N learners for a fixed time, each repeating a lesson's logging pattern
 over the REST API (locustfile_learner.py). Prints failed calls, p50/p95/max latency,
-requests per second and the servers' memory (PSS of the server's processes; for the
-workshop also PostgreSQL's), the median of the repeats.
+requests per second and memory (peak PSS of the tracking server's processes, and of
+PostgreSQL's for the workshop; SQLite lives inside the server), the median of the repeats.
 
     python benchmarks/workshop_load.py --learners 60 --seconds 60 --repeats 3
 """
@@ -73,13 +73,15 @@ def wait_healthy(url: str) -> None:
 
 
 def drive(url: str, processes: list[psutil.Process], learners: int, seconds: int, tmp: Path,
-          learners_file: Path | None) -> dict:
+          learners_file: Path | None, database: list[psutil.Process] = ()) -> dict:
     """One Locust run against one server: the aggregated figures and the peak memory."""
     prefix = tmp / f"locust-{time.monotonic_ns()}"
     env = {**os.environ, "LEARNERS_FILE": str(learners_file or "")}
-    stop, peak = threading.Event(), [pss(processes)]
+    stop, peak, db_peak = threading.Event(), [pss(processes)], [pss(list(database))]
     sampler = threading.Thread(target=peak_memory, args=(processes, stop, peak))
+    db_sampler = threading.Thread(target=peak_memory, args=(list(database), stop, db_peak))
     sampler.start()
+    db_sampler.start()
     try:
         subprocess.run([str(BIN / "locust"), "-f", str(LOCUSTFILE), "--headless", "-u", str(learners),
                         "-r", str(learners), "--run-time", f"{seconds}s", "--host", url,
@@ -87,11 +89,13 @@ def drive(url: str, processes: list[psutil.Process], learners: int, seconds: int
     finally:
         stop.set()
         sampler.join()
+        db_sampler.join()
     with open(f"{prefix}_stats.csv") as f:
         total = next(row for row in csv.DictReader(f) if row["Name"] == "Aggregated")
     return {"requests": int(total["Request Count"]), "failed": int(total["Failure Count"]),
             "p50_ms": float(total["50%"]), "p95_ms": float(total["95%"]), "max_ms": float(total["Max Response Time"]),
-            "rps": float(total["Requests/s"]), "memory_mib": peak[0] / 2**20}
+            "rps": float(total["Requests/s"]), "memory_mib": peak[0] / 2**20,
+            "db_mib": db_peak[0] / 2**20}
 
 
 def sign_in_all(url: str, accounts: list[list[str]]) -> float:
@@ -135,7 +139,7 @@ def stop(server: subprocess.Popen) -> None:
 
 def median_row(name: str, runs: list[dict]) -> dict:
     row = {"config": name, "repeats": len(runs), "failed_max": max(r["failed"] for r in runs)}
-    for key in ("requests", "failed", "p50_ms", "p95_ms", "max_ms", "rps", "memory_mib"):
+    for key in ("requests", "failed", "p50_ms", "p95_ms", "max_ms", "rps", "memory_mib", "db_mib"):
         row[key] = statistics.median(r[key] for r in runs)
     return row
 
@@ -162,12 +166,13 @@ def main() -> None:
         started = time.monotonic()
         names = [f"learner{i:02d}" for i in range(args.learners)]
         workshop.add_learners(config, names)
-        print(f"lab users add: {args.learners} learners in {time.monotonic() - started:.1f} s")
+        print(f"lab users add: {args.learners} learners in {time.monotonic() - started:.1f} s", flush=True)
         learners_file = tmp / "learners.json"
         table = workshop.learners(config)
         learners_file.write_text(json.dumps([[n, table[n]] for n in names]))
         proxy = stack.supervisor(config).supervisor
-        workshop_processes = [psutil.Process(proxy.getProcessInfo(f"core:{n}")["pid"]) for n in ("mlflow", "postgres")]
+        mlflow_process = psutil.Process(proxy.getProcessInfo("core:mlflow")["pid"])
+        postgres_process = psutil.Process(proxy.getProcessInfo("core:postgres")["pid"])
 
         results: dict[str, list[dict]] = {name: [] for name in [*PLAIN, WORKSHOP]}
         try:
@@ -184,8 +189,8 @@ def main() -> None:
                 if repeat == 0:
                     burst = sign_in_all(config.tracking_uri, json.loads(learners_file.read_text()))
                     print(f"first sign-in of {args.learners} learners at once: {burst:.1f} s", flush=True)
-                results[WORKSHOP].append(drive(config.tracking_uri, workshop_processes, args.learners,
-                                               args.seconds, tmp, learners_file))
+                results[WORKSHOP].append(drive(config.tracking_uri, [mlflow_process], args.learners,
+                                               args.seconds, tmp, learners_file, [postgres_process]))
                 print(f"repeat {repeat + 1}/{args.repeats} done", flush=True)
         finally:
             stack.down(config)
@@ -193,10 +198,11 @@ def main() -> None:
     rows = [median_row(name, runs) for name, runs in results.items()]
     print(f"\n{args.learners} learners for {args.seconds} s, median of {args.repeats} repeat(s):")
     print(f"{'configuration':<40} {'requests':>8} {'failed':>6} {'(max)':>5} {'p50 ms':>7} {'p95 ms':>7} "
-          f"{'max ms':>7} {'req/s':>6} {'MiB':>6}")
+          f"{'max ms':>7} {'req/s':>6} {'server MiB':>10} {'db MiB':>6}")
     for r in rows:
         print(f"{r['config']:<40} {r['requests']:>8.0f} {r['failed']:>6.0f} {r['failed_max']:>5} {r['p50_ms']:>7.0f} "
-              f"{r['p95_ms']:>7.0f} {r['max_ms']:>7.0f} {r['rps']:>6.1f} {r['memory_mib']:>6.0f}")
+              f"{r['p95_ms']:>7.0f} {r['max_ms']:>7.0f} {r['rps']:>6.1f} {r['memory_mib']:>10.0f} "
+              + (f"{r['db_mib']:>6.0f}" if r["db_mib"] else ""))
     default, ours = rows[0], rows[-1]
     print(f"\nworkshop vs defaults: p95 {default['p95_ms'] / ours['p95_ms']:.1f}x lower, "
           f"memory {default['memory_mib'] / ours['memory_mib']:.1f}x lower, "
