@@ -119,13 +119,15 @@ def prepare_postgres(config: LabConfig) -> None:
         entry = pwd.getpwnam(owner)
         for path in (base, pwfile):
             os.chown(path, entry.pw_uid, entry.pw_gid)
-        probe = subprocess.run(["runuser", "-u", owner, "--", "test", "-w", str(base)], capture_output=True)
+        # util-linux's runuser lives in /usr/sbin, which a non-login root shell may lack on PATH.
+        runuser = shutil.which("runuser") or "/usr/sbin/runuser"
+        probe = subprocess.run([runuser, "-u", owner, "--", "test", "-w", str(base)], capture_output=True)
         if probe.returncode != 0:
             raise WorkshopError(
                 f"PostgreSQL runs as the `{owner}` user, who cannot reach {base}: put LAB_HOME "
                 "where every user can traverse the parent folders (for example under /srv or /tmp)."
             )
-        command = ["runuser", "-u", owner, "--", *command]
+        command = [runuser, "-u", owner, "--", *command]
     try:
         result = subprocess.run(command, capture_output=True, text=True)
     finally:
