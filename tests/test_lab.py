@@ -143,6 +143,30 @@ def test_down_and_up_keep_runs_models_and_artifacts(lab):
     assert reloaded.predict([[3]])[0] == 1.5
 
 
+def test_export_and_import_restore_a_lab(lab, tmp_path):
+    import mlflow
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient()
+    experiment = client.create_experiment(f"backup_check_{time.time_ns()}")
+    kept = client.create_run(experiment).info.run_id
+    client.log_param(kept, "kept", "yes")
+    client.log_text(kept, "in the archive", "notes/kept.txt")
+    archive = tmp_path / "lab.tar.gz"
+    exported = lab_cli("export", str(archive))
+    assert exported.returncode == 0, exported.stderr
+    assert archive.stat().st_mode & 0o077 == 0
+    later = client.create_run(experiment).info.run_id
+
+    imported = lab_cli("import", "--yes", str(archive))
+    assert imported.returncode == 0, imported.stderr
+    assert client.get_run(kept).data.params == {"kept": "yes"}
+    assert mlflow.artifacts.load_text(f"runs:/{kept}/notes/kept.txt") == "in the archive"
+    with pytest.raises(MlflowException, match="not found|RESOURCE_DOES_NOT_EXIST"):
+        client.get_run(later)  # logged after the export: the import restores the earlier state
+
+
 def test_checkpoint_fails_when_the_run_is_missing(lab):
     import lab_utils
 
