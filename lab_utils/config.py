@@ -205,6 +205,18 @@ def load_config(workshop: bool | None = None) -> LabConfig:
     )
 
 
+def private_secret(config: LabConfig, name: str, make=lambda: secrets.token_urlsafe(24)) -> str:
+    """A secret generated once under LAB_HOME/secrets, readable by the owner only."""
+    path = config.secrets_dir / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.chmod(0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(make())
+    return path.read_text().strip()
+
+
 def ensure_credentials(config: LabConfig) -> S3Credentials:
     """Generate the lab's own S3 keys on first use, readable by the owner only."""
     path = config.credentials_path

@@ -11,7 +11,7 @@ import boto3
 import requests
 from botocore.config import Config as BotoConfig
 
-from .config import REPO_ROOT, LabConfig
+from .config import REPO_ROOT, LabConfig, private_secret
 
 BIN = Path(sys.executable).parent
 
@@ -242,10 +242,4 @@ def jupyter_token(config: LabConfig) -> str:
     """The JupyterLab token, generated once and kept under LAB_HOME (owner-only)."""
     import secrets
 
-    path = config.home / "secrets" / "jupyter-token"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(24))
-    return path.read_text().strip()
+    return private_secret(config, "jupyter-token", lambda: secrets.token_hex(24))

@@ -22,7 +22,7 @@ import subprocess
 from pathlib import Path
 from urllib.parse import quote
 
-from .config import LabConfig, LabConfigError
+from .config import LabConfig, LabConfigError, private_secret
 
 ADMIN = "admin"
 PG_USER = "lab"
@@ -43,16 +43,7 @@ class WorkshopError(RuntimeError):
 
 # --- secrets ---------------------------------------------------------------------------
 
-def _secret(config: LabConfig, name: str, make=lambda: secrets.token_urlsafe(24)) -> str:
-    """A secret generated once under LAB_HOME/secrets, readable by the owner only."""
-    path = config.secrets_dir / name
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.parent.chmod(0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(make())
-    return path.read_text().strip()
+_secret = private_secret
 
 
 def admin_password(config: LabConfig) -> str:
