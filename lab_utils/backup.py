@@ -11,33 +11,28 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import tarfile
 import tempfile
 import time
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
 
 import mlflow
 
 from . import stack, workshop
-from .config import LabConfig
+from .config import LabConfig, write_private
+from .errors import LabError
 from .services import s3_client
 
 FORMAT = 1
 WORKSHOP_SECRETS = ("mlflow-admin-password", "learners.json")
 
 
-class BackupError(RuntimeError):
+class BackupError(LabError):
     """An export or import could not be done; the message says what to do."""
-
-
-def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
-    info = tarfile.TarInfo(name)
-    info.size = len(data)
-    info.mtime = int(time.time())
-    archive.addfile(info, io.BytesIO(data))
 
 
 def _pg_env(config: LabConfig) -> dict[str, str]:
@@ -70,76 +65,189 @@ def export_lab(config: LabConfig, target: Path) -> dict:
     """Write the running lab's metadata and artifacts to `target`; return the manifest."""
     stack.supervisor(config)  # a clear message when the lab is not running
     s3 = s3_client(config)
-    keys = [item["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=config.bucket)
-            for item in page.get("Contents", [])]
+    objects = [(item["Key"], item["Size"])
+               for page in s3.get_paginator("list_objects_v2").paginate(Bucket=config.bucket)
+               for item in page.get("Contents", [])]
     manifest = {"format": FORMAT, "mode": "workshop" if config.workshop else "lab",
-                "created": datetime.now(UTC).isoformat(timespec="seconds"),
-                "mlflow": mlflow.__version__, "bucket": config.bucket, "objects": len(keys)}
+                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "mlflow": mlflow.__version__, "bucket": config.bucket, "objects": len(objects)}
     target.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with tempfile.TemporaryDirectory(prefix="lab-export-") as tmp, os.fdopen(fd, "wb") as out, \
             tarfile.open(fileobj=out, mode="w:gz") as archive:
         for name, path in _dump_metadata(config, Path(tmp)).items():
             archive.add(path, arcname=name)
-        for key in keys:
-            _add_bytes(archive, f"objects/{key}", s3.get_object(Bucket=config.bucket, Key=key)["Body"].read())
+        for key, size in objects:
+            info = tarfile.TarInfo(f"objects/{key}")
+            info.size, info.mtime = size, int(time.time())
+            archive.addfile(info, s3.get_object(Bucket=config.bucket, Key=key)["Body"])  # streamed
         if config.workshop:
             for name in WORKSHOP_SECRETS:
                 path = config.secrets_dir / name
                 if path.exists():
                     archive.add(path, arcname=f"secrets/{name}")
-        _add_bytes(archive, "manifest.json", json.dumps(manifest, indent=1).encode())
+        data = json.dumps(manifest, indent=1).encode()
+        info = tarfile.TarInfo("manifest.json")
+        info.size, info.mtime = len(data), int(time.time())
+        archive.addfile(info, io.BytesIO(data))
     return manifest
 
 
-def _restore_metadata(config: LabConfig, archive: tarfile.TarFile, tmp: Path) -> None:
-    if not config.workshop:
-        archive.extract("metadata/mlflow.db", tmp, filter="data")
-        os.replace(tmp / "metadata" / "mlflow.db", config.sqlite_path)
-        return
+# --- import -----------------------------------------------------------------------------
+
+def _metadata_members(mode: str) -> set[str]:
+    if mode == "workshop":
+        return {f"metadata/{name}.pgdump" for name in workshop.DATABASES}
+    return {"metadata/mlflow.db"}
+
+
+def _object_key(name: str) -> str | None:
+    """The bucket key of an `objects/…` member, None when its name is not one the lab writes."""
+    path = PurePosixPath(name)
+    if name.startswith("/") or "\\" in name or path.parts[:1] != ("objects",) or len(path.parts) < 2:
+        return None
+    parts = name.split("/")[1:]
+    if any(part in ("", ".", "..") for part in parts):
+        return None
+    return "/".join(parts)
+
+
+def _validated(archive: tarfile.TarFile, source: Path, mode: str) -> tuple[dict, list[tarfile.TarInfo]]:
+    """The manifest and the archive's members, after checking every member before anything changes.
+
+    Only the members an export writes are accepted, by exact name (objects by a key with no
+    empty, `.` or `..` part), and only as regular files: no links, devices or folders.
+    """
+    members = archive.getmembers()
+    allowed = {"manifest.json", *_metadata_members(mode)}
+    if mode == "workshop":
+        allowed |= {f"secrets/{name}" for name in WORKSHOP_SECRETS}
+    refused = [m.name for m in members
+               if not m.isfile() or (m.name not in allowed and _object_key(m.name) is None)]
+    if refused:
+        raise BackupError(f"{source} holds member(s) a lab export never writes, refused before anything "
+                          f"changed: {', '.join(refused[:5])}{' …' if len(refused) > 5 else ''}")
+    names = [m.name for m in members]
+    duplicated = {n for n in names if names.count(n) > 1}
+    if duplicated:
+        raise BackupError(f"{source} holds {sorted(duplicated)[0]!r} twice; refused before anything changed")
+    try:
+        manifest = json.load(archive.extractfile("manifest.json"))
+    except (KeyError, ValueError):
+        raise BackupError(f"{source} is not a lab export (no readable manifest.json)") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise BackupError(f"{source}: unknown export format {manifest.get('format') if isinstance(manifest, dict) else manifest!r}")
+    if manifest.get("mode") != mode:
+        raise BackupError(f"{source} is a {manifest.get('mode')} export and this is a {mode} lab: "
+                          f"import it into a lab started {'with' if manifest.get('mode') == 'workshop' else 'without'}"
+                          " `--workshop`.")
+    missing = _metadata_members(mode) - set(names)
+    if missing:
+        raise BackupError(f"{source} lacks {', '.join(sorted(missing))}; nothing was changed")
+    if "secrets/learners.json" in names:
+        table = json.load(archive.extractfile("secrets/learners.json"))
+        if not (isinstance(table, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in table.items())):
+            raise BackupError(f"{source}: secrets/learners.json is not a table of learners; nothing was changed")
+    return manifest, members
+
+
+def _stage_sqlite(archive: tarfile.TarFile, config: LabConfig) -> Path:
+    """The archive's database, written beside the lab's and checked; the lab's is untouched."""
+    staged = config.sqlite_path.with_name("mlflow.db.importing")
+    with archive.extractfile("metadata/mlflow.db") as source, open(staged, "wb") as target:
+        shutil.copyfileobj(source, target)
+    try:
+        with sqlite3.connect(f"file:{staged}?mode=ro", uri=True) as db:
+            verdict = db.execute("PRAGMA quick_check").fetchone()[0]
+    except sqlite3.DatabaseError as error:
+        verdict = str(error)
+    if verdict != "ok":
+        staged.unlink()
+        raise BackupError(f"the archive's database is not a sound SQLite database ({verdict}); nothing was changed")
+    return staged
+
+
+def _staging_name(name: str) -> str:
+    return f"{name}_importing"
+
+
+def _stage_postgres(archive: tarfile.TarFile, config: LabConfig, tmp: Path) -> None:
+    """Restore the archive's dumps into staging databases; the lab's own are untouched."""
     with workshop.connect_postgres(config, "postgres") as conn:
         for name in workshop.DATABASES:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'DROP DATABASE IF EXISTS "{_staging_name(name)}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{_staging_name(name)}"')
     for name in workshop.DATABASES:
-        archive.extract(f"metadata/{name}.pgdump", tmp, filter="data")
+        dump = tmp / f"{name}.pgdump"
+        with archive.extractfile(f"metadata/{name}.pgdump") as source, open(dump, "wb") as target:
+            shutil.copyfileobj(source, target)
         result = subprocess.run([workshop.postgres_bin("pg_restore"), *_pg_args(config), "--no-owner",
-                                 "-d", name, str(tmp / "metadata" / f"{name}.pgdump")],
+                                 "-d", _staging_name(name), str(dump)],
                                 env=_pg_env(config), capture_output=True, text=True)
         if result.returncode != 0:
-            raise BackupError(f"pg_restore of {name} failed: {result.stderr.strip()[-500:]}")
+            _drop_staging(config)
+            raise BackupError(f"pg_restore of {name} failed, nothing was changed: {result.stderr.strip()[-500:]}")
+
+
+def _drop_staging(config: LabConfig) -> None:
+    with workshop.connect_postgres(config, "postgres") as conn:
+        for name in workshop.DATABASES:
+            conn.execute(f'DROP DATABASE IF EXISTS "{_staging_name(name)}" WITH (FORCE)')
+
+
+def _swap_postgres(config: LabConfig) -> None:
+    """Put the staged databases in place of the lab's (the tracking server is stopped)."""
+    with workshop.connect_postgres(config, "postgres") as conn:
+        for name in workshop.DATABASES:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}_replaced" WITH (FORCE)')
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+        with conn.transaction():  # both databases are swapped, or neither
+            for name in workshop.DATABASES:
+                conn.execute(f'ALTER DATABASE "{name}" RENAME TO "{name}_replaced"')
+                conn.execute(f'ALTER DATABASE "{_staging_name(name)}" RENAME TO "{name}"')
+        for name in workshop.DATABASES:
+            conn.execute(f'DROP DATABASE "{name}_replaced" WITH (FORCE)')
 
 
 def import_lab(config: LabConfig, source: Path) -> dict:
     """Replace the running lab's metadata with the archive's and upload its artifacts.
 
-    The tracking server is stopped while its database is replaced, then started again.
-    Objects of the bucket that the archive does not hold are left in place.
+    Every member is checked before anything changes, and the metadata is restored into a
+    staging copy first: an archive that is refused or fails to restore leaves the lab as
+    it was. Objects are streamed to the bucket; objects it lacks are left in place. The
+    tracking server is stopped only while the staged metadata takes the place of its own.
     """
     proxy = stack.supervisor(config)
-    with tarfile.open(source, "r:gz") as archive:
+    mode = "workshop" if config.workshop else "lab"
+    try:
+        archive = tarfile.open(source, "r:gz")
+    except (tarfile.TarError, OSError) as error:
+        raise BackupError(f"{source} is not a readable .tar.gz archive ({error})") from None
+    with archive, tempfile.TemporaryDirectory(prefix="lab-import-") as tmp:
+        manifest, members = _validated(archive, source, mode)
+        staged = _stage_sqlite(archive, config) if mode == "lab" else _stage_postgres(archive, config, Path(tmp))
         try:
-            manifest = json.load(archive.extractfile("manifest.json"))
-        except KeyError:
-            raise BackupError(f"{source} is not a lab export (no manifest.json)") from None
-        mode = "workshop" if config.workshop else "lab"
-        if manifest["mode"] != mode:
-            raise BackupError(f"{source} is a {manifest['mode']} export and this is a {mode} lab: "
-                              f"import it into a lab started {'with' if manifest['mode'] == 'workshop' else 'without'}"
-                              " `--workshop`.")
-        s3 = s3_client(config)
+            s3 = s3_client(config)
+            for member in members:
+                key = _object_key(member.name)
+                if key is not None:
+                    s3.upload_fileobj(archive.extractfile(member), config.bucket, key)
+        except Exception as error:
+            if staged:
+                staged.unlink(missing_ok=True)
+            else:
+                _drop_staging(config)
+            raise BackupError(f"uploading the archive's artifacts failed ({error}); the metadata was not "
+                              "changed (objects uploaded so far stay in the bucket)") from None
         proxy.supervisor.stopProcess("core:mlflow")
         try:
-            with tempfile.TemporaryDirectory(prefix="lab-import-") as tmp:
-                _restore_metadata(config, archive, Path(tmp))
-            for member in archive.getmembers():
-                if member.isfile() and member.name.startswith("objects/"):
-                    s3.put_object(Bucket=config.bucket, Key=member.name.removeprefix("objects/"),
-                                  Body=archive.extractfile(member).read())
-                elif member.isfile() and member.name.startswith("secrets/"):
-                    path = config.secrets_dir / member.name.removeprefix("secrets/")
-                    path.touch(mode=0o600, exist_ok=True)
-                    path.write_bytes(archive.extractfile(member).read())
+            if staged:
+                os.replace(staged, config.sqlite_path)
+            else:
+                _swap_postgres(config)
+                for name in WORKSHOP_SECRETS:
+                    if f"secrets/{name}" in {m.name for m in members}:
+                        write_private(config.secrets_dir / name, archive.extractfile(f"secrets/{name}").read())
         finally:
             if config.workshop:  # the restored admin password goes into the server's settings
                 workshop.write_auth_config(config)

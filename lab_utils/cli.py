@@ -7,7 +7,8 @@ import sys
 import click
 
 from . import stack
-from .config import LabConfigError, load_config
+from .config import load_config
+from .errors import LabError
 
 
 def _fail(message: str) -> None:
@@ -15,7 +16,17 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
-@click.group()
+class _LabCommands(click.Group):
+    """The lab's own errors (bad settings, a service that will not start) print as one line."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except LabError as error:
+            _fail(f"lab {ctx.invoked_subcommand or ''}: {error}".replace(" :", ":"))
+
+
+@click.group(cls=_LabCommands)
 def main() -> None:
     """The DataFlow Lab's MLflow stack: object store, MLflow, Prefect, JupyterLab, Spark."""
 
@@ -34,13 +45,14 @@ def up(jupyter: bool, workshop: bool) -> None:
     """Start the lab; returns when every service is healthy (safe to run again)."""
     config = load_config(workshop=True if workshop else None)
     groups = ("core", "jupyter") if jupyter else ("core",)
-    try:
-        stack.up(config, groups)
-    except (stack.LabError, LabConfigError) as error:
-        _fail(f"lab up failed: {error}")
+    stack.up(config, groups)
     click.echo(f"Lab up (LAB_HOME={config.home}):")
     _print_status([r for r in stack.status(config) if r["service"] not in ("spark-master", "spark-worker")
                    or r["state"] != "STOPPED"])
+    if not config.workshop and not stack.is_loopback_host(config.host):
+        click.secho(f"\nLAB_EXPOSE=1: reachable by anyone on the network at {config.host}, without sign-in: "
+                    f"MLflow :{config.mlflow_port}, Prefect :{config.prefect_port}, S3 :{config.s3_port} (keys)"
+                    f"{f', JupyterLab :{config.jupyter_port} (token)' if jupyter else ''}.", fg="yellow")
     if jupyter:
         from .services import jupyter_token
 
@@ -48,9 +60,11 @@ def up(jupyter: bool, workshop: bool) -> None:
     click.echo(f"MLflow UI:  {config.tracking_uri}\nPrefect UI: {config.prefect_ui_url}\n"
                f"S3:         {config.s3_endpoint_url} (bucket {config.bucket})")
     if config.workshop:
-        from .workshop import ADMIN, admin_password
+        from .workshop import ADMIN
 
-        click.echo(f"\nWorkshop lab: sign in to the MLflow UI as {ADMIN} / {admin_password(config)}\n"
+        # The password is not printed: start-up output ends up on projected screens and in logs.
+        click.echo(f"\nWorkshop lab: sign in to the MLflow UI as {ADMIN}; the password is in "
+                   f"{config.secrets_dir / 'mlflow-admin-password'}\n"
                    "Add learners with `lab users import roster.csv`; give each the output of "
                    "`lab users env NAME`.")
 
@@ -71,6 +85,9 @@ def status() -> None:
     config = load_config()
     rows = stack.status(config)
     _print_status(rows)
+    if any(r["state"] == "UNSUPERVISED" for r in rows):
+        click.echo("supervisord is not running, but services of this lab are (it crashed or was killed): "
+                   "`lab down` stops them, `lab up` starts the lab again under supervision.")
     if not all(r["healthy"] for r in rows if not r["optional"]):
         sys.exit(1)
 
@@ -99,8 +116,12 @@ def env() -> None:
     """Print `export` lines for a shell: eval "$(lab env)"."""
     import shlex
 
+    from .services import BIN
+
     for name, value in load_config().client_environment().items():
         click.echo(f"export {name}={shlex.quote(value)}")
+    # Commands the lessons run from a shell (`mlflow models serve` needs uvicorn) are the lab's.
+    click.echo(f'export PATH={shlex.quote(str(BIN))}:"$PATH"')
 
 
 @main.command()
@@ -121,12 +142,9 @@ def export_(archive: str) -> None:
     """Back up the running lab (metadata and artifacts) into a .tar.gz archive."""
     from pathlib import Path
 
-    from .backup import BackupError, export_lab
+    from .backup import export_lab
 
-    try:
-        manifest = export_lab(load_config(), Path(archive))
-    except (BackupError, stack.LabError) as error:
-        _fail(f"lab export failed: {error}")
+    manifest = export_lab(load_config(), Path(archive))
     click.echo(f"Exported the {manifest['mode']} lab to {archive}: metadata and {manifest['objects']} "
                "object(s). It holds credentials: keep it private.")
 
@@ -138,15 +156,12 @@ def import_(archive: str, yes: bool) -> None:
     """Restore an export into the running lab, replacing its runs, models and accounts."""
     from pathlib import Path
 
-    from .backup import BackupError, import_lab
+    from .backup import import_lab
 
     config = load_config()
     if not yes:
         click.confirm(f"Replace every run and model of the lab at {config.home} with {archive}?", abort=True)
-    try:
-        manifest = import_lab(config, Path(archive))
-    except (BackupError, stack.LabError) as error:
-        _fail(f"lab import failed: {error}")
+    manifest = import_lab(config, Path(archive))
     click.echo(f"Imported {archive} (exported {manifest['created']}): metadata and {manifest['objects']} object(s).")
 
 
@@ -161,7 +176,7 @@ def _add_learners(names: list[str]) -> None:
     config = load_config()
     try:
         new = add_learners(config, names)
-    except (WorkshopError, LabConfigError) as error:
+    except (WorkshopError, LabError) as error:
         _fail(f"lab users: {error}")
     except Exception as error:  # the server's refusal, or no server at all
         _fail(f"lab users: {error}\nIs the workshop lab up? `lab status` tells.")
@@ -226,20 +241,14 @@ def spark() -> None:
 def spark_up() -> None:
     """Start the Spark master and worker; returns when the worker has joined."""
     config = load_config()
-    try:
-        stack.up(config, ("core", "spark"))
-    except (stack.LabError, LabConfigError) as error:
-        _fail(f"lab spark up failed: {error}")
+    stack.up(config, ("core", "spark"))
     click.echo(f"Spark master {config.spark_master_url} (UI {config.spark_ui_url})")
 
 
 @spark.command("down")
 def spark_down() -> None:
     """Stop the Spark master and worker."""
-    try:
-        stack.stop_group(load_config(), "spark")
-    except stack.LabError as error:
-        _fail(str(error))
+    stack.stop_group(load_config(), "spark")
     click.echo("Spark cluster stopped.")
 
 

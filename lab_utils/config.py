@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from .errors import LabError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -103,6 +108,11 @@ class LabConfig:
         return self.home / "workshop-mode"
 
     @property
+    def marker_path(self) -> Path:
+        """The file every lab home carries: only a folder with it is ever deleted by `lab reset`."""
+        return self.home / ".dataflow-lab"
+
+    @property
     def logs_dir(self) -> Path:
         return self.home / "logs"
 
@@ -164,7 +174,7 @@ class LabConfig:
         return env
 
 
-class LabConfigError(RuntimeError):
+class LabConfigError(LabError):
     """The lab's configuration is incomplete; the message says what to do."""
 
 
@@ -179,6 +189,20 @@ def _port(name: str) -> int:
     return port
 
 
+# S3's rules for a bucket name: 3-63 lowercase letters, digits, dots and hyphens.
+BUCKET_NAME = re.compile(r"^(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+# The object store opens ports up to S3 port + 10004 (see services.seaweedfs_ports).
+HIGHEST_DERIVED_S3_PORT = 10004
+
+
+def _bucket() -> str:
+    bucket = os.environ.get("LAB_S3_BUCKET", DEFAULTS["LAB_S3_BUCKET"])
+    if not BUCKET_NAME.match(bucket) or ".." in bucket:
+        raise LabConfigError(f"LAB_S3_BUCKET={bucket!r} is not a valid S3 bucket name: use 3-63 lowercase "
+                             "letters, digits, dots or hyphens, starting and ending with a letter or digit.")
+    return bucket
+
+
 def load_config(workshop: bool | None = None) -> LabConfig:
     """Read the lab's configuration from the environment (defaults: the local lab).
 
@@ -188,43 +212,75 @@ def load_config(workshop: bool | None = None) -> LabConfig:
     home = Path(os.environ.get("LAB_HOME", DEFAULTS["LAB_HOME"])).resolve()
     if workshop is None:
         workshop = os.environ.get("LAB_WORKSHOP", "") in ("1", "true", "yes") or (home / "workshop-mode").exists()
+    external_s3 = os.environ.get("LAB_S3_ENDPOINT_URL") or None
+    s3_port = _port("LAB_S3_PORT")
+    if not external_s3 and s3_port + HIGHEST_DERIVED_S3_PORT > 65535:
+        raise LabConfigError(f"LAB_S3_PORT={s3_port} is too high: the object store also opens ports up to "
+                             f"LAB_S3_PORT + {HIGHEST_DERIVED_S3_PORT}; choose a port below "
+                             f"{65536 - HIGHEST_DERIVED_S3_PORT}.")
     return LabConfig(
         home=home,
         host=os.environ.get("LAB_HOST", DEFAULTS["LAB_HOST"]),
         mlflow_port=_port("LAB_MLFLOW_PORT"),
-        s3_port=_port("LAB_S3_PORT"),
+        s3_port=s3_port,
         prefect_port=_port("LAB_PREFECT_PORT"),
         jupyter_port=_port("LAB_JUPYTER_PORT"),
         spark_master_port=_port("LAB_SPARK_MASTER_PORT"),
         spark_ui_port=_port("LAB_SPARK_UI_PORT"),
-        bucket=os.environ.get("LAB_S3_BUCKET", DEFAULTS["LAB_S3_BUCKET"]),
-        external_s3_endpoint=os.environ.get("LAB_S3_ENDPOINT_URL") or None,
+        bucket=_bucket(),
+        external_s3_endpoint=external_s3,
         workshop=workshop,
         pg_port=_port("LAB_PG_PORT"),
         user=os.environ.get("LAB_USER") or None,
     )
 
 
-def private_secret(config: LabConfig, name: str, make=lambda: secrets.token_urlsafe(24)) -> str:
-    """A secret generated once under LAB_HOME/secrets, readable by the owner only."""
-    path = config.secrets_dir / name
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.parent.chmod(0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+def write_private(path: Path, data: str | bytes) -> None:
+    """Write a file that only its owner can read, whole or not at all.
+
+    The text goes to a temporary file created with mode 0600 beside `path`, which then
+    replaces `path` in one step: a reader never sees a half-written or empty file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _create_private_once(path: Path, make: Callable[[], str]) -> str:
+    """The content of `path`, created with `make()` if absent; concurrent creators agree on one."""
+    if path.exists():
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+        return path.read_text()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
         with os.fdopen(fd, "w") as f:
             f.write(make())
-    return path.read_text().strip()
+        # link() fails if another process created the file first: then theirs is the one.
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return path.read_text()
+
+
+def private_secret(config: LabConfig, name: str, make=lambda: secrets.token_urlsafe(24)) -> str:
+    """A secret generated once under LAB_HOME/secrets, readable by the owner only."""
+    return _create_private_once(config.secrets_dir / name, make).strip()
 
 
 def ensure_credentials(config: LabConfig) -> S3Credentials:
     """Generate the lab's own S3 keys on first use, readable by the owner only."""
-    path = config.credentials_path
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.parent.chmod(0o700)
-        data = {"access_key": "lab" + secrets.token_hex(8), "secret_key": secrets.token_urlsafe(30)}
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f)
+    _create_private_once(config.credentials_path, lambda: json.dumps(
+        {"access_key": "lab" + secrets.token_hex(8), "secret_key": secrets.token_urlsafe(30)}))
     return config.s3_credentials()

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from .config import REPO_ROOT
+from .errors import LabError
 
 DATA_DIR = REPO_ROOT / "data"
 HOUSE_PRICES_CSV = DATA_DIR / "house_prices.csv"
@@ -19,7 +20,7 @@ TARGET = "price"
 SEED = 42
 
 
-class DataError(RuntimeError):
+class DataError(LabError):
     """A data file is missing or damaged; the message says which and how to restore it."""
 
 

@@ -56,11 +56,15 @@ def check_tracking_server(config: LabConfig, tracking_uri: str) -> str:
     try:
         response = requests.get(f"{tracking_uri}/health", timeout=3)
     except requests.RequestException as error:
-        raise CheckFailed(
-            f"no answer from {tracking_uri} ({type(error).__name__})",
-            "start the lab with `make up` (or `lab up`); if it is up, check that "
-            f"MLFLOW_TRACKING_URI is {config.tracking_uri} (`lab env` prints it)",
-        ) from None
+        fix = ("start the lab with `make up` (or `lab up`); if it is up, check that "
+               f"MLFLOW_TRACKING_URI is {config.tracking_uri} (`lab env` prints it)")
+        if _is_local_lab(config):
+            from .stack import is_running
+
+            if is_running(config):
+                fix = ("the lab is running but its tracking server does not answer: `lab status` "
+                       "shows its state, `lab logs mlflow` why (see the database and disk lines below)")
+        raise CheckFailed(f"no answer from {tracking_uri} ({type(error).__name__})", fix) from None
     if not response.ok:
         raise CheckFailed(f"{tracking_uri}/health answered HTTP {response.status_code}",
                           "see `lab logs mlflow`; `lab down && lab up` restarts it")
@@ -82,6 +86,83 @@ def check_sign_in(config: LabConfig, tracking_uri: str) -> str:
     if response.status_code == 401:
         raise CheckFailed(f"the server refused user {user!r} (HTTP 401: wrong name or password)", fix)
     return f"signed in as {user}" + (f" (workspace {config.user})" if config.user else "")
+
+
+# Below this much free space under LAB_HOME, artifacts and runs may no longer fit.
+MIN_FREE_MB = 500
+
+
+def _free_mb(path: Path) -> float:
+    while not path.exists():  # a lab not started yet: the disk it will be on
+        path = path.parent
+    return shutil.disk_usage(path).free / 2**20
+
+
+def disk_space_problem(config: LabConfig, min_free_mb: float = MIN_FREE_MB) -> str | None:
+    """A sentence naming the full disk under LAB_HOME, or None when there is room."""
+    free = _free_mb(config.home)
+    if free >= min_free_mb:
+        return None
+    return (f"the disk holding LAB_HOME ({config.home}) is full: {free:.0f} MB free, the lab needs at "
+            f"least {min_free_mb} MB; free space on that disk (`df -h {config.home}` shows it) or "
+            "move the lab elsewhere (`lab export`, then LAB_HOME=… `lab up` and `lab import`)")
+
+
+def metadata_database_problem(config: LabConfig) -> str | None:
+    """A sentence naming what is wrong with the lab's SQLite database, or None when it is sound."""
+    import sqlite3
+
+    path = config.sqlite_path
+    if not path.exists():
+        return None
+    fix = ("restore a backup with `lab import ARCHIVE` (after moving the broken file away), or move "
+           f"{path} away to start an empty lab")
+    if path.stat().st_size == 0:
+        return (f"the metadata database {path} is empty (0 bytes): the runs it held are gone, and "
+                f"starting on it would hide that; {fix}")
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            verdict = db.execute("PRAGMA quick_check").fetchone()[0]
+    except sqlite3.DatabaseError as error:
+        verdict = str(error)
+    if verdict != "ok":
+        return f"the metadata database {path} is damaged ({verdict}); {fix}"
+    return None
+
+
+def check_disk_space(config: LabConfig) -> str:
+    problem = disk_space_problem(config)
+    if problem:
+        detail, _, fix = problem.partition("; ")
+        raise CheckFailed(detail, fix)
+    return f"{_free_mb(config.home):,.0f} MB free under {config.home}"
+
+
+def check_metadata_database(config: LabConfig) -> str:
+    problem = metadata_database_problem(config)
+    if problem:
+        detail, _, fix = problem.partition("; ")
+        raise CheckFailed(detail, fix)
+    return f"{config.sqlite_path.name} passes SQLite's integrity check" if config.sqlite_path.exists() \
+        else "no database yet (the first `lab up` creates it)"
+
+
+def check_supervisor(config: LabConfig) -> str:
+    from .stack import unsupervised_processes
+
+    leftovers = unsupervised_processes(config)
+    if leftovers:
+        raise CheckFailed(
+            f"supervisord is not running, but {len(leftovers)} process(es) of this lab are "
+            f"(pids {', '.join(str(p.pid) for p in leftovers[:8])}): nothing restarts them if they die",
+            "`lab down` stops them, then `lab up` starts the lab again under supervision",
+        )
+    return "no process of this lab runs unsupervised"
+
+
+def _is_local_lab(config: LabConfig) -> bool:
+    """This machine runs the lab (not a workshop learner's laptop, not a lab never started)."""
+    return config.user is None and config.marker_path.exists()
 
 
 def check_object_store(config: LabConfig) -> str:
@@ -144,6 +225,9 @@ def check_artifact_round_trip(config: LabConfig, tracking_uri: str) -> str:
         client.delete_run(run.info.run_id)
     except Exception as error:
         message = str(error).splitlines()[0][:200]
+        if _is_local_lab(config) and disk_space_problem(config):
+            raise CheckFailed(f"the server could not store an artifact ({message})",
+                              disk_space_problem(config)) from None
         raise CheckFailed(
             f"the server could not store an artifact ({message})",
             "the MLflow server cannot write to the object store: fix the lines above, then "
@@ -218,8 +302,15 @@ def run_checks(config: LabConfig, tracking_uri: str | None = None) -> list[Check
     account = "tracking server"
     checks: list[tuple[str, Callable[[], str], str | None]] = [
         ("python", lambda: check_python(config), None),
-        ("tracking server", lambda: check_tracking_server(config, uri), None),
     ]
+    if _is_local_lab(config):
+        checks += [
+            ("supervisor", lambda: check_supervisor(config), None),
+            ("disk space", lambda: check_disk_space(config), None),
+        ]
+        if not config.workshop:
+            checks.append(("metadata database", lambda: check_metadata_database(config), None))
+    checks.append(("tracking server", lambda: check_tracking_server(config, uri), None))
     if config.workshop:
         checks.append(("sign-in", lambda: check_sign_in(config, uri), "tracking server"))
         account = "sign-in"

@@ -30,6 +30,65 @@ def _fresh_mlflow_state():
         os.environ.update(saved)
 
 
+class ProcessWatch:
+    """What a block of code leaves running, found in the kernel's own process tree.
+
+    While the watch is on, this process is the "child subreaper" of everything it starts
+    (Linux's PR_SET_CHILD_SUBREAPER): a process orphaned by a lesson's kernel is re-parented
+    here, not to init or to some other subreaper of the machine, so it cannot hide.
+    """
+
+    _PR_SET_CHILD_SUBREAPER = 36
+
+    def __enter__(self) -> ProcessWatch:
+        import psutil
+
+        self.before = {p.pid for p in psutil.Process().children(recursive=True)}
+        self._subreaper(True)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._subreaper(False)
+        self._reap()
+
+    def _subreaper(self, on: bool) -> None:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(self._PR_SET_CHILD_SUBREAPER, int(on), 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
+
+    def _reap(self) -> None:
+        """Collect adopted processes that have exited (else they stay as zombies)."""
+        import psutil
+
+        for child in psutil.Process().children():
+            if child.pid not in self.before:
+                try:
+                    if child.status() == psutil.STATUS_ZOMBIE:
+                        os.waitpid(child.pid, os.WNOHANG)
+                except (psutil.NoSuchProcess, ChildProcessError):
+                    pass
+
+    def left_running(self, grace_s: float = 1.0) -> list[str]:
+        """The command lines of processes started inside the block and still running."""
+        import time
+
+        import psutil
+
+        time.sleep(grace_s)  # a process being stopped gets a moment to exit
+        self._reap()
+        stray = []
+        for process in psutil.Process().children(recursive=True):
+            try:
+                if process.pid in self.before or process.status() == psutil.STATUS_ZOMBIE:
+                    continue
+                stray.append(" ".join(process.cmdline())[:200] or process.name())
+            except psutil.NoSuchProcess:
+                continue
+        return stray
+
+
 class LessonFailed(AssertionError):
     """A lesson raised where it should not, or did not raise where it should."""
 

@@ -14,11 +14,12 @@ from .doctor import (
     check_tracking_server,
     run_checks,
 )
+from .errors import LabError
 
 BIN_DIR = os.path.dirname(sys.executable)
 
 
-class LabNotReady(RuntimeError):
+class LabNotReady(LabError):
     """The lab a notebook needs is not up; the message carries the doctor's report."""
 
 

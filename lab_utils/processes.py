@@ -10,8 +10,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from .errors import LabError
 
-class BackgroundProcessError(RuntimeError):
+
+class BackgroundProcessError(LabError):
     """The process exited or never became ready; the message carries the end of its log."""
 
 
@@ -45,11 +47,26 @@ class BackgroundProcess:
         return self.process is not None and self.process.poll() is None
 
     def stop(self) -> None:
-        if not self.running:
+        """End the whole process group, even when its first process has exited already
+        (a shell that started a server in the background and returned, say)."""
+        if self.process is None:
             return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
+        group = self.process.pid  # start_new_session: the group's id is the first process's pid
+        if not self._signal_group(group, signal.SIGTERM):
             self.process.wait()
+            return
+        deadline = time.monotonic() + 20
+        while self._signal_group(group, 0) and time.monotonic() < deadline:
+            self.process.poll()  # reap the first process so that it does not linger as a zombie
+            time.sleep(0.1)
+        self._signal_group(group, signal.SIGKILL)
+        self.process.wait()
+
+    @staticmethod
+    def _signal_group(group: int, sig: int) -> bool:
+        """Send `sig` to the group; False when no process of it is left."""
+        try:
+            os.killpg(group, sig)
+        except ProcessLookupError:
+            return False
+        return True

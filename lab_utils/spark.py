@@ -8,9 +8,10 @@ import sys
 from .config import load_config
 from .data import FEATURES, load_house_prices, split_house_prices
 from .doctor import java_major_version
+from .errors import LabError
 
 
-class SparkUnavailable(RuntimeError):
+class SparkUnavailable(LabError):
     """Spark cannot start here; the message says what to install or start."""
 
 

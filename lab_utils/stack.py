@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -13,17 +16,18 @@ import xmlrpc.client
 from collections.abc import Iterable
 from pathlib import Path
 
+import psutil
 from supervisor.xmlrpc import SupervisorTransport
 
 from . import workshop
-from .config import LabConfig, ensure_credentials
-from .services import BIN, Service, define_services, s3_client
+from .config import LabConfig, ensure_credentials, write_private
+from .doctor import disk_space_problem, metadata_database_problem
+from .errors import LabError
+from .services import BIN, Service, define_services, s3_client, seaweedfs_ports
 
 START_TIMEOUT_S = 90
-
-
-class LabError(RuntimeError):
-    """Something in the lab's stack is wrong; the message says what to do."""
+# The least free space `lab up` starts with: the object store panics on a full disk.
+MIN_FREE_MB_TO_START = 100
 
 
 def _socket_path(config: LabConfig) -> Path:
@@ -48,7 +52,8 @@ def render_supervisor_conf(config: LabConfig, services: Iterable[Service]) -> st
     logs = config.logs_dir
     lines = [
         "[unix_http_server]", f"file={sock}", "chmod=0700", "",
-        "[supervisord]", f"logfile={logs / 'supervisord.log'}",
+        # umask 077: what the services write under LAB_HOME is readable by its owner only.
+        "[supervisord]", f"logfile={logs / 'supervisord.log'}", "umask=077",
         f"pidfile={config.home / 'run' / 'supervisord.pid'}", f"childlogdir={logs}",
         f"directory={config.home}", "logfile_maxbytes=5MB", "logfile_backups=2", "",
         "[rpcinterface:supervisor]",
@@ -107,16 +112,39 @@ def is_running(config: LabConfig) -> bool:
     return True
 
 
-def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600, exist_ok=True)
-    path.chmod(0o600)
-    path.write_text(text)
+def claim_home(config: LabConfig) -> None:
+    """Make LAB_HOME a lab home: a new or empty folder, or one that is a lab already.
+
+    A folder with other things in it is refused, so that nothing the lab does (writing,
+    `lab reset`) ever touches files that are not its own. The home is private (0700);
+    a workshop run as root keeps it traversable (0711) for PostgreSQL's own user.
+    """
+    home = config.home
+    # Homes made before the marker existed carry the lab's own configuration file.
+    if home.exists() and not config.marker_path.is_file() and not (home / "supervisord.conf").is_file():
+        if not home.is_dir() or any(home.iterdir()):
+            raise LabError(
+                f"LAB_HOME={home} is not empty and is not a lab (it has no {config.marker_path.name} file): the lab "
+                "keeps its data in a folder of its own; set LAB_HOME to a new or empty folder."
+            )
+    home.mkdir(parents=True, exist_ok=True)
+    # As root, a workshop's PostgreSQL runs as Debian's `postgres` user, who must pass through.
+    home.chmod(0o711 if config.workshop and os.geteuid() == 0 else 0o700)
+    config.marker_path.write_text("A DataFlow Lab home: `lab reset` deletes this folder.\n")
 
 
 def _prepare_home(config: LabConfig) -> list[Service]:
+    claim_home(config)
     for sub in ("logs", "run", "mlflow", "objectstore", "prefect", "spark/work"):
-        (config.home / sub).mkdir(parents=True, exist_ok=True)
+        (config.home / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
+        (config.home / sub).chmod(0o700)
+    problem = disk_space_problem(config, MIN_FREE_MB_TO_START)
+    if problem:
+        raise LabError(problem)
+    if not config.workshop:
+        problem = metadata_database_problem(config)
+        if problem:
+            raise LabError(problem)
     if config.workshop:
         _prepare_workshop(config)
     if not config.uses_external_s3:
@@ -128,9 +156,9 @@ def _prepare_home(config: LabConfig) -> list[Service]:
         }]}
         if config.workshop:
             identities["identities"] += workshop.seaweedfs_identities(config)
-        _write_private(config.home / "secrets" / "s3-identities.json", json.dumps(identities))
+        write_private(config.home / "secrets" / "s3-identities.json", json.dumps(identities))
     services = define_services(config)
-    _write_private(_conf_path(config), render_supervisor_conf(config, services))
+    write_private(_conf_path(config), render_supervisor_conf(config, services))
     return services
 
 
@@ -154,23 +182,105 @@ def log_tail(config: LabConfig, name: str, lines: int = 30) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
+PORT_VARIABLES = {"objectstore": "LAB_S3_PORT", "mlflow": "LAB_MLFLOW_PORT", "prefect": "LAB_PREFECT_PORT",
+                  "postgres": "LAB_PG_PORT", "jupyterlab": "LAB_JUPYTER_PORT",
+                  "spark-master": "LAB_SPARK_MASTER_PORT"}
+
+
+def _service_ports(config: LabConfig, service: Service) -> list[int]:
+    """Every port a service opens: the object store opens a dozen, derived from the S3 port."""
+    if service.name == "objectstore":
+        ports = seaweedfs_ports(config.s3_port)
+        return [*ports.values(), ports["admin.port"] + 10000]
+    return [service.port] if service.port else []
+
+
 def _check_port_free(config: LabConfig, service: Service) -> None:
     """Refuse to start a service whose port another program holds (it would answer in its place)."""
-    if not service.port:
+    for port in _service_ports(config, service):
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((config.host, port))
+            except OSError as error:
+                if error.errno == errno.EADDRNOTAVAIL:
+                    raise LabError(f"LAB_HOST={config.host} is not an address of this machine: set LAB_HOST "
+                                   "to one of its addresses (127.0.0.1 for a lab of your own).") from None
+                variable = PORT_VARIABLES[service.name]
+                derived = "" if port == service.port else f" (derived from {variable}={service.port})"
+                raise LabError(
+                    f"port {port} ({service.name}{derived}) is already in use by another program: stop it "
+                    f"(`lsof -nP -iTCP:{port} -sTCP:LISTEN` shows which) or choose another port with "
+                    f"{variable}=… ; another lab may be running with a different LAB_HOME."
+                ) from None
+
+
+def check_host(config: LabConfig) -> None:
+    """LAB_HOST must name this machine, and a lab without sign-in stays on loopback unless asked."""
+    try:
+        socket.getaddrinfo(config.host, None, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        raise LabError(f"LAB_HOST={config.host!r}: name lookup failed ({error.strerror}); set LAB_HOST "
+                       "to an address or name of this machine (default 127.0.0.1).") from None
+    if config.workshop:
         return
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if not is_loopback_host(config.host) and os.environ.get("LAB_EXPOSE") != "1":
+        raise LabError(
+            f"LAB_HOST={config.host} would open MLflow, Prefect and the object store to the network "
+            "without sign-in. For a room, use `lab up --workshop` (accounts, a workspace per learner); "
+            "to expose a one-learner lab anyway, set LAB_EXPOSE=1."
+        )
+
+
+def is_loopback_host(host: str) -> bool:
+    """True when every address `host` names is this machine's loopback."""
+    import ipaddress
+
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        return False
+    return all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in infos)
+
+
+def lab_processes(config: LabConfig) -> list[psutil.Process]:
+    """The processes of this lab, with or without their supervisord.
+
+    Supervisord runs every service in LAB_HOME (PostgreSQL moves into its data folder
+    below it), so a process of the lab's programs working there is this lab's, even when
+    a crashed supervisord left it behind.
+    """
+    home = str(config.home)
+    found = []
+    for process in psutil.process_iter(["pid", "name", "cmdline", "cwd"]):
+        cwd, cmdline = process.info["cwd"], process.info["cmdline"] or []
+        if process.pid == os.getpid() or not cwd or not (cwd == home or cwd.startswith(home + os.sep)):
+            continue
+        command = " ".join(cmdline)
+        if str(BIN) in command or home in command or process.info["name"] in ("java", "postgres"):
+            found.append(process)
+    return found
+
+
+def stop_lab_processes(processes: list[psutil.Process], timeout: float = 20) -> None:
+    """Stop processes a crashed supervisord left behind: TERM, then KILL what is left."""
+    for process in processes:
         try:
-            probe.bind((config.host, service.port))
-        except OSError:
-            env_name = {"objectstore": "LAB_S3_PORT", "mlflow": "LAB_MLFLOW_PORT", "prefect": "LAB_PREFECT_PORT",
-                        "postgres": "LAB_PG_PORT",
-                        "jupyterlab": "LAB_JUPYTER_PORT", "spark-master": "LAB_SPARK_MASTER_PORT"}[service.name]
-            raise LabError(
-                f"port {service.port} ({service.name}) is already in use by another program: stop it "
-                f"(`ss -ltnp 'sport = :{service.port}'` shows which) or choose another port with "
-                f"{env_name}=… ; another lab may be running with a different LAB_HOME."
-            ) from None
+            process.send_signal(signal.SIGTERM)
+        except psutil.NoSuchProcess:
+            pass
+    _gone, alive = psutil.wait_procs(processes, timeout=timeout)
+    for process in alive:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=5)
+
+
+def unsupervised_processes(config: LabConfig) -> list[psutil.Process]:
+    """This lab's processes left running without their supervisord (it crashed or was killed)."""
+    return [] if is_running(config) else lab_processes(config)
 
 
 def _start_supervisord(config: LabConfig) -> None:
@@ -205,6 +315,12 @@ def wait_healthy(config: LabConfig, services: Iterable[Service], timeout: float 
         time.sleep(0.3)
 
 
+def _failure_context(config: LabConfig) -> str:
+    """What `lab up` adds to a service's failure when the cause is the machine's."""
+    problem = disk_space_problem(config, MIN_FREE_MB_TO_START)
+    return f"\n{problem}" if problem else ""
+
+
 def ensure_bucket(config: LabConfig) -> None:
     """Create the artifact bucket when the store lacks it (a new MinIO, say)."""
     client = s3_client(config)
@@ -214,15 +330,35 @@ def ensure_bucket(config: LabConfig) -> None:
 
 
 def up(config: LabConfig, groups: tuple[str, ...] = ("core",)) -> list[Service]:
-    """Start the lab (idempotent) and return when every requested service is healthy."""
+    """Start the lab (idempotent) and return when every requested service is healthy.
+
+    A `lab up` that fails leaves nothing running that it started.
+    """
+    check_host(config)
     services = _prepare_home(config)
-    if not is_running(config):
+    started_here = not is_running(config)
+    if started_here:
+        # A crashed supervisord's services would hold the lab's ports: stop them, start afresh.
+        stop_lab_processes(lab_processes(config))
         for service in services:
             if service.autostart:
                 _check_port_free(config, service)
         _start_supervisord(config)
     else:
         _apply_config_changes(supervisor(config))
+    try:
+        return _start_services(config, services, groups)
+    except LabError as error:
+        if started_here:
+            down(config)
+        raise LabError(f"{error}{_failure_context(config)}") from None
+    except BaseException:
+        if started_here:
+            down(config)
+        raise
+
+
+def _start_services(config: LabConfig, services: list[Service], groups: tuple[str, ...]) -> list[Service]:
     proxy = supervisor(config)
     wanted = [s for s in services if s.group in groups]
     for service in wanted:
@@ -258,11 +394,13 @@ def stop_group(config: LabConfig, group: str) -> None:
 
 
 def down(config: LabConfig, timeout: float = 60) -> bool:
-    """Stop every service and supervisord; False when the lab was not running."""
+    """Stop every service and supervisord; False when nothing of the lab was running."""
     try:
         proxy = supervisor(config)
     except LabError:
-        return False
+        leftovers = lab_processes(config)
+        stop_lab_processes(leftovers)
+        return bool(leftovers)
     pid = proxy.supervisor.getPID()
     proxy.supervisor.shutdown()
     deadline = time.monotonic() + timeout
@@ -275,10 +413,9 @@ def down(config: LabConfig, timeout: float = 60) -> bool:
 
 def _pid_alive(pid: int) -> bool:
     try:
-        Path(f"/proc/{pid}").stat()
-    except FileNotFoundError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
-    return True
 
 
 def status(config: LabConfig) -> list[dict]:
@@ -286,11 +423,18 @@ def status(config: LabConfig) -> list[dict]:
     services = define_services(config)
     try:
         info = {p["name"]: p for p in supervisor(config).supervisor.getAllProcessInfo()}
+        unsupervised = False
     except LabError:
         info = {}
+        unsupervised = bool(lab_processes(config))
     rows = []
     for service in services:
         state = info.get(service.name, {}).get("statename", "STOPPED")
+        if unsupervised and service.healthy(config):
+            state = "UNSUPERVISED"  # answering, but nothing restarts it if it dies
+            rows.append({"service": service.name, "state": state, "url": service.url,
+                         "healthy": False, "optional": service.group != "core"})
+            continue
         rows.append({
             "service": service.name,
             "state": state,
@@ -302,7 +446,13 @@ def status(config: LabConfig) -> list[dict]:
 
 
 def reset(config: LabConfig) -> None:
-    """Stop the lab and delete everything it stored under LAB_HOME."""
+    """Stop the lab and delete everything it stored under LAB_HOME (a lab home only)."""
+    if not config.home.exists():
+        return
+    if not config.marker_path.is_file():
+        raise LabError(
+            f"{config.home} is not a lab home (it has no {config.marker_path.name} file that `lab up` writes): "
+            "nothing was deleted. Check LAB_HOME; delete the folder yourself if it really is an old lab."
+        )
     down(config)
-    if config.home.exists():
-        shutil.rmtree(config.home)
+    shutil.rmtree(config.home)

@@ -20,14 +20,15 @@ TEST_LAB = {
     "LAB_SPARK_MASTER_PORT": "17077",
     "LAB_SPARK_UI_PORT": "18080",
 }
-for _name, _value in TEST_LAB.items():
-    os.environ.setdefault(_name, _value)
-# The learner's shell may carry a lab's client settings (eval "$(lab env)"): the test lab sets its own.
-for _name in ("MLFLOW_TRACKING_URI", "PREFECT_API_URL", "MLFLOW_S3_ENDPOINT_URL",
-              "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "LAB_S3_ENDPOINT_URL",
-              # a workshop learner's identity (lab users env) belongs to another lab
-              "LAB_WORKSHOP", "LAB_USER", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_WORKSPACE"):
+# Whatever the shell exports (a learner's LAB_HOME, `eval "$(lab env)"`, a workshop
+# identity), the tests use their own lab: the learner's is never stopped, reset or written to.
+for _name in [n for n in os.environ if n.startswith("LAB_") and n != "LAB_KEEP_TEST_LAB"]:
+    del os.environ[_name]
+for _name in ("MLFLOW_TRACKING_URI", "PREFECT_API_URL", "PREFECT_API_AUTH_STRING", "MLFLOW_S3_ENDPOINT_URL",
+              "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "PREFECT_HOME",
+              "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_WORKSPACE"):
     os.environ.pop(_name, None)
+os.environ.update(TEST_LAB)
 os.environ["LAB_REQUIRE_EXERCISES"] = "1"
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from lab_utils.harness import LessonFailed, execute_lesson, lesson_environment
+from lab_utils.harness import LessonFailed, ProcessWatch, execute_lesson, lesson_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build"
@@ -44,34 +44,15 @@ def _with_expected_outputs(executed: nbformat.NotebookNode, committed: nbformat.
     return executed
 
 
-def _stray_processes(before: set[int]) -> list[str]:
-    """Processes a lesson started and nobody stopped: new since `before`, still running, orphaned.
-
-    A lesson's kernel has exited by now, so what it started and left running has been
-    handed to init (parent pid 1). The lab's own services (under supervisord) do not count.
-    """
-    import time
-
-    import psutil
-
-    time.sleep(1)  # a process being stopped gets a moment to exit
-    stray = []
-    for process in psutil.process_iter(["pid", "ppid", "name", "cmdline"]):
-        if process.pid in before or process.info["ppid"] != 1 or not process.info["cmdline"]:
-            continue
-        command = " ".join(process.info["cmdline"])
-        if "supervisord" in command:
-            continue
-        if any(word in command for word in ("python", "mlflow", "java", "uvicorn", "prefect")):
-            stray.append(command[:200])
-    return stray
-
-
 @pytest.mark.parametrize("notebook", LESSONS, ids=[p.stem for p in LESSONS])
 def test_lesson_runs(notebook: Path, lab):
-    import psutil
+    with ProcessWatch() as processes:
+        _run_lesson_twice(notebook)
+        stray = processes.left_running()
+    assert not stray, f"{notebook.name} left processes running:\n" + "\n".join(stray)
 
-    processes_before = set(psutil.pids())
+
+def _run_lesson_twice(notebook: Path) -> None:
     executed_path = BUILD / "executed" / notebook.name
     executed_path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -91,5 +72,3 @@ def test_lesson_runs(notebook: Path, lab):
     )
     if result.returncode != 0:
         pytest.fail(f"nbval re-run of {notebook.name} failed:\n{result.stdout[-6000:]}", pytrace=False)
-    stray = _stray_processes(processes_before)
-    assert not stray, f"{notebook.name} left processes running:\n" + "\n".join(stray)
