@@ -72,6 +72,9 @@ def workshop(tmp_path_factory):
         stack.reset(config)
         up = lab_cli("up", "--workshop")
         assert up.returncode == 0, up.stdout + up.stderr
+        # Start-up output reaches projected screens and CI logs: it says where the password is.
+        assert (config.secrets_dir / "mlflow-admin-password").read_text().strip() not in up.stdout
+        assert "mlflow-admin-password" in up.stdout
         roster = tmp_path_factory.mktemp("roster") / "roster.csv"
         roster.write_text("name\n" + "\n".join(LEARNERS) + "\n")
         imported = lab_cli("users", "import", str(roster))
@@ -241,9 +244,33 @@ def test_export_and_import_round_trip_into_a_fresh_lab(workshop, tmp_path):
     assert response.status_code == 200 and "flavors" in response.text
 
 
+def test_a_failed_import_leaves_the_workshop_as_it_was(workshop, tmp_path):
+    import io
+
+    before = _snapshot(workshop)
+    archive = tmp_path / "broken.tar.gz"
+    manifest = {"format": 1, "mode": "workshop", "created": "2026-01-01T00:00:00+00:00", "mlflow": "3",
+                "bucket": workshop.bucket, "objects": 0}
+    with tarfile.open(archive, "w:gz") as tar:
+        for name, data in {"manifest.json": json.dumps(manifest).encode(),
+                           "metadata/mlflow.pgdump": b"PGDMP not really a dump",
+                           "metadata/mlflow_auth.pgdump": b"PGDMP not really a dump"}.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    result = lab_cli("import", "--yes", str(archive))
+    assert result.returncode == 1 and "pg_restore of mlflow failed, nothing was changed" in result.stderr, \
+        result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert _snapshot(workshop) == before
+    assert requests.get(f"{workshop.tracking_uri}{API}/experiments/search", params={"max_results": 1},
+                        auth=as_learner(workshop, "ana"), headers={"X-MLFLOW-WORKSPACE": "ana"}).status_code == 200
+
+
 def test_a_one_learner_lab_is_not_turned_into_a_workshop(tmp_path, monkeypatch):
     monkeypatch.setenv("LAB_HOME", str(tmp_path))
     config = load_config(workshop=True)
+    config.marker_path.write_text("lab\n")
     config.sqlite_path.parent.mkdir(parents=True)
     config.sqlite_path.write_bytes(b"")
     with pytest.raises(stack.LabError, match="needs its own LAB_HOME"):
