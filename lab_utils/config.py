@@ -18,6 +18,7 @@ from pathlib import Path
 from .errors import LabError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+LOOPBACK = "127.0.0.1"
 
 DEFAULTS = {
     "LAB_HOME": str(REPO_ROOT / ".lab"),
@@ -56,6 +57,8 @@ class LabConfig:
     workshop: bool = False
     pg_port: int = 5433
     user: str | None = None
+    # LAB_ALLOWED_HOSTS: more names MLflow answers to (a Codespace's forwarded address, say).
+    allowed_hosts: tuple[str, ...] = ()
 
     @property
     def uses_external_s3(self) -> bool:
@@ -78,17 +81,19 @@ class LabConfig:
     def prefect_ui_url(self) -> str:
         return f"http://{self.host}:{self.prefect_port}"
 
+    # JupyterLab (in a workshop) and Spark run code for whoever reaches them: they stay on
+    # loopback, reachable from this machine only, whatever LAB_HOST is.
     @property
     def jupyter_url(self) -> str:
-        return f"http://{self.host}:{self.jupyter_port}/lab"
+        return f"http://{LOOPBACK if self.workshop else self.host}:{self.jupyter_port}/lab"
 
     @property
     def spark_master_url(self) -> str:
-        return f"spark://{self.host}:{self.spark_master_port}"
+        return f"spark://{LOOPBACK}:{self.spark_master_port}"
 
     @property
     def spark_ui_url(self) -> str:
-        return f"http://{self.host}:{self.spark_ui_port}"
+        return f"http://{LOOPBACK}:{self.spark_ui_port}"
 
     @property
     def sqlite_path(self) -> Path:
@@ -232,6 +237,7 @@ def load_config(workshop: bool | None = None) -> LabConfig:
         workshop=workshop,
         pg_port=_port("LAB_PG_PORT"),
         user=os.environ.get("LAB_USER") or None,
+        allowed_hosts=tuple(h.strip() for h in os.environ.get("LAB_ALLOWED_HOSTS", "").split(",") if h.strip()),
     )
 
 

@@ -39,7 +39,7 @@ class ModelServer:
 
     def __init__(self, model_uri: str, port: int | None = None):
         config = load_config()
-        self.host = config.host
+        self.host = "127.0.0.1"  # the model server runs beside the notebook, never on the room's address
         self.model_uri = model_uri
         self.port = port or free_port(self.host)
         self.url = f"http://{self.host}:{self.port}"

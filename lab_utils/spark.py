@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .config import load_config
+from .config import LOOPBACK
 from .data import FEATURES, load_house_prices, split_house_prices
 from .doctor import java_major_version
 from .errors import LabError
@@ -22,17 +22,17 @@ def spark_session(app_name: str = "mlflow-lab", master: str | None = None, shuff
         found = "no Java" if major is None else f"Java {major}"
         raise SparkUnavailable(f"Spark needs Java 17 or newer and found {found}: install it with "
                                "`sudo apt-get install openjdk-17-jre-headless` (or set JAVA_HOME).")
-    config = load_config()
-    # Loopback only: no hostname look-up warning, nothing exposed on the network.
-    os.environ.setdefault("SPARK_LOCAL_IP", config.host)
+    # Loopback only: no hostname look-up warning, nothing exposed on the network (the driver
+    # runs beside the notebook; on a workshop learner's laptop LAB_HOST is the server's).
+    os.environ.setdefault("SPARK_LOCAL_IP", LOOPBACK)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
     session = (
         SparkSession.builder.appName(app_name)
         .master(master or "local[*]")
-        .config("spark.driver.host", config.host)
-        .config("spark.driver.bindAddress", config.host)
+        .config("spark.driver.host", LOOPBACK)
+        .config("spark.driver.bindAddress", LOOPBACK)
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         # A few hundred rows: the default 200 shuffle partitions would be 200 tiny tasks.

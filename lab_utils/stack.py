@@ -23,7 +23,7 @@ from . import workshop
 from .config import LabConfig, ensure_credentials, write_private
 from .doctor import disk_space_problem, metadata_database_problem
 from .errors import LabError
-from .services import BIN, Service, define_services, s3_client, seaweedfs_ports
+from .services import BIN, Service, define_services, s3_client, s3_proxied, seaweedfs_ports
 
 START_TIMEOUT_S = 90
 # The least free space `lab up` starts with: the object store panics on a full disk.
@@ -182,7 +182,7 @@ def log_tail(config: LabConfig, name: str, lines: int = 30) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
-PORT_VARIABLES = {"objectstore": "LAB_S3_PORT", "mlflow": "LAB_MLFLOW_PORT", "prefect": "LAB_PREFECT_PORT",
+PORT_VARIABLES = {"objectstore": "LAB_S3_PORT", "s3-proxy": "LAB_S3_PORT", "mlflow": "LAB_MLFLOW_PORT", "prefect": "LAB_PREFECT_PORT",
                   "postgres": "LAB_PG_PORT", "jupyterlab": "LAB_JUPYTER_PORT",
                   "spark-master": "LAB_SPARK_MASTER_PORT"}
 
@@ -190,7 +190,7 @@ PORT_VARIABLES = {"objectstore": "LAB_S3_PORT", "mlflow": "LAB_MLFLOW_PORT", "pr
 def _service_ports(config: LabConfig, service: Service) -> list[int]:
     """Every port a service opens: the object store opens a dozen, derived from the S3 port."""
     if service.name == "objectstore":
-        ports = seaweedfs_ports(config.s3_port)
+        ports = seaweedfs_ports(config.s3_port, s3_proxied(config))
         return [*ports.values(), ports["admin.port"] + 10000]
     return [service.port] if service.port else []
 
@@ -201,7 +201,7 @@ def _check_port_free(config: LabConfig, service: Service) -> None:
         with socket.socket() as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
-                probe.bind((config.host, port))
+                probe.bind((service.host or config.host, port))
             except OSError as error:
                 if error.errno == errno.EADDRNOTAVAIL:
                     raise LabError(f"LAB_HOST={config.host} is not an address of this machine: set LAB_HOST "

@@ -5,7 +5,8 @@ learner is an MLflow user with a workspace of their own name: the lessons' exper
 and model names ("meu_experimento", "previsao_precos") stay as written and never clash.
 In their own workspace a learner creates and edits; in the others' they only read.
 The object store's admin keys stay on the server; learners get read-only keys, enough
-for the lessons that look inside the bucket.
+for the lessons that look inside the bucket. The room reaches three doors, each asking for
+credentials: MLflow, the S3 API and Prefect; the rest of the lab binds loopback (services.py).
 """
 
 from __future__ import annotations
@@ -60,14 +61,34 @@ def reader_keys(config: LabConfig) -> tuple[str, str]:
     return key, _secret(config, "s3-reader-secret-key")
 
 
+def prefect_auth_string(config: LabConfig) -> str:
+    """The Prefect server's one credential, shared by the room (Prefect has no accounts)."""
+    return _secret(config, "prefect-auth-string", lambda: "lab:" + secrets.token_urlsafe(24))
+
+
+def prefect_server_environment(config: LabConfig) -> dict[str, str]:
+    """Prefect on the room's address asks for its auth string, not loopback only: each
+    learner's notebook runs on the learner's machine and lesson 07 runs flows and
+    `flow.serve` against this server. Without it, anyone on the network could create
+    deployments and flow runs, which run code wherever a `serve` polls. The server checks
+    every /api route and websocket but /health and /ready (prefect/server/api/server.py,
+    prefect/server/utilities/subscriptions.py); the UI asks for the string.
+    """
+    auth = prefect_auth_string(config)
+    # The server's own client calls (if any) carry it too.
+    return {"PREFECT_SERVER_API_AUTH_STRING": auth, "PREFECT_API_AUTH_STRING": auth}
+
+
 def admin_environment(config: LabConfig) -> dict[str, str]:
-    """On the server, without a learner identity, the lab's own tools act as the admin."""
-    if os.environ.get("MLFLOW_TRACKING_USERNAME"):
-        return {}
+    """On the server, without a learner identity, the lab's own tools act as the admin,
+    and carry Prefect's auth string."""
     try:
-        return {"MLFLOW_TRACKING_USERNAME": ADMIN, "MLFLOW_TRACKING_PASSWORD": admin_password(config)}
+        env = {"PREFECT_API_AUTH_STRING": prefect_auth_string(config)}
+        if not os.environ.get("MLFLOW_TRACKING_USERNAME"):
+            env.update({"MLFLOW_TRACKING_USERNAME": ADMIN, "MLFLOW_TRACKING_PASSWORD": admin_password(config)})
     except OSError:
         return {}
+    return env
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------
@@ -143,6 +164,7 @@ def postgres_service(config: LabConfig):
         ],
         url=f"postgresql://127.0.0.1:{config.pg_port}",
         port=config.pg_port,
+        host="127.0.0.1",
         run_as=_postgres_owner(),
         # SIGINT is PostgreSQL's "fast" shutdown: it closes sessions instead of waiting for them.
         stop_signal="INT",
@@ -172,6 +194,8 @@ def _database_uri(config: LabConfig, dbname: str) -> str:
 
 
 def mlflow_server_args(config: LabConfig) -> list[str]:
+    from .services import mlflow_host_args
+
     if config.host in ("0.0.0.0", "::", ""):
         raise LabConfigError(
             "A workshop lab is bound to the address learners will use: set LAB_HOST to it "
@@ -183,9 +207,9 @@ def mlflow_server_args(config: LabConfig) -> list[str]:
         "--backend-store-uri", _database_uri(config, "mlflow"),
         "--workers", str(WORKERS),
         # Requests must name this server (DNS-rebinding guard), and only its own pages may
-        # call it from a browser.
-        "--allowed-hosts", f"{config.host},{server},localhost:{config.mlflow_port},127.0.0.1:{config.mlflow_port}",
-        "--cors-allowed-origins", f"http://{server}",
+        # call it from a browser; LAB_ALLOWED_HOSTS adds names (a forwarded port's, say).
+        *mlflow_host_args(config, [config.host, server, f"localhost:{config.mlflow_port}", f"127.0.0.1:{config.mlflow_port}"],
+                          [f"http://{server}"]),
     ]
 
 
@@ -351,6 +375,7 @@ def learner_environment(config: LabConfig, name: str) -> dict[str, str]:
         "MLFLOW_TRACKING_PASSWORD": table[name],
         "MLFLOW_WORKSPACE": name,
         "PREFECT_API_URL": config.prefect_api_url,
+        "PREFECT_API_AUTH_STRING": prefect_auth_string(config),
         "MLFLOW_S3_ENDPOINT_URL": config.s3_endpoint_url,
         "AWS_ACCESS_KEY_ID": key,
         "AWS_SECRET_ACCESS_KEY": secret,

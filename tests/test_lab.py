@@ -88,7 +88,7 @@ def test_doctor_names_the_fix_for_a_stopped_tracking_server(lab):
         _wait_healthy(lab, "mlflow")
     assert result.returncode == 1
     assert "✗ tracking server: no answer from" in result.stdout
-    assert "fix: start the lab with `make up`" in result.stdout
+    assert "fix: the lab is running but its tracking server does not answer" in result.stdout
     assert "✓ object store keys" in result.stdout  # only the broken part is blamed
 
 
