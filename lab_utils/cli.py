@@ -171,13 +171,13 @@ def users() -> None:
 
 
 def _add_learners(names: list[str]) -> None:
-    from .workshop import WorkshopError, add_learners
+    from .workshop import add_learners
 
     config = load_config()
     try:
         new = add_learners(config, names)
-    except (WorkshopError, LabError) as error:
-        _fail(f"lab users: {error}")
+    except LabError:
+        raise
     except Exception as error:  # the server's refusal, or no server at all
         _fail(f"lab users: {error}\nIs the workshop lab up? `lab status` tells.")
     for name in names:
@@ -198,13 +198,9 @@ def users_import(roster: str) -> None:
     """Create an account per row of a CSV roster with a `name` column."""
     from pathlib import Path
 
-    from .workshop import WorkshopError, read_roster
+    from .workshop import read_roster
 
-    try:
-        names = read_roster(Path(roster))
-    except WorkshopError as error:
-        _fail(str(error))
-    _add_learners(names)
+    _add_learners(read_roster(Path(roster)))
 
 
 @users.command("list")
@@ -222,12 +218,9 @@ def users_env(name: str) -> None:
     """The `export` lines a learner loads: eval "$(lab users env NAME)"."""
     import shlex
 
-    from .workshop import WorkshopError, learner_environment
+    from .workshop import learner_environment
 
-    try:
-        environment = learner_environment(load_config(), name)
-    except WorkshopError as error:
-        _fail(str(error))
+    environment = learner_environment(load_config(), name)
     for key, value in environment.items():
         click.echo(f"export {key}={shlex.quote(value)}")
 

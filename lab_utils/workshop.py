@@ -23,7 +23,8 @@ import subprocess
 from pathlib import Path
 from urllib.parse import quote
 
-from .config import LabConfig, LabConfigError, private_secret
+from .config import LabConfig, LabConfigError, private_secret, write_private
+from .errors import LabError
 
 ADMIN = "admin"
 PG_USER = "lab"
@@ -38,7 +39,7 @@ READER_ROLE = "colegas"
 NAME_PATTERN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
-class WorkshopError(RuntimeError):
+class WorkshopError(LabError):
     """A workshop set-up step failed; the message says what to do."""
 
 
@@ -124,8 +125,7 @@ def prepare_postgres(config: LabConfig) -> None:
     base.mkdir(parents=True, exist_ok=True)
     base.chmod(0o700)
     pwfile = base / "initdb-password"
-    pwfile.write_text(postgres_password(config))
-    pwfile.chmod(0o600)
+    write_private(pwfile, postgres_password(config))
     command = [postgres_bin("initdb"), "-D", str(data), "-U", PG_USER, f"--pwfile={pwfile}",
                "--auth-host=scram-sha-256", "--auth-local=scram-sha-256", "-E", "UTF8", "--no-instructions"]
     if owner:
@@ -230,9 +230,7 @@ def write_auth_config(config: LabConfig) -> Path:
         "auth_cache_ttl_seconds = 3600",
         "",
     ])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600, exist_ok=True)
-    path.write_text(text)
+    write_private(path, text)
     return path
 
 
@@ -271,8 +269,7 @@ def learners(config: LabConfig) -> dict[str, str]:
 
 def _save_learners(config: LabConfig, table: dict[str, str]) -> None:
     path = _learners_path(config)
-    path.touch(mode=0o600, exist_ok=True)
-    path.write_text(json.dumps(table, indent=1, sort_keys=True))
+    write_private(path, json.dumps(table, indent=1, sort_keys=True))
 
 
 def _admin_client(config: LabConfig):
