@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import requests
+from test_notebooks import CI_PARAMETERS
 
 from lab_utils.harness import execute_lesson
 
@@ -22,7 +23,8 @@ def test_lesson_03_runs_on_the_standalone_cluster(lab):
         status = requests.get(f"{lab.spark_ui_url}/json/", timeout=5).json()
         assert status["status"] == "ALIVE" and status["aliveworkers"] == 1, status
         execute_lesson(ROOT / "solutions" / "03_spark_models.ipynb", ROOT / "build" / "executed" / "03_on_cluster.ipynb",
-                       {"spark_master": lab.spark_master_url}, cwd=ROOT / "notebooks")
+                       {**CI_PARAMETERS["03_spark_models"], "spark_master": lab.spark_master_url},
+                       cwd=ROOT / "notebooks")
         status = requests.get(f"{lab.spark_ui_url}/json/", timeout=5).json()
     finally:
         subprocess.run([str(BIN / "lab"), "spark", "down"], capture_output=True, env=dict(os.environ))
