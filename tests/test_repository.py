@@ -1,8 +1,11 @@
 """The repository is consistent with itself: notebooks built from lessons, pins in sync."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,3 +45,108 @@ def test_site_builds_every_lesson():
 def test_code_and_notebooks_are_ruff_clean():
     result = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+# --- where the lab runs: the supported Pythons, the Makefile's choices, the dev container ---
+
+def _supported() -> list[str]:
+    from lab_utils import _SUPPORTED_PYTHONS
+
+    return ["{}.{}".format(*v) for v in _SUPPORTED_PYTHONS]
+
+
+def test_supported_pythons_agree():
+    import re
+
+    supported = _supported()
+    oldest, newest = supported[0], supported[-1]
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^SUPPORTED_PYTHONS := (.*)$", makefile, re.M).group(1).split() == supported[::-1]
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    major, minor = map(int, newest.split("."))
+    assert f'requires-python = ">={oldest},<{major}.{minor + 1}"' in pyproject
+    assert f'target-version = "py{oldest.replace(".", "")}"' in pyproject
+    header = (ROOT / "requirements.lock").read_text().splitlines()[1]
+    assert f"--universal --python-version {oldest} " in header, header
+    assert f"Python {oldest}–{newest}" in (ROOT / "README.md").read_text()
+    conda_python = re.search(r"^  - python=(\S+)$", (ROOT / "environment.yml").read_text(), re.M).group(1)
+    assert conda_python in supported
+
+
+def _make(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    import shutil
+
+    return subprocess.run([shutil.which("make"), "--no-print-directory", "-C", str(ROOT), *args],
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_make_names_the_supported_range_for_an_unsupported_python(tmp_path):
+    """A chosen Python the lab does not support is refused before anything changes."""
+    import venv
+
+    existing = tmp_path / "venv"  # a working .venv, which PYTHON=… would replace
+    venv.create(existing, with_pip=False)
+    older = sorted(Path.home().glob(".pyenv/versions/3.[0-9].*/bin/python3.[0-9]"))  # 3.0–3.9, if any
+    for python in [str(tmp_path / "no-such-python3.9"), *map(str, older[-1:])]:
+        result = _make("venv", f"PYTHON={python}", f"VENV={existing}")
+        assert result.returncode != 0, result.stdout
+        message = result.stdout + result.stderr
+        supported = _supported()
+        assert f"The lab runs on Python {supported[0]} to {supported[-1]}; {python} is " in message, message
+        assert (existing / "bin" / "python").exists(), "the working .venv was removed"
+
+
+def test_make_builds_with_the_newest_supported_python_on_path(tmp_path):
+    import shutil
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    found = {}
+    for version in _supported():
+        for candidate in [shutil.which(f"python{version}"),
+                          *sorted(Path.home().glob(f".pyenv/versions/{version}.*/bin/python{version}"))]:
+            if candidate and subprocess.run([str(candidate), "-c", ""], capture_output=True).returncode == 0:
+                (bin_dir / f"python{version}").symlink_to(Path(candidate).resolve())
+                found[version] = candidate
+                break
+    if len(found) < 2:
+        message = f"two supported Pythons are needed, found {sorted(found)} (pyenv install 3.10 3.12)"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message)
+        pytest.skip(message)
+    newest = max(found, key=lambda v: tuple(map(int, v.split("."))))
+    dry_run = _make("-n", "venv", f"VENV={tmp_path / 'venv'}", env={**os.environ, "PATH": str(bin_dir)})
+    assert f"python{newest} -m venv {tmp_path / 'venv'}" in dry_run.stdout, dry_run.stdout + dry_run.stderr
+
+
+def test_make_sends_native_windows_to_wsl2():
+    result = _make("lab", "OS=Windows_NT")
+    assert result.returncode != 0
+    assert "WSL2" in result.stderr and "Where it runs" in result.stderr, result.stderr
+    assert not result.stdout, "make ran something on native Windows"
+
+
+def test_dev_container_sets_up_with_the_readme_commands():
+    import json
+    import re
+
+    config = json.loads((ROOT / ".devcontainer" / "devcontainer.json").read_text())
+    readme = (ROOT / "README.md").read_text()
+    two_commands = readme.split("## Two commands", 1)[1].split("\n## ", 1)[0]
+    commands = [line.split("#", 1)[0].strip()
+                for line in two_commands.split("```bash", 1)[1].split("```", 1)[0].strip().splitlines()]
+    assert config["postAttachCommand"] == commands[0] == "make lab"  # the lab starts as the README starts it
+    # ... and is set up, when the container is created, by the part of it the README names
+    assert config["onCreateCommand"] == "make venv" and "`make venv` does the installing part of `make lab`" in (
+        " ".join(two_commands.split()))
+    assert re.search(r"^lab: venv$", (ROOT / "Makefile").read_text(), re.M)
+    image_python = re.search(r"python:\d+-(\d+\.\d+)-bookworm$", config["image"])  # Debian 12
+    assert image_python and image_python.group(1) in _supported(), config["image"]
+    assert "ghcr.io/devcontainers/features/java:1" in config["features"]
+    assert config["features"]["ghcr.io/devcontainers/features/java:1"]["version"] == "17"
+    from lab_utils.config import DEFAULTS
+
+    ports = {int(DEFAULTS[f"LAB_{name}_PORT"]) for name in ("MLFLOW", "S3", "PREFECT", "JUPYTER")}
+    assert set(config["forwardPorts"]) == ports
+    assert all(config["portsAttributes"][str(port)]["label"] for port in ports)
+    assert config["containerEnv"]["LAB_ALLOWED_HOSTS"] == "*.app.github.dev"
