@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "tools")]
 LIMIT_S = 20.0
 # Words with which a lesson tells the learner that a cell is slow, and why.
 EXPLAINED = ("takes about", "takes a while", "a minute", "seconds", "first spark session", "starting")
@@ -44,8 +44,9 @@ def explained(notebook: nbformat.NotebookNode, index: int) -> bool:
 
 
 def execute_all(out: Path) -> None:
+    from harness import execute_lesson
+
     from lab_utils.config import load_config
-    from lab_utils.harness import execute_lesson
 
     os.environ.update(load_config().client_environment())
     out.mkdir(parents=True, exist_ok=True)

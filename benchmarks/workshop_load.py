@@ -157,7 +157,7 @@ def main() -> None:
         os.environ.update({**LAB, "LAB_HOME": str(tmp / "lab")})
         for name in ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_WORKSPACE", "LAB_USER"):
             os.environ.pop(name, None)
-        from lab_utils import stack, workshop
+        from lab_stack import stack, workshop
         from lab_utils.config import load_config
 
         config = load_config(workshop=True)

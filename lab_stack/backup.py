@@ -22,10 +22,14 @@ from pathlib import Path, PurePosixPath
 
 import mlflow
 
-from . import stack, workshop
-from .config import LabConfig, write_private
-from .errors import LabError
-from .services import s3_client
+from lab_utils.clients import s3_client
+from lab_utils.config import LabConfig
+from lab_utils.errors import LabError
+
+from . import stack
+from .secrets import postgres_password, write_private
+from .services.mlflow_server import write_auth_config
+from .services.postgres import DATABASES, PG_USER, connect_postgres, postgres_bin
 
 FORMAT = 1
 WORKSHOP_SECRETS = ("mlflow-admin-password", "learners.json")
@@ -36,11 +40,11 @@ class BackupError(LabError):
 
 
 def _pg_env(config: LabConfig) -> dict[str, str]:
-    return {**os.environ, "PGPASSWORD": workshop.postgres_password(config)}
+    return {**os.environ, "PGPASSWORD": postgres_password(config)}
 
 
 def _pg_args(config: LabConfig) -> list[str]:
-    return ["-h", "127.0.0.1", "-p", str(config.pg_port), "-U", workshop.PG_USER]
+    return ["-h", "127.0.0.1", "-p", str(config.pg_port), "-U", PG_USER]
 
 
 def _dump_metadata(config: LabConfig, tmp: Path) -> dict[str, Path]:
@@ -51,9 +55,9 @@ def _dump_metadata(config: LabConfig, tmp: Path) -> dict[str, Path]:
             source.backup(target)
         return {"metadata/mlflow.db": copy}
     dumps = {}
-    for name in workshop.DATABASES:
+    for name in DATABASES:
         path = tmp / f"{name}.pgdump"
-        result = subprocess.run([workshop.postgres_bin("pg_dump"), *_pg_args(config), "-Fc", "-f", str(path), name],
+        result = subprocess.run([postgres_bin("pg_dump"), *_pg_args(config), "-Fc", "-f", str(path), name],
                                 env=_pg_env(config), capture_output=True, text=True)
         if result.returncode != 0:
             raise BackupError(f"pg_dump of {name} failed: {result.stderr.strip()[-500:]}")
@@ -97,7 +101,7 @@ def export_lab(config: LabConfig, target: Path) -> dict:
 
 def _metadata_members(mode: str) -> set[str]:
     if mode == "workshop":
-        return {f"metadata/{name}.pgdump" for name in workshop.DATABASES}
+        return {f"metadata/{name}.pgdump" for name in DATABASES}
     return {"metadata/mlflow.db"}
 
 
@@ -173,15 +177,15 @@ def _staging_name(name: str) -> str:
 
 def _stage_postgres(archive: tarfile.TarFile, config: LabConfig, tmp: Path) -> None:
     """Restore the archive's dumps into staging databases; the lab's own are untouched."""
-    with workshop.connect_postgres(config, "postgres") as conn:
-        for name in workshop.DATABASES:
+    with connect_postgres(config, "postgres") as conn:
+        for name in DATABASES:
             conn.execute(f'DROP DATABASE IF EXISTS "{_staging_name(name)}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{_staging_name(name)}"')
-    for name in workshop.DATABASES:
+    for name in DATABASES:
         dump = tmp / f"{name}.pgdump"
         with archive.extractfile(f"metadata/{name}.pgdump") as source, open(dump, "wb") as target:
             shutil.copyfileobj(source, target)
-        result = subprocess.run([workshop.postgres_bin("pg_restore"), *_pg_args(config), "--no-owner",
+        result = subprocess.run([postgres_bin("pg_restore"), *_pg_args(config), "--no-owner",
                                  "-d", _staging_name(name), str(dump)],
                                 env=_pg_env(config), capture_output=True, text=True)
         if result.returncode != 0:
@@ -190,22 +194,22 @@ def _stage_postgres(archive: tarfile.TarFile, config: LabConfig, tmp: Path) -> N
 
 
 def _drop_staging(config: LabConfig) -> None:
-    with workshop.connect_postgres(config, "postgres") as conn:
-        for name in workshop.DATABASES:
+    with connect_postgres(config, "postgres") as conn:
+        for name in DATABASES:
             conn.execute(f'DROP DATABASE IF EXISTS "{_staging_name(name)}" WITH (FORCE)')
 
 
 def _swap_postgres(config: LabConfig) -> None:
     """Put the staged databases in place of the lab's (the tracking server is stopped)."""
-    with workshop.connect_postgres(config, "postgres") as conn:
-        for name in workshop.DATABASES:
+    with connect_postgres(config, "postgres") as conn:
+        for name in DATABASES:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}_replaced" WITH (FORCE)')
             conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
         with conn.transaction():  # both databases are swapped, or neither
-            for name in workshop.DATABASES:
+            for name in DATABASES:
                 conn.execute(f'ALTER DATABASE "{name}" RENAME TO "{name}_replaced"')
                 conn.execute(f'ALTER DATABASE "{_staging_name(name)}" RENAME TO "{name}"')
-        for name in workshop.DATABASES:
+        for name in DATABASES:
             conn.execute(f'DROP DATABASE "{name}_replaced" WITH (FORCE)')
 
 
@@ -250,7 +254,7 @@ def import_lab(config: LabConfig, source: Path) -> dict:
                         write_private(config.secrets_dir / name, archive.extractfile(f"secrets/{name}").read())
         finally:
             if config.workshop:  # the restored admin password goes into the server's settings
-                workshop.write_auth_config(config)
+                write_auth_config(config)
             proxy.supervisor.startProcess("core:mlflow", False)
             stack.wait_healthy(config, [s for s in stack.define_services(config) if s.name == "mlflow"])
     return manifest

@@ -6,9 +6,10 @@ import sys
 
 import click
 
+from lab_utils.config import WORKSHOP_ADMIN, load_config
+from lab_utils.errors import LabError
+
 from . import stack
-from .config import load_config
-from .errors import LabError
 
 
 def _fail(message: str) -> None:
@@ -54,16 +55,14 @@ def up(jupyter: bool, workshop: bool) -> None:
                     f"MLflow :{config.mlflow_port}, Prefect :{config.prefect_port}, S3 :{config.s3_port} (keys)"
                     f"{f', JupyterLab :{config.jupyter_port} (token)' if jupyter else ''}.", fg="yellow")
     if jupyter:
-        from .services import jupyter_token
+        from .services.jupyterlab import jupyter_token
 
         click.echo(f"\nJupyterLab: {config.jupyter_url}?token={jupyter_token(config)}")
     click.echo(f"MLflow UI:  {config.tracking_uri}\nPrefect UI: {config.prefect_ui_url}\n"
                f"S3:         {config.s3_endpoint_url} (bucket {config.bucket})")
     if config.workshop:
-        from .workshop import ADMIN
-
         # The password is not printed: start-up output ends up on projected screens and in logs.
-        click.echo(f"\nWorkshop lab: sign in to the MLflow UI as {ADMIN}; the password is in "
+        click.echo(f"\nWorkshop lab: sign in to the MLflow UI as {WORKSHOP_ADMIN}; the password is in "
                    f"{config.secrets_dir / 'mlflow-admin-password'}\n"
                    "Add learners with `lab users import roster.csv`; give each the output of "
                    "`lab users env NAME`.")
@@ -127,9 +126,12 @@ def env() -> None:
 @main.command()
 def doctor() -> None:
     """Check the lab the way a notebook sees it; print the fix for anything broken."""
-    from .doctor import run_checks
+    from lab_utils.doctor import run_checks
 
-    results = run_checks(load_config())
+    config = load_config()
+    from .health import local_checks
+
+    results = run_checks(config, extra=local_checks(config))
     for result in results:
         click.echo(result.line())
     if not all(r.ok for r in results):

@@ -3,113 +3,39 @@
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
-import shlex
 import shutil
-import signal
 import socket
-import subprocess
 import time
-import xmlrpc.client
 from collections.abc import Iterable
-from pathlib import Path
 
-import psutil
-from supervisor.xmlrpc import SupervisorTransport
+from lab_utils.clients import s3_client
+from lab_utils.config import DEFAULTS, LabConfig
+from lab_utils.doctor import disk_space_problem
+from lab_utils.errors import LabError
 
 from . import workshop
-from .config import LabConfig, ensure_credentials, write_private
-from .doctor import disk_space_problem, metadata_database_problem
-from .errors import LabError
-from .services import BIN, Service, define_services, s3_client, s3_proxied, seaweedfs_ports
+from .health import metadata_database_problem
+from .secrets import ensure_credentials, write_private
+from .services import Service, define_services
+from .services.postgres import prepare_postgres
+from .supervisor import (
+    apply_config_changes,
+    conf_path,
+    is_running,
+    lab_processes,
+    log_tail,
+    pid_alive,
+    render_supervisor_conf,
+    start_supervisord,
+    stop_lab_processes,
+    supervisor,
+)
 
 START_TIMEOUT_S = 90
 # The least free space `lab up` starts with: the object store panics on a full disk.
 MIN_FREE_MB_TO_START = 100
-
-
-def _socket_path(config: LabConfig) -> Path:
-    path = config.home / "run" / "supervisor.sock"
-    # A Unix socket path is limited to ~107 bytes; a deep LAB_HOME falls back to /tmp.
-    if len(str(path)) > 100:
-        digest = hashlib.sha1(str(config.home).encode()).hexdigest()[:12]
-        path = Path("/tmp") / f"lab-{digest}.sock"
-    return path
-
-
-def _conf_path(config: LabConfig) -> Path:
-    return config.home / "supervisord.conf"
-
-
-def _quote(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%") + '"'
-
-
-def render_supervisor_conf(config: LabConfig, services: Iterable[Service]) -> str:
-    sock = _socket_path(config)
-    logs = config.logs_dir
-    lines = [
-        "[unix_http_server]", f"file={sock}", "chmod=0700", "",
-        # umask 077: what the services write under LAB_HOME is readable by its owner only.
-        "[supervisord]", f"logfile={logs / 'supervisord.log'}", "umask=077",
-        f"pidfile={config.home / 'run' / 'supervisord.pid'}", f"childlogdir={logs}",
-        f"directory={config.home}", "logfile_maxbytes=5MB", "logfile_backups=2", "",
-        "[rpcinterface:supervisor]",
-        "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface", "",
-        "[supervisorctl]", f"serverurl=unix://{sock}", "",
-    ]
-    groups: dict[str, list[str]] = {}
-    for priority, service in enumerate(services, start=1):
-        groups.setdefault(service.group, []).append(service.name)
-        env = ",".join(f"{k}={_quote(v)}" for k, v in service.environment.items())
-        lines += [
-            f"[program:{service.name}]",
-            "command=" + " ".join(shlex.quote(part) for part in service.command).replace("%", "%%"),
-            f"priority={priority * 10}",
-            f"autostart={'true' if service.autostart else 'false'}",
-            "autorestart=true",
-            "startsecs=3",
-            "startretries=5",
-            # Servers spawn children (uvicorn workers, JVMs): stop the whole group.
-            "stopasgroup=true", "killasgroup=true", "stopwaitsecs=15", f"stopsignal={service.stop_signal}",
-            f"stdout_logfile={logs / (service.name + '.log')}",
-            "stdout_logfile_maxbytes=5MB", "stdout_logfile_backups=2",
-            "redirect_stderr=true",
-            f"directory={config.home}",
-        ]
-        if env:
-            lines.append(f"environment={env}")
-        if service.run_as:
-            lines.append(f"user={service.run_as}")
-        lines.append("")
-    for group, names in groups.items():
-        lines += [f"[group:{group}]", f"programs={','.join(names)}", ""]
-    return "\n".join(lines)
-
-
-def supervisor(config: LabConfig):
-    """An XML-RPC proxy to this lab's supervisord (raises LabError when it is not running)."""
-    sock = _socket_path(config)
-    if not sock.exists():
-        raise LabError(f"The lab at {config.home} is not running: start it with `lab up` (or `make up`).")
-    proxy = xmlrpc.client.ServerProxy(
-        "http://127.0.0.1", transport=SupervisorTransport(None, None, f"unix://{sock}")
-    )
-    try:
-        proxy.supervisor.getState()
-    except (OSError, xmlrpc.client.Fault):
-        raise LabError(f"The lab at {config.home} is not running: start it with `lab up` (or `make up`).") from None
-    return proxy
-
-
-def is_running(config: LabConfig) -> bool:
-    try:
-        supervisor(config)
-    except LabError:
-        return False
-    return True
 
 
 def claim_home(config: LabConfig) -> None:
@@ -158,7 +84,7 @@ def _prepare_home(config: LabConfig) -> list[Service]:
             identities["identities"] += workshop.seaweedfs_identities(config)
         write_private(config.home / "secrets" / "s3-identities.json", json.dumps(identities))
     services = define_services(config)
-    write_private(_conf_path(config), render_supervisor_conf(config, services))
+    write_private(conf_path(config), render_supervisor_conf(config, services))
     return services
 
 
@@ -168,36 +94,13 @@ def _prepare_workshop(config: LabConfig) -> None:
             f"{config.home} holds a one-learner lab (SQLite): a workshop lab needs its own "
             "LAB_HOME (or `lab export`, `lab reset`, then `lab up --workshop` and `lab import`)."
         )
-    try:
-        workshop.prepare_postgres(config)
-    except workshop.WorkshopError as error:
-        raise LabError(str(error)) from None
+    prepare_postgres(config)
     config.mode_path.write_text("workshop\n")
-
-
-def log_tail(config: LabConfig, name: str, lines: int = 30) -> str:
-    path = config.logs_dir / f"{name}.log"
-    if not path.exists():
-        return f"(no log at {path})"
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-
-PORT_VARIABLES = {"objectstore": "LAB_S3_PORT", "s3-proxy": "LAB_S3_PORT", "mlflow": "LAB_MLFLOW_PORT", "prefect": "LAB_PREFECT_PORT",
-                  "postgres": "LAB_PG_PORT", "jupyterlab": "LAB_JUPYTER_PORT",
-                  "spark-master": "LAB_SPARK_MASTER_PORT"}
-
-
-def _service_ports(config: LabConfig, service: Service) -> list[int]:
-    """Every port a service opens: the object store opens a dozen, derived from the S3 port."""
-    if service.name == "objectstore":
-        ports = seaweedfs_ports(config.s3_port, s3_proxied(config))
-        return [*ports.values(), ports["admin.port"] + 10000]
-    return [service.port] if service.port else []
 
 
 def _check_port_free(config: LabConfig, service: Service) -> None:
     """Refuse to start a service whose port another program holds (it would answer in its place)."""
-    for port in _service_ports(config, service):
+    for port in service.ports:
         with socket.socket() as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
@@ -206,8 +109,9 @@ def _check_port_free(config: LabConfig, service: Service) -> None:
                 if error.errno == errno.EADDRNOTAVAIL:
                     raise LabError(f"LAB_HOST={config.host} is not an address of this machine: set LAB_HOST "
                                    "to one of its addresses (127.0.0.1 for a lab of your own).") from None
-                variable = PORT_VARIABLES[service.name]
-                derived = "" if port == service.port else f" (derived from {variable}={service.port})"
+                variable = service.port_variable
+                setting = os.environ.get(variable, DEFAULTS.get(variable))
+                derived = "" if port == service.ports[0] else f" (derived from {variable}={setting})"
                 raise LabError(
                     f"port {port} ({service.name}{derived}) is already in use by another program: stop it "
                     f"(`lsof -nP -iTCP:{port} -sTCP:LISTEN` shows which) or choose another port with "
@@ -241,55 +145,6 @@ def is_loopback_host(host: str) -> bool:
     except socket.gaierror:
         return False
     return all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in infos)
-
-
-def lab_processes(config: LabConfig) -> list[psutil.Process]:
-    """The processes of this lab, with or without their supervisord.
-
-    Supervisord runs every service in LAB_HOME (PostgreSQL moves into its data folder
-    below it), so a process of the lab's programs working there is this lab's, even when
-    a crashed supervisord left it behind.
-    """
-    home = str(config.home)
-    found = []
-    for process in psutil.process_iter(["pid", "name", "cmdline", "cwd"]):
-        cwd, cmdline = process.info["cwd"], process.info["cmdline"] or []
-        if process.pid == os.getpid() or not cwd or not (cwd == home or cwd.startswith(home + os.sep)):
-            continue
-        command = " ".join(cmdline)
-        if str(BIN) in command or home in command or process.info["name"] in ("java", "postgres"):
-            found.append(process)
-    return found
-
-
-def stop_lab_processes(processes: list[psutil.Process], timeout: float = 20) -> None:
-    """Stop processes a crashed supervisord left behind: TERM, then KILL what is left."""
-    for process in processes:
-        try:
-            process.send_signal(signal.SIGTERM)
-        except psutil.NoSuchProcess:
-            pass
-    _gone, alive = psutil.wait_procs(processes, timeout=timeout)
-    for process in alive:
-        try:
-            process.kill()
-        except psutil.NoSuchProcess:
-            pass
-    psutil.wait_procs(alive, timeout=5)
-
-
-def unsupervised_processes(config: LabConfig) -> list[psutil.Process]:
-    """This lab's processes left running without their supervisord (it crashed or was killed)."""
-    return [] if is_running(config) else lab_processes(config)
-
-
-def _start_supervisord(config: LabConfig) -> None:
-    subprocess.run([str(BIN / "supervisord"), "-c", str(_conf_path(config))], check=True)
-    deadline = time.monotonic() + 15
-    while not is_running(config):
-        if time.monotonic() > deadline:
-            raise LabError("supervisord did not start:\n" + log_tail(config, "supervisord"))
-        time.sleep(0.2)
 
 
 def wait_healthy(config: LabConfig, services: Iterable[Service], timeout: float = START_TIMEOUT_S) -> None:
@@ -343,9 +198,9 @@ def up(config: LabConfig, groups: tuple[str, ...] = ("core",)) -> list[Service]:
         for service in services:
             if service.autostart:
                 _check_port_free(config, service)
-        _start_supervisord(config)
+        start_supervisord(config)
     else:
-        _apply_config_changes(supervisor(config))
+        apply_config_changes(supervisor(config))
     try:
         return _start_services(config, services, groups)
     except LabError as error:
@@ -365,28 +220,14 @@ def _start_services(config: LabConfig, services: list[Service], groups: tuple[st
         if proxy.supervisor.getProcessInfo(f"{service.group}:{service.name}")["statename"] not in ("RUNNING", "STARTING"):
             _check_port_free(config, service)
             proxy.supervisor.startProcess(f"{service.group}:{service.name}", False)
-        if service.name in ("objectstore", "postgres"):
+        if service.wait_healthy:
             wait_healthy(config, [service])
-        if service.name == "postgres":
-            workshop.ensure_databases(config)
+        if service.after_healthy:
+            service.after_healthy(config)
     wait_healthy(config, wanted)
     if "core" in groups:
         ensure_bucket(config)
     return wanted
-
-
-def _apply_config_changes(proxy) -> None:
-    """What `supervisorctl update` does: restart groups whose settings changed."""
-    added, changed, removed = proxy.supervisor.reloadConfig()[0]
-    for name in removed:
-        proxy.supervisor.stopProcessGroup(name)
-        proxy.supervisor.removeProcessGroup(name)
-    for name in changed:
-        proxy.supervisor.stopProcessGroup(name)
-        proxy.supervisor.removeProcessGroup(name)
-        proxy.supervisor.addProcessGroup(name)
-    for name in added:
-        proxy.supervisor.addProcessGroup(name)
 
 
 def stop_group(config: LabConfig, group: str) -> None:
@@ -404,18 +245,11 @@ def down(config: LabConfig, timeout: float = 60) -> bool:
     pid = proxy.supervisor.getPID()
     proxy.supervisor.shutdown()
     deadline = time.monotonic() + timeout
-    while _pid_alive(pid):
+    while pid_alive(pid):
         if time.monotonic() > deadline:
             raise LabError(f"supervisord (pid {pid}) did not stop within {timeout:.0f} s")
         time.sleep(0.2)
     return True
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 def status(config: LabConfig) -> list[dict]:

@@ -12,238 +12,26 @@ credentials: MLflow, the S3 API and Prefect; the rest of the lab binds loopback 
 from __future__ import annotations
 
 import csv
-import glob
 import json
 import os
-import pwd
 import re
 import secrets
-import shutil
-import subprocess
 from pathlib import Path
 from urllib.parse import quote
 
-from .config import LabConfig, LabConfigError, private_secret, write_private
-from .errors import LabError
+from lab_utils.config import WORKSHOP_ADMIN, LabConfig
+from lab_utils.errors import LabError
 
-ADMIN = "admin"
-PG_USER = "lab"
-DATABASES = ("mlflow", "mlflow_auth")
-# Two workers: the auth app's checks keep one worker's core busy (~60 ms of CPU per request),
-# and with 60 learners at once two workers served 25-30 requests/s against 16 for one. The
-# cost: memory (the server's processes peaked at 1.3 GB, against ~0.5 GB with one), and a
-# request alone takes longer (103 ms against 53 ms for a learner's log_metric, one at a
-# time; uvicorn's multi-process mode slows a plain SQLite server as much: 58 against 20 ms).
-WORKERS = 2
+from .secrets import admin_password, postgres_password, prefect_auth_string, reader_keys, write_private
+from .services.postgres import PG_USER
+
+ADMIN = WORKSHOP_ADMIN
 READER_ROLE = "colegas"
 NAME_PATTERN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
 class WorkshopError(LabError):
     """A workshop set-up step failed; the message says what to do."""
-
-
-# --- secrets ---------------------------------------------------------------------------
-
-_secret = private_secret
-
-
-def admin_password(config: LabConfig) -> str:
-    return _secret(config, "mlflow-admin-password")
-
-
-def postgres_password(config: LabConfig) -> str:
-    return _secret(config, "postgres-password")
-
-
-def reader_keys(config: LabConfig) -> tuple[str, str]:
-    """The read-only object-store keys handed to learners."""
-    key = _secret(config, "s3-reader-access-key", lambda: "reader" + secrets.token_hex(8))
-    return key, _secret(config, "s3-reader-secret-key")
-
-
-def prefect_auth_string(config: LabConfig) -> str:
-    """The Prefect server's one credential, shared by the room (Prefect has no accounts)."""
-    return _secret(config, "prefect-auth-string", lambda: "lab:" + secrets.token_urlsafe(24))
-
-
-def prefect_server_environment(config: LabConfig) -> dict[str, str]:
-    """Prefect on the room's address asks for its auth string, not loopback only: each
-    learner's notebook runs on the learner's machine and lesson 07 runs flows and
-    `flow.serve` against this server. Without it, anyone on the network could create
-    deployments and flow runs, which run code wherever a `serve` polls. The server checks
-    every /api route and websocket but /health and /ready (prefect/server/api/server.py,
-    prefect/server/utilities/subscriptions.py); the UI asks for the string.
-    """
-    auth = prefect_auth_string(config)
-    # The server's own client calls (if any) carry it too.
-    return {"PREFECT_SERVER_API_AUTH_STRING": auth, "PREFECT_API_AUTH_STRING": auth}
-
-
-def admin_environment(config: LabConfig) -> dict[str, str]:
-    """On the server, without a learner identity, the lab's own tools act as the admin,
-    and carry Prefect's auth string."""
-    try:
-        env = {"PREFECT_API_AUTH_STRING": prefect_auth_string(config)}
-        if not os.environ.get("MLFLOW_TRACKING_USERNAME"):
-            env.update({"MLFLOW_TRACKING_USERNAME": ADMIN, "MLFLOW_TRACKING_PASSWORD": admin_password(config)})
-    except OSError:
-        return {}
-    return env
-
-
-# --- PostgreSQL ---------------------------------------------------------------------------
-
-def postgres_bin(program: str) -> str:
-    """A PostgreSQL program: Debian keeps them in /usr/lib/postgresql/<version>/bin."""
-    found = shutil.which(program) or next(iter(sorted(
-        glob.glob(f"/usr/lib/postgresql/*/bin/{program}"), key=lambda p: int(p.split("/")[4]), reverse=True)), None)
-    if not found:
-        raise WorkshopError(
-            "PostgreSQL is not installed, and a workshop lab keeps its metadata in it: "
-            "`sudo apt-get install postgresql` (make test installs it), then `lab up --workshop` again."
-        )
-    return found
-
-
-def _postgres_owner() -> str | None:
-    """PostgreSQL refuses to run as root: as root, it runs as Debian's `postgres` user."""
-    return "postgres" if os.geteuid() == 0 else None
-
-
-def _pg_dir(config: LabConfig) -> Path:
-    return config.home / "postgres"
-
-
-def prepare_postgres(config: LabConfig) -> None:
-    """Create the database cluster under LAB_HOME on first use (`initdb`)."""
-    data = _pg_dir(config) / "data"
-    if (data / "PG_VERSION").exists():
-        return
-    owner = _postgres_owner()
-    base = _pg_dir(config)
-    base.mkdir(parents=True, exist_ok=True)
-    base.chmod(0o700)
-    pwfile = base / "initdb-password"
-    write_private(pwfile, postgres_password(config))
-    command = [postgres_bin("initdb"), "-D", str(data), "-U", PG_USER, f"--pwfile={pwfile}",
-               "--auth-host=scram-sha-256", "--auth-local=scram-sha-256", "-E", "UTF8", "--no-instructions"]
-    if owner:
-        entry = pwd.getpwnam(owner)
-        for path in (base, pwfile):
-            os.chown(path, entry.pw_uid, entry.pw_gid)
-        # util-linux's runuser lives in /usr/sbin, which a non-login root shell may lack on PATH.
-        runuser = shutil.which("runuser") or "/usr/sbin/runuser"
-        probe = subprocess.run([runuser, "-u", owner, "--", "test", "-w", str(base)], capture_output=True)
-        if probe.returncode != 0:
-            raise WorkshopError(
-                f"PostgreSQL runs as the `{owner}` user, who cannot reach {base}: put LAB_HOME "
-                "where every user can traverse the parent folders (for example under /srv or /tmp)."
-            )
-        command = [runuser, "-u", owner, "--", *command]
-    try:
-        result = subprocess.run(command, capture_output=True, text=True)
-    finally:
-        pwfile.unlink(missing_ok=True)
-    if result.returncode != 0:
-        shutil.rmtree(data, ignore_errors=True)
-        raise WorkshopError(f"initdb failed:\n{result.stderr.strip()[-1500:]}")
-
-
-def postgres_service(config: LabConfig):
-    from .services import Service
-
-    return Service(
-        name="postgres",
-        command=[
-            postgres_bin("postgres"), "-D", str(_pg_dir(config) / "data"), "-p", str(config.pg_port),
-            # Only the tracking server talks to the database: loopback, never the room's network.
-            "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={_pg_dir(config)}",
-            # The server's three stores (tracking, workspaces, accounts) pool up to 30 each.
-            "-c", "max_connections=150",
-        ],
-        url=f"postgresql://127.0.0.1:{config.pg_port}",
-        port=config.pg_port,
-        host="127.0.0.1",
-        run_as=_postgres_owner(),
-        # SIGINT is PostgreSQL's "fast" shutdown: it closes sessions instead of waiting for them.
-        stop_signal="INT",
-    )
-
-
-def connect_postgres(config: LabConfig, dbname: str):
-    import psycopg
-
-    return psycopg.connect(host="127.0.0.1", port=config.pg_port, user=PG_USER, dbname=dbname,
-                           password=postgres_password(config), connect_timeout=2, autocommit=True)
-
-
-def ensure_databases(config: LabConfig) -> None:
-    with connect_postgres(config, "postgres") as conn:
-        present = {row[0] for row in conn.execute("SELECT datname FROM pg_database")}
-        for name in DATABASES:
-            if name not in present:
-                conn.execute(f'CREATE DATABASE "{name}"')
-
-
-# --- the tracking server ------------------------------------------------------------------
-
-def _database_uri(config: LabConfig, dbname: str) -> str:
-    # The password travels in PGPASSWORD (see below), not on a command line `ps` shows.
-    return f"postgresql://{PG_USER}@127.0.0.1:{config.pg_port}/{dbname}"
-
-
-def mlflow_server_args(config: LabConfig) -> list[str]:
-    from .services import mlflow_host_args
-
-    if config.host in ("0.0.0.0", "::", ""):
-        raise LabConfigError(
-            "A workshop lab is bound to the address learners will use: set LAB_HOST to it "
-            "(this machine's name or IP on the room's network), not a wildcard."
-        )
-    server = f"{config.host}:{config.mlflow_port}"
-    return [
-        "--app-name", "basic-auth", "--enable-workspaces",
-        "--backend-store-uri", _database_uri(config, "mlflow"),
-        "--workers", str(WORKERS),
-        # Requests must name this server (DNS-rebinding guard), and only its own pages may
-        # call it from a browser; LAB_ALLOWED_HOSTS adds names (a forwarded port's, say).
-        *mlflow_host_args(config, [config.host, server, f"localhost:{config.mlflow_port}", f"127.0.0.1:{config.mlflow_port}"],
-                          [f"http://{server}"]),
-    ]
-
-
-def write_auth_config(config: LabConfig) -> Path:
-    path = config.secrets_dir / "mlflow-auth.ini"
-    text = "\n".join([
-        "[mlflow]",
-        # What a signed-in user may do where they hold no grant: read.
-        "default_permission = READ",
-        f"database_uri = {_database_uri(config, 'mlflow_auth')}",
-        f"admin_username = {ADMIN}",
-        f"admin_password = {admin_password(config)}",
-        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth",
-        "grant_default_workspace_access = false",
-        # A verified password is cached for an hour: checking one costs ~0.2 s of CPU (scrypt),
-        # so a room of 60 re-checked every minute would keep a core busy. With one worker,
-        # a password changed or an account deleted through the API takes effect at once.
-        "auth_cache_ttl_seconds = 3600",
-        "",
-    ])
-    write_private(path, text)
-    return path
-
-
-def mlflow_server_environment(config: LabConfig) -> dict[str, str]:
-    return {
-        "MLFLOW_AUTH_CONFIG_PATH": str(write_auth_config(config)),
-        "MLFLOW_FLASK_SERVER_SECRET_KEY": _secret(config, "flask-secret-key"),
-        "PGPASSWORD": postgres_password(config),
-        # Connections kept open for a room: with SQLAlchemy's default (5, plus 10 opened and
-        # closed again per burst) requests waited on new PostgreSQL connections.
-        "MLFLOW_SQLALCHEMYSTORE_POOL_SIZE": "20",
-        "MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW": "10",
-    }
 
 
 def seaweedfs_identities(config: LabConfig) -> list[dict]:

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from .clients import s3_client
 from .config import LabConfig
-from .services import s3_client
 
 
 class CheckpointFailed(AssertionError):

@@ -9,9 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +16,8 @@ from .errors import LabError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LOOPBACK = "127.0.0.1"
+# The account a workshop's tracking server is administered with.
+WORKSHOP_ADMIN = "admin"
 
 DEFAULTS = {
     "LAB_HOME": str(REPO_ROOT / ".lab"),
@@ -167,9 +166,7 @@ class LabConfig:
             env["MLFLOW_WORKSPACE"] = self.user
             return env
         if self.workshop:
-            from .workshop import admin_environment
-
-            env.update(admin_environment(self))
+            env.update(self._admin_environment())
         try:
             creds = self.s3_credentials()
         except LabConfigError:
@@ -177,6 +174,26 @@ class LabConfig:
         env["AWS_ACCESS_KEY_ID"] = creds.access_key
         env["AWS_SECRET_ACCESS_KEY"] = creds.secret_key
         return env
+
+
+    def _admin_environment(self) -> dict[str, str]:
+        """On a workshop's server, without a learner identity, the lab's own tools act as the
+        admin and carry Prefect's auth string (both kept by `lab up --workshop`)."""
+        env = {}
+        prefect = self.read_secret("prefect-auth-string")
+        if prefect:
+            env["PREFECT_API_AUTH_STRING"] = prefect
+        password = self.read_secret("mlflow-admin-password")
+        if password and not os.environ.get("MLFLOW_TRACKING_USERNAME"):
+            env.update({"MLFLOW_TRACKING_USERNAME": WORKSHOP_ADMIN, "MLFLOW_TRACKING_PASSWORD": password})
+        return env
+
+    def read_secret(self, name: str) -> str | None:
+        """A secret the lab keeps under LAB_HOME/secrets, None when there is none (or not ours to read)."""
+        try:
+            return (self.secrets_dir / name).read_text().strip()
+        except OSError:
+            return None
 
 
 class LabConfigError(LabError):
@@ -239,54 +256,3 @@ def load_config(workshop: bool | None = None) -> LabConfig:
         user=os.environ.get("LAB_USER") or None,
         allowed_hosts=tuple(h.strip() for h in os.environ.get("LAB_ALLOWED_HOSTS", "").split(",") if h.strip()),
     )
-
-
-def write_private(path: Path, data: str | bytes) -> None:
-    """Write a file that only its owner can read, whole or not at all.
-
-    The text goes to a temporary file created with mode 0600 beside `path`, which then
-    replaces `path` in one step: a reader never sees a half-written or empty file.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode() if isinstance(data, str) else data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _create_private_once(path: Path, make: Callable[[], str]) -> str:
-    """The content of `path`, created with `make()` if absent; concurrent creators agree on one."""
-    if path.exists():
-        if path.stat().st_mode & 0o077:
-            path.chmod(0o600)
-        return path.read_text()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.parent.chmod(0o700)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(make())
-        # link() fails if another process created the file first: then theirs is the one.
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return path.read_text()
-
-
-def private_secret(config: LabConfig, name: str, make=lambda: secrets.token_urlsafe(24)) -> str:
-    """A secret generated once under LAB_HOME/secrets, readable by the owner only."""
-    return _create_private_once(config.secrets_dir / name, make).strip()
-
-
-def ensure_credentials(config: LabConfig) -> S3Credentials:
-    """Generate the lab's own S3 keys on first use, readable by the owner only."""
-    _create_private_once(config.credentials_path, lambda: json.dumps(
-        {"access_key": "lab" + secrets.token_hex(8), "secret_key": secrets.token_urlsafe(30)}))
-    return config.s3_credentials()

@@ -21,8 +21,9 @@ from pathlib import Path
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
 
+from .clients import s3_client
 from .config import LabConfig, LabConfigError
-from .services import s3_client
+from .errors import LabError
 
 DOCTOR_EXPERIMENT = "_lab_doctor"
 
@@ -39,16 +40,24 @@ class CheckResult:
         return text if self.ok else f"{text}\n    fix: {self.fix}"
 
 
-class CheckFailed(Exception):
+class CheckFailed(LabError):
     def __init__(self, detail: str, fix: str):
         super().__init__(detail)
         self.detail, self.fix = detail, fix
 
 
 def check_python(config: LabConfig) -> str:
+    """The Python running this check (a notebook's kernel: a learner may pick another one)."""
+    from . import _SUPPORTED_PYTHONS
+
     version = ".".join(map(str, sys.version_info[:3]))
-    if sys.version_info[:2] < (3, 11):  # noqa: UP036 (a learner may pick another kernel)
-        raise CheckFailed(f"Python {version}", "use Python 3.11: `make lab` builds .venv with it")
+    oldest, newest = (".".join(map(str, v)) for v in (_SUPPORTED_PYTHONS[0], _SUPPORTED_PYTHONS[-1]))
+    if sys.version_info[:2] not in _SUPPORTED_PYTHONS:
+        raise CheckFailed(
+            f"Python {version}: the lab runs on Python {oldest} to {newest}",
+            f"use the lab's own Python: `make lab` builds .venv with the newest Python {oldest}–{newest} it "
+            "finds (`make lab PYTHON=python3.12` chooses one), and its kernel is \"Python 3 (lab)\"",
+        )
     return f"Python {version}"
 
 
@@ -58,10 +67,7 @@ def check_tracking_server(config: LabConfig, tracking_uri: str) -> str:
     except requests.RequestException as error:
         fix = ("start the lab with `make up` (or `lab up`); if it is up, check that "
                f"MLFLOW_TRACKING_URI is {config.tracking_uri} (`lab env` prints it)")
-        if _is_local_lab(config):
-            from .stack import is_running
-
-            if is_running(config):
+        if _is_local_lab(config) and _lab_is_running(config):
                 fix = ("the lab is running but its tracking server does not answer: `lab status` "
                        "shows its state, `lab logs mlflow` why (see the database and disk lines below)")
         raise CheckFailed(f"no answer from {tracking_uri} ({type(error).__name__})", fix) from None
@@ -108,56 +114,15 @@ def disk_space_problem(config: LabConfig, min_free_mb: float = MIN_FREE_MB) -> s
             "move the lab elsewhere (`lab export`, then LAB_HOME=… `lab up` and `lab import`)")
 
 
-def metadata_database_problem(config: LabConfig) -> str | None:
-    """A sentence naming what is wrong with the lab's SQLite database, or None when it is sound."""
-    import sqlite3
+def _lab_is_running(config: LabConfig) -> bool:
+    """Whether this lab's supervisord runs (its pid file names a live supervisord)."""
+    import psutil
 
-    path = config.sqlite_path
-    if not path.exists():
-        return None
-    fix = ("restore a backup with `lab import ARCHIVE` (after moving the broken file away), or move "
-           f"{path} away to start an empty lab")
-    if path.stat().st_size == 0:
-        return (f"the metadata database {path} is empty (0 bytes): the runs it held are gone, and "
-                f"starting on it would hide that; {fix}")
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-            verdict = db.execute("PRAGMA quick_check").fetchone()[0]
-    except sqlite3.DatabaseError as error:
-        verdict = str(error)
-    if verdict != "ok":
-        return f"the metadata database {path} is damaged ({verdict}); {fix}"
-    return None
-
-
-def check_disk_space(config: LabConfig) -> str:
-    problem = disk_space_problem(config)
-    if problem:
-        detail, _, fix = problem.partition("; ")
-        raise CheckFailed(detail, fix)
-    return f"{_free_mb(config.home):,.0f} MB free under {config.home}"
-
-
-def check_metadata_database(config: LabConfig) -> str:
-    problem = metadata_database_problem(config)
-    if problem:
-        detail, _, fix = problem.partition("; ")
-        raise CheckFailed(detail, fix)
-    return f"{config.sqlite_path.name} passes SQLite's integrity check" if config.sqlite_path.exists() \
-        else "no database yet (the first `lab up` creates it)"
-
-
-def check_supervisor(config: LabConfig) -> str:
-    from .stack import unsupervised_processes
-
-    leftovers = unsupervised_processes(config)
-    if leftovers:
-        raise CheckFailed(
-            f"supervisord is not running, but {len(leftovers)} process(es) of this lab are "
-            f"(pids {', '.join(str(p.pid) for p in leftovers[:8])}): nothing restarts them if they die",
-            "`lab down` stops them, then `lab up` starts the lab again under supervision",
-        )
-    return "no process of this lab runs unsupervised"
+        pid = int((config.home / "run" / "supervisord.pid").read_text())
+        return "supervisord" in " ".join(psutil.Process(pid).cmdline())
+    except (OSError, ValueError, psutil.Error):
+        return False
 
 
 def _is_local_lab(config: LabConfig) -> bool:
@@ -252,14 +217,24 @@ def check_registry(config: LabConfig, tracking_uri: str) -> str:
 
 
 def check_prefect(config: LabConfig) -> str:
-    url = f"{config.prefect_api_url}/health"
+    import base64
+    import os
+
+    # /health answers anyone; /admin/version asks for a workshop's auth string, as flows do.
+    url = f"{config.prefect_api_url}/admin/version"
+    auth = os.environ.get("PREFECT_API_AUTH_STRING") or config.client_environment().get("PREFECT_API_AUTH_STRING")
+    headers = {"Authorization": f"Basic {base64.b64encode(auth.encode()).decode()}"} if auth else {}
     try:
-        response = requests.get(url, timeout=3)
-        response.raise_for_status()
+        response = requests.get(url, timeout=3, headers=headers)
     except requests.RequestException:
-        raise CheckFailed(f"no answer from {url}",
+        raise CheckFailed(f"no answer from {config.prefect_api_url}",
                           "start the lab with `make up`; `lab logs prefect` shows why it stopped") from None
-    return f"{config.prefect_api_url} answers"
+    if response.status_code == 401:
+        raise CheckFailed(f"{config.prefect_api_url} refused the request (HTTP 401)",
+                          "set PREFECT_API_AUTH_STRING: the instructor's `lab users env NAME` prints it")
+    if not response.ok:
+        raise CheckFailed(f"{url} answered HTTP {response.status_code}", "see `lab logs prefect`")
+    return f"{config.prefect_api_url} answers (Prefect {response.json()})"
 
 
 def java_major_version() -> int | None:
@@ -289,8 +264,32 @@ def check_java(config: LabConfig) -> str:
     return f"Java {major}"
 
 
-def run_checks(config: LabConfig, tracking_uri: str | None = None) -> list[CheckResult]:
-    """Run every check in order; a check whose prerequisite failed is reported as skipped."""
+Check = tuple[str, Callable[[], str], "str | None"]
+
+
+def service_status(config: LabConfig) -> list[dict]:
+    """Each service a notebook uses, its address, and whether it answers there."""
+    def answers(url: str) -> bool:
+        try:
+            requests.get(url, timeout=3)
+        except requests.RequestException:
+            return False
+        return True
+
+    return [
+        {"service": "MLflow tracking server", "url": config.tracking_uri,
+         "answering": answers(f"{config.tracking_uri}/health")},
+        {"service": "S3 object store", "url": config.s3_endpoint_url, "answering": answers(config.s3_endpoint_url)},
+        {"service": "Prefect server", "url": config.prefect_ui_url,
+         "answering": answers(f"{config.prefect_api_url}/health")},
+    ]
+
+
+def run_checks(config: LabConfig, tracking_uri: str | None = None, extra: list[Check] = ()) -> list[CheckResult]:
+    """Run every check in order; a check whose prerequisite failed is reported as skipped.
+
+    `extra` checks (the `lab` command's own, on the machine that runs the lab) come first.
+    """
     import os
 
     uri = tracking_uri or config.tracking_uri
@@ -303,13 +302,7 @@ def run_checks(config: LabConfig, tracking_uri: str | None = None) -> list[Check
     checks: list[tuple[str, Callable[[], str], str | None]] = [
         ("python", lambda: check_python(config), None),
     ]
-    if _is_local_lab(config):
-        checks += [
-            ("supervisor", lambda: check_supervisor(config), None),
-            ("disk space", lambda: check_disk_space(config), None),
-        ]
-        if not config.workshop:
-            checks.append(("metadata database", lambda: check_metadata_database(config), None))
+    checks += extra
     checks.append(("tracking server", lambda: check_tracking_server(config, uri), None))
     if config.workshop:
         checks.append(("sign-in", lambda: check_sign_in(config, uri), "tracking server"))

@@ -29,8 +29,11 @@ def connect(check: bool = True) -> LabConfig:
     Sets MLFLOW_TRACKING_URI, PREFECT_API_URL, MLFLOW_S3_ENDPOINT_URL and the
     object-store keys in this process's environment, from the lab's configuration.
     """
-    if sys.version_info[:2] < (3, 11):  # noqa: UP036 (a learner may pick another kernel)
-        raise LabNotReady("This lab needs Python 3.11: open the notebook with the lab's kernel (make lab).")
+    from . import _SUPPORTED_PYTHONS
+
+    if sys.version_info[:2] not in _SUPPORTED_PYTHONS:  # a learner may pick another kernel
+        raise LabNotReady("This lab runs on Python 3.10 to 3.13: open the notebook with the lab's kernel, "
+                          "\"Python 3 (lab)\" (make lab).")
     config = load_config()
     # Download progress bars clutter a lesson's output and make it differ between runs.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")

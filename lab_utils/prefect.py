@@ -14,9 +14,15 @@ from .processes import BackgroundProcess
 
 
 def latest_flow_run(flow_name: str):
-    """The most recent run of a flow, as the Prefect server has it."""
+    """The most recent run of a flow that has started, as the Prefect server has it.
+
+    Runs a schedule created for later have no start time yet: they are not "the latest".
+    """
+    from prefect.client.schemas.filters import FlowRunFilterStartTime
+
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=[flow_name])),
+                                     flow_run_filter=FlowRunFilter(start_time=FlowRunFilterStartTime(is_null_=False)),
                                      sort=FlowRunSort.START_TIME_DESC, limit=1)
     if not runs:
         raise LookupError(f"no run of flow {flow_name!r} on the Prefect server")

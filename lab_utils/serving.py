@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import shlex
 import socket
+import sys
 import time
+from pathlib import Path
 
 import requests
 
 from .config import load_config
 from .processes import BackgroundProcess
-from .services import BIN
+
+# The lab's own commands (mlflow, uvicorn) live beside this Python.
+BIN = Path(sys.executable).parent
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -40,14 +40,14 @@ experiment_name = "lab_tour"
 # Everything the lab writes lives under one folder, `LAB_HOME`:
 
 # %%
-from lab_utils import stack
+import os
 
-status = stack.status(lab)
-print(f"LAB_HOME      {lab.home}")
-print(f"SQLite file   {lab.sqlite_path}")
+# Paths relative to the repository: `.lab` unless you set LAB_HOME elsewhere.
+print(f"LAB_HOME      {os.path.relpath(lab.home, lab_utils.REPO_ROOT)}")
+print(f"SQLite file   {os.path.relpath(lab.sqlite_path, lab_utils.REPO_ROOT)}")
 print(f"S3 endpoint   {lab.s3_endpoint_url}  bucket {lab.bucket!r}")
-for row in status:
-    print(f"{row['service']:<13} {row['state']:<9} {row['url']}")
+for row in lab_utils.service_status(lab):
+    print(f"{row['service']:<23} {'answers' if row['answering'] else 'does not answer':<16} {row['url']}")
 
 # %% [markdown]
 # Notebooks never talk to the bucket to log artifacts: the MLflow server *proxies* them

@@ -5,11 +5,13 @@ running) and stops it at the end."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))  # the notebook harness, shared with tools/build_notebooks.py
 
 TEST_LAB = {
     "LAB_HOME": str(ROOT / ".lab-test"),
@@ -36,7 +38,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 @pytest.fixture(scope="session")
 def lab():
     """The test lab, healthy; emptied first and stopped at the end unless it was already running."""
-    from lab_utils import stack
+    from lab_stack import stack
     from lab_utils.config import load_config
 
     config = load_config()

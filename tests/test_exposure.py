@@ -24,7 +24,7 @@ import psutil
 import pytest
 import requests
 
-from lab_utils import stack
+from lab_stack import stack
 from lab_utils.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -151,7 +151,7 @@ def _prefect_auth(config) -> dict[str, str]:
 
 
 def test_the_room_reaches_only_doors_that_ask_for_credentials(workshop):
-    from lab_utils.services import s3_client
+    from lab_utils.clients import s3_client
 
     sockets = listening_sockets(workshop)
     programs = {program for _address, _port, _pid, program in sockets}
@@ -226,8 +226,8 @@ def test_the_lab_itself_still_reaches_its_services(workshop):
 
 def test_the_s3_api_on_the_rooms_address_carries_objects_whole(workshop):
     """The S3 port on LAB_HOST is a proxy to the store on loopback: objects pass intact, keys still count."""
-    from lab_utils.services import s3_client
-    from lab_utils.workshop import reader_keys
+    from lab_stack.secrets import reader_keys
+    from lab_utils.clients import s3_client
 
     assert workshop.s3_endpoint_url == f"http://{ROOM}:{workshop.s3_port}"
     body = os.urandom(24 * 2**20)
@@ -264,7 +264,8 @@ def _create(config, origin: str, auth=None) -> int:
 
 
 def test_a_workshop_accepts_the_extra_host_names(workshop):
-    from lab_utils.workshop import ADMIN, admin_password
+    from lab_stack.secrets import admin_password
+    from lab_utils.config import WORKSHOP_ADMIN as ADMIN
 
     admin = (ADMIN, admin_password(workshop))
     # /health answers whatever the Host header: the API shows the difference.

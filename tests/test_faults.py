@@ -13,7 +13,7 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from lab_utils import stack
+from lab_stack import stack
 
 UPLOAD_MB = 384
 

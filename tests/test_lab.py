@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lab_utils import stack
+from lab_stack import stack
 from lab_utils.config import LabConfigError, load_config
 
 BIN = Path(sys.executable).parent
@@ -201,7 +201,7 @@ def test_notebook_connect_stops_with_the_doctors_report(monkeypatch):
 def test_jupyterlab_starts_with_its_token_kept(lab):
     import requests
 
-    from lab_utils.services import jupyter_token
+    from lab_stack.services.jupyterlab import jupyter_token
 
     result = lab_cli("up", "--jupyter")
     try:

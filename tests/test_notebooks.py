@@ -16,8 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from lab_utils.harness import LessonFailed, ProcessWatch, execute_lesson, lesson_environment
+from harness import LessonFailed, ProcessWatch, execute_lesson, lesson_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build"

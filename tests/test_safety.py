@@ -21,10 +21,11 @@ from pathlib import Path
 
 import psutil
 import pytest
+from harness import ProcessWatch
 
-from lab_utils import stack
-from lab_utils.config import load_config, private_secret
-from lab_utils.harness import ProcessWatch
+from lab_stack import stack
+from lab_stack.secrets import private_secret
+from lab_utils.config import load_config
 from lab_utils.processes import BackgroundProcess, BackgroundProcessError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 
 import requests
+from harness import execute_lesson
 from test_notebooks import CI_PARAMETERS
-
-from lab_utils.harness import execute_lesson
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from lab_utils import stack
+from lab_stack import stack
 from lab_utils.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -145,7 +145,7 @@ def test_a_learner_reads_but_cannot_edit_anothers_work(workshop):
 
 
 def test_learners_get_read_only_bucket_keys(workshop, tmp_path):
-    from lab_utils.services import s3_client
+    from lab_utils.clients import s3_client
 
     env = learner_env(workshop, "ana", tmp_path)
     s3 = s3_client(workshop, env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"])
@@ -174,7 +174,7 @@ def test_doctor_names_the_fix_for_a_wrong_password(workshop, tmp_path):
 
 
 def test_lessons_run_unchanged_for_two_learners_at_once(workshop, tmp_path):
-    runner = ("import sys; from pathlib import Path; from lab_utils.harness import execute_lesson\n"
+    runner = ("import sys; from pathlib import Path; sys.path.insert(0, 'tools'); from harness import execute_lesson\n"
               "for lesson in sys.argv[2:]:\n"
               "    execute_lesson(Path('solutions') / f'{lesson}.ipynb', Path(sys.argv[1]) / f'{lesson}.ipynb',\n"
               "                   {'n_metric_points': 300} if lesson.startswith('01') else {}, cwd=Path('notebooks'))\n")
@@ -278,14 +278,14 @@ def test_a_one_learner_lab_is_not_turned_into_a_workshop(tmp_path, monkeypatch):
 
 
 def test_a_workshop_is_bound_to_the_address_learners_use(tmp_path, monkeypatch):
-    from lab_utils import workshop
+    from lab_stack.services import mlflow_server
     from lab_utils.config import LabConfigError
 
     monkeypatch.setenv("LAB_HOME", str(tmp_path))
     monkeypatch.setenv("LAB_HOST", "0.0.0.0")
     with pytest.raises(LabConfigError, match="set LAB_HOST to it"):
-        workshop.mlflow_server_args(load_config(workshop=True))
+        mlflow_server.workshop_server_args(load_config(workshop=True))
     monkeypatch.setenv("LAB_HOST", "10.0.0.5")
     config = load_config(workshop=True)
-    args = workshop.mlflow_server_args(config)
+    args = mlflow_server.workshop_server_args(config)
     assert args[args.index("--cors-allowed-origins") + 1] == f"http://10.0.0.5:{config.mlflow_port}"

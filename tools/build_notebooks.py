@@ -95,7 +95,7 @@ def strip(notebook: nbformat.NotebookNode) -> list[tuple[str, str, list[str]]]:
 
 
 def execute(path: Path) -> nbformat.NotebookNode:
-    from lab_utils.harness import execute_lesson
+    from harness import execute_lesson
 
     with tempfile.TemporaryDirectory() as tmp:
         executed = execute_lesson(path, Path(tmp) / path.name, cwd=ROOT / "notebooks")

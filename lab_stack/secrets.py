@@ -1,0 +1,84 @@
+"""Secrets and private files under LAB_HOME: written whole, readable by their owner only."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from lab_utils.config import LabConfig, S3Credentials
+
+
+def write_private(path: Path, data: str | bytes) -> None:
+    """Write a file that only its owner can read, whole or not at all.
+
+    The text goes to a temporary file created with mode 0600 beside `path`, which then
+    replaces `path` in one step: a reader never sees a half-written or empty file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _create_private_once(path: Path, make: Callable[[], str]) -> str:
+    """The content of `path`, created with `make()` if absent; concurrent creators agree on one."""
+    if path.exists():
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+        return path.read_text()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(make())
+        # link() fails if another process created the file first: then theirs is the one.
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return path.read_text()
+
+
+def private_secret(config: LabConfig, name: str, make=lambda: secrets.token_urlsafe(24)) -> str:
+    """A secret generated once under LAB_HOME/secrets, readable by the owner only."""
+    return _create_private_once(config.secrets_dir / name, make).strip()
+
+
+def ensure_credentials(config: LabConfig) -> S3Credentials:
+    """Generate the lab's own S3 keys on first use, readable by the owner only."""
+    _create_private_once(config.credentials_path, lambda: json.dumps(
+        {"access_key": "lab" + secrets.token_hex(8), "secret_key": secrets.token_urlsafe(30)}))
+    return config.s3_credentials()
+
+
+# --- the workshop's secrets ------------------------------------------------------------
+
+def admin_password(config: LabConfig) -> str:
+    return private_secret(config, "mlflow-admin-password")
+
+
+def postgres_password(config: LabConfig) -> str:
+    return private_secret(config, "postgres-password")
+
+
+def reader_keys(config: LabConfig) -> tuple[str, str]:
+    """The read-only object-store keys handed to learners."""
+    key = private_secret(config, "s3-reader-access-key", lambda: "reader" + secrets.token_hex(8))
+    return key, private_secret(config, "s3-reader-secret-key")
+
+
+def prefect_auth_string(config: LabConfig) -> str:
+    """The Prefect server's one credential, shared by the room (Prefect has no accounts)."""
+    return private_secret(config, "prefect-auth-string", lambda: "lab:" + secrets.token_urlsafe(24))

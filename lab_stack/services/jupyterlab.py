@@ -1,0 +1,47 @@
+"""JupyterLab, where the lessons run: started by `make lab` (`lab up --jupyter`)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+from lab_utils.config import LOOPBACK, REPO_ROOT, LabConfig
+
+from ..secrets import private_secret
+from .service import BIN, Service, http_ok
+
+
+def jupyter_host(config: LabConfig) -> str:
+    """A workshop's JupyterLab is the instructor's, on the server: loopback, never the room."""
+    return LOOPBACK if config.workshop else config.host
+
+
+def jupyter_token(config: LabConfig) -> str:
+    """The JupyterLab token, generated once and kept under LAB_HOME (owner-only)."""
+    return private_secret(config, "jupyter-token", lambda: secrets.token_hex(24))
+
+
+def jupyterlab_service(config: LabConfig) -> Service:
+    return Service(
+        name="jupyterlab",
+        command=[
+            str(BIN / "jupyter-lab"), "--no-browser",
+            f"--ip={jupyter_host(config)}", f"--port={config.jupyter_port}",
+            f"--ServerApp.root_dir={REPO_ROOT}",
+            "--ServerApp.default_url=/lab/tree/notebooks",
+            # JupyterLab refuses to run as root (containers, CI machines) unless told to.
+            *(["--allow-root"] if os.geteuid() == 0 else []),
+        ],
+        url=config.jupyter_url,
+        health=lambda c: http_ok(f"http://{jupyter_host(c)}:{c.jupyter_port}/api", "version"),
+        ports=(config.jupyter_port,),
+        port_variable="LAB_JUPYTER_PORT",
+        host=jupyter_host(config),
+        environment={
+            # The token is kept: JupyterLab runs code, so it is never left open.
+            "JUPYTER_TOKEN": jupyter_token(config),
+            **config.client_environment(),
+        },
+        autostart=False,
+        group="jupyter",
+    )

@@ -1,0 +1,136 @@
+"""The MLflow tracking server: SQLite for one learner, PostgreSQL with sign-in for a room."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lab_utils.config import WORKSHOP_ADMIN, LabConfig, LabConfigError
+
+from ..secrets import admin_password, postgres_password, private_secret, write_private
+from .objectstore import store_endpoint
+from .postgres import PG_USER
+from .service import BIN, Service, http_ok
+
+# Two workers for a room: the auth app's checks keep one worker's core busy (~60 ms of CPU
+# per request), and with 60 learners at once two workers served 25-30 requests/s against 16
+# for one. The cost: memory (the server's processes peaked at 1.3 GB, against ~0.5 GB with
+# one), and a request alone takes longer (103 ms against 53 ms for a learner's log_metric, one
+# at a time; uvicorn's multi-process mode slows a plain SQLite server as much: 58 against 20 ms).
+WORKSHOP_WORKERS = 2
+
+# MLflow's own list when --allowed-hosts is absent (mlflow/server/security_utils.py,
+# get_default_allowed_hosts): loopback and private addresses, with or without a port.
+MLFLOW_DEFAULT_HOSTS = [
+    "localhost", "127.0.0.1", "[::1]", "0.0.0.0", "localhost:*", "127.0.0.1:*", "[[]::1]:*", "0.0.0.0:*",
+    "192.168.*", "10.*", *[f"172.{i}.*" for i in range(16, 32)], "fc00:*", "fd00:*",
+]
+
+
+def mlflow_service(config: LabConfig) -> Service:
+    creds = config.s3_credentials()
+    environment = {
+        # The server reaches the store directly, not through the S3 proxy.
+        "MLFLOW_S3_ENDPOINT_URL": store_endpoint(config),
+        "AWS_ACCESS_KEY_ID": creds.access_key,
+        "AWS_SECRET_ACCESS_KEY": creds.secret_key,
+        # The GenAI job runner is unused by the curriculum and costs a process.
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+    }
+    args = [
+        "--host", config.host, "--port", str(config.mlflow_port),
+        # Artifacts are proxied: clients talk to the server only and need no S3 keys.
+        "--artifacts-destination", f"s3://{config.bucket}",
+    ]
+    if config.workshop:
+        args += workshop_server_args(config)
+        environment.update(workshop_server_environment(config))
+    else:
+        args += [
+            "--backend-store-uri", f"sqlite:///{config.sqlite_path}",
+            # One worker: a single learner's lab needs no more, and the default four
+            # workers plus the job runner took ~3.5 GB and 15 s to start on 2 cores.
+            "--workers", "1",
+            *mlflow_host_args(config, MLFLOW_DEFAULT_HOSTS + [config.host, f"{config.host}:*"], []),
+        ]
+    return Service(
+        name="mlflow",
+        command=[str(BIN / "mlflow"), "server", *args],
+        url=config.tracking_uri,
+        health=lambda c: http_ok(f"{c.tracking_uri}/health", "OK"),
+        ports=(config.mlflow_port,),
+        port_variable="LAB_MLFLOW_PORT",
+        environment=environment,
+        # A workshop's server starts once PostgreSQL holds its databases (`lab up` waits for it).
+        autostart=not config.workshop,
+    )
+
+
+def mlflow_host_args(config: LabConfig, hosts: list[str], origins: list[str]) -> list[str]:
+    """MLflow's --allowed-hosts and --cors-allowed-origins, plus LAB_ALLOWED_HOSTS in both.
+
+    MLflow compares the Host header with each entry, as an fnmatch pattern when it holds a
+    `*`, so an extra name is allowed with and without a port; a browser on the extra name
+    sends `Origin: https://<name>` (GitHub forwards ports over HTTPS), and MLflow refuses
+    writes from an origin it does not list.
+    """
+    extra = list(config.allowed_hosts)
+    hosts = hosts + [pattern for name in extra for pattern in (name, f"{name}:*")]
+    origins = origins + [f"https://{name}" for name in extra]
+    return ["--allowed-hosts", ",".join(hosts)] + (["--cors-allowed-origins", ",".join(origins)] if origins else [])
+
+
+def _database_uri(config: LabConfig, dbname: str) -> str:
+    # The password travels in PGPASSWORD (see below), not on a command line `ps` shows.
+    return f"postgresql://{PG_USER}@127.0.0.1:{config.pg_port}/{dbname}"
+
+
+def workshop_server_args(config: LabConfig) -> list[str]:
+    """The basic-auth app with a workspace per learner, on PostgreSQL, named by the room's address."""
+    if config.host in ("0.0.0.0", "::", ""):
+        raise LabConfigError(
+            "A workshop lab is bound to the address learners will use: set LAB_HOST to it "
+            "(this machine's name or IP on the room's network), not a wildcard."
+        )
+    server = f"{config.host}:{config.mlflow_port}"
+    return [
+        "--app-name", "basic-auth", "--enable-workspaces",
+        "--backend-store-uri", _database_uri(config, "mlflow"),
+        "--workers", str(WORKSHOP_WORKERS),
+        # Requests must name this server (DNS-rebinding guard), and only its own pages may
+        # call it from a browser; LAB_ALLOWED_HOSTS adds names (a forwarded port's, say).
+        *mlflow_host_args(config, [config.host, server, f"localhost:{config.mlflow_port}", f"127.0.0.1:{config.mlflow_port}"],
+                          [f"http://{server}"]),
+    ]
+
+
+def write_auth_config(config: LabConfig) -> Path:
+    path = config.secrets_dir / "mlflow-auth.ini"
+    text = "\n".join([
+        "[mlflow]",
+        # What a signed-in user may do where they hold no grant: read.
+        "default_permission = READ",
+        f"database_uri = {_database_uri(config, 'mlflow_auth')}",
+        f"admin_username = {WORKSHOP_ADMIN}",
+        f"admin_password = {admin_password(config)}",
+        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth",
+        "grant_default_workspace_access = false",
+        # A verified password is cached for an hour: checking one costs ~0.2 s of CPU (scrypt),
+        # so a room of 60 re-checked every minute would keep a core busy. With one worker,
+        # a password changed or an account deleted through the API takes effect at once.
+        "auth_cache_ttl_seconds = 3600",
+        "",
+    ])
+    write_private(path, text)
+    return path
+
+
+def workshop_server_environment(config: LabConfig) -> dict[str, str]:
+    return {
+        "MLFLOW_AUTH_CONFIG_PATH": str(write_auth_config(config)),
+        "MLFLOW_FLASK_SERVER_SECRET_KEY": private_secret(config, "flask-secret-key"),
+        "PGPASSWORD": postgres_password(config),
+        # Connections kept open for a room: with SQLAlchemy's default (5, plus 10 opened and
+        # closed again per burst) requests waited on new PostgreSQL connections.
+        "MLFLOW_SQLALCHEMYSTORE_POOL_SIZE": "20",
+        "MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW": "10",
+    }

@@ -1,0 +1,121 @@
+"""PostgreSQL, a workshop lab's metadata database: a cluster under LAB_HOME, loopback only."""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import subprocess
+from pathlib import Path
+
+from lab_utils.config import LabConfig
+from lab_utils.errors import LabError
+
+from ..secrets import postgres_password, write_private
+from .service import Service
+
+PG_USER = "lab"
+DATABASES = ("mlflow", "mlflow_auth")
+
+
+def postgres_bin(program: str) -> str:
+    """A PostgreSQL program: Debian keeps them in /usr/lib/postgresql/<version>/bin."""
+    found = shutil.which(program) or next(iter(sorted(
+        glob.glob(f"/usr/lib/postgresql/*/bin/{program}"), key=lambda p: int(p.split("/")[4]), reverse=True)), None)
+    if not found:
+        raise LabError(
+            "PostgreSQL is not installed, and a workshop lab keeps its metadata in it: "
+            "`sudo apt-get install postgresql` (make test installs it), then `lab up --workshop` again."
+        )
+    return found
+
+
+def _postgres_owner() -> str | None:
+    """PostgreSQL refuses to run as root: as root, it runs as Debian's `postgres` user."""
+    return "postgres" if os.geteuid() == 0 else None
+
+
+def _pg_dir(config: LabConfig) -> Path:
+    return config.home / "postgres"
+
+
+def prepare_postgres(config: LabConfig) -> None:
+    """Create the database cluster under LAB_HOME on first use (`initdb`)."""
+    data = _pg_dir(config) / "data"
+    if (data / "PG_VERSION").exists():
+        return
+    owner = _postgres_owner()
+    base = _pg_dir(config)
+    base.mkdir(parents=True, exist_ok=True)
+    base.chmod(0o700)
+    pwfile = base / "initdb-password"
+    write_private(pwfile, postgres_password(config))
+    command = [postgres_bin("initdb"), "-D", str(data), "-U", PG_USER, f"--pwfile={pwfile}",
+               "--auth-host=scram-sha-256", "--auth-local=scram-sha-256", "-E", "UTF8", "--no-instructions"]
+    if owner:
+        entry = pwd.getpwnam(owner)
+        for path in (base, pwfile):
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+        # util-linux's runuser lives in /usr/sbin, which a non-login root shell may lack on PATH.
+        runuser = shutil.which("runuser") or "/usr/sbin/runuser"
+        probe = subprocess.run([runuser, "-u", owner, "--", "test", "-w", str(base)], capture_output=True)
+        if probe.returncode != 0:
+            raise LabError(
+                f"PostgreSQL runs as the `{owner}` user, who cannot reach {base}: put LAB_HOME "
+                "where every user can traverse the parent folders (for example under /srv or /tmp)."
+            )
+        command = [runuser, "-u", owner, "--", *command]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True)
+    finally:
+        pwfile.unlink(missing_ok=True)
+    if result.returncode != 0:
+        shutil.rmtree(data, ignore_errors=True)
+        raise LabError(f"initdb failed:\n{result.stderr.strip()[-1500:]}")
+
+
+def connect_postgres(config: LabConfig, dbname: str):
+    import psycopg
+
+    return psycopg.connect(host="127.0.0.1", port=config.pg_port, user=PG_USER, dbname=dbname,
+                           password=postgres_password(config), connect_timeout=2, autocommit=True)
+
+
+def ensure_databases(config: LabConfig) -> None:
+    with connect_postgres(config, "postgres") as conn:
+        present = {row[0] for row in conn.execute("SELECT datname FROM pg_database")}
+        for name in DATABASES:
+            if name not in present:
+                conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def postgres_answers(config: LabConfig) -> bool:
+    try:
+        connect_postgres(config, "postgres").close()
+    except Exception:
+        return False
+    return True
+
+
+def postgres_service(config: LabConfig) -> Service:
+    return Service(
+        name="postgres",
+        command=[
+            postgres_bin("postgres"), "-D", str(_pg_dir(config) / "data"), "-p", str(config.pg_port),
+            # Only the tracking server talks to the database: loopback, never the room's network.
+            "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={_pg_dir(config)}",
+            # The server's three stores (tracking, workspaces, accounts) pool up to 30 each.
+            "-c", "max_connections=150",
+        ],
+        url=f"postgresql://127.0.0.1:{config.pg_port}",
+        health=postgres_answers,
+        ports=(config.pg_port,),
+        port_variable="LAB_PG_PORT",
+        host="127.0.0.1",
+        wait_healthy=True,
+        after_healthy=ensure_databases,
+        run_as=_postgres_owner(),
+        # SIGINT is PostgreSQL's "fast" shutdown: it closes sessions instead of waiting for them.
+        stop_signal="INT",
+    )

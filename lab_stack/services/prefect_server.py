@@ -1,0 +1,44 @@
+"""The Prefect server (lesson 07): its own SQLite database under LAB_HOME."""
+
+from __future__ import annotations
+
+from lab_utils.config import LabConfig
+
+from ..secrets import prefect_auth_string
+from .service import BIN, Service, http_ok
+
+
+def prefect_service(config: LabConfig) -> Service:
+    environment = {
+        "PREFECT_HOME": str(config.home / "prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_UI_API_URL": config.prefect_api_url,
+    }
+    if config.workshop:
+        environment.update(_auth_environment(config))
+    return Service(
+        name="prefect",
+        command=[
+            str(BIN / "prefect"), "server", "start",
+            "--host", config.host, "--port", str(config.prefect_port), "--analytics-off",
+        ],
+        url=config.prefect_ui_url,
+        # /health answers without Prefect's auth string (prefect/server/api/server.py exempts it).
+        health=lambda c: http_ok(f"{c.prefect_api_url}/health", "true"),
+        ports=(config.prefect_port,),
+        port_variable="LAB_PREFECT_PORT",
+        environment=environment,
+    )
+
+
+def _auth_environment(config: LabConfig) -> dict[str, str]:
+    """Prefect on the room's address asks for its auth string, not loopback only: each
+    learner's notebook runs on the learner's machine and lesson 07 runs flows and
+    `flow.serve` against this server. Without it, anyone on the network could create
+    deployments and flow runs, which run code wherever a `serve` polls. The server checks
+    every /api route and websocket but /health and /ready (prefect/server/api/server.py,
+    prefect/server/utilities/subscriptions.py); the UI asks for the string.
+    """
+    auth = prefect_auth_string(config)
+    # The server's own client calls (if any) carry it too.
+    return {"PREFECT_SERVER_API_AUTH_STRING": auth, "PREFECT_API_AUTH_STRING": auth}
