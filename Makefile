@@ -34,7 +34,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 
-.PHONY: FORCE help lab up down status doctor reset test notebooks lock lint venv clean benchmark benchmark-workshop chromium postgresql screenshots site workshop
+.PHONY: FORCE help lab up down status doctor reset test notebooks lock lint venv clean benchmark benchmark-lessons benchmark-workshop chromium postgresql screenshots site workshop
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 help:
@@ -45,6 +45,7 @@ help:
 	@echo "make up | down | status | doctor | reset    manage the stack (LAB_HOME=$${LAB_HOME:-.lab})"
 	@echo "make notebooks  rebuild notebooks/ and solutions/ from lessons/ and run them"
 	@echo "make benchmark  time 'lab up' and measure the stack's memory"
+	@echo "make benchmark-lessons  the slowest cells of every lesson (run against the lab)"
 	@echo "make benchmark-workshop  60 learners at once: defaults vs lab vs workshop server"
 	@echo "make screenshots  refresh docs/screenshots from the live UI (browser tests)"
 	@echo "make site       build the executed lessons into a static HTML book (build/site)"
@@ -124,6 +125,10 @@ notebooks: venv
 
 benchmark: venv
 	$(BIN)/python benchmarks/lab_up.py
+
+# The slowest cells of every lesson at its defaults, against the running lab (`make up` first).
+benchmark-lessons: venv
+	$(BIN)/python benchmarks/lesson_cells.py
 
 benchmark-workshop: venv postgresql
 	$(BIN)/python benchmarks/workshop_load.py --learners 60 --seconds 60 --repeats 3

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import socket
+import sys
 import time
 from collections.abc import Iterable
 
@@ -112,10 +113,14 @@ def _check_port_free(config: LabConfig, service: Service) -> None:
                 variable = service.port_variable
                 setting = os.environ.get(variable, DEFAULTS.get(variable))
                 derived = "" if port == service.ports[0] else f" (derived from {variable}={setting})"
+                # macOS's AirPlay Receiver listens on 5000, the seed's address for MLflow.
+                airplay = (" On macOS, the AirPlay Receiver commonly holds port 5000: turn it off in "
+                           "System Settings → General → AirDrop & Handoff, or choose another port."
+                           if port == 5000 and sys.platform == "darwin" else "")
                 raise LabError(
                     f"port {port} ({service.name}{derived}) is already in use by another program: stop it "
                     f"(`lsof -nP -iTCP:{port} -sTCP:LISTEN` shows which) or choose another port with "
-                    f"{variable}=… ; another lab may be running with a different LAB_HOME."
+                    f"{variable}=… ; another lab may be running with a different LAB_HOME.{airplay}"
                 ) from None
 
 

@@ -254,13 +254,20 @@ def java_major_version() -> int | None:
     return int(match.group(2)) if major == 1 else major
 
 
+def java_install_hint() -> str:
+    """How to install Java 17 on this platform."""
+    if sys.platform == "darwin":
+        return ("`brew install openjdk@17`, then set JAVA_HOME to "
+                "\"$(brew --prefix openjdk@17)/libexec/openjdk.jdk/Contents/Home\"")
+    return "`sudo apt-get install openjdk-17-jre-headless` (other Linux: your package manager's OpenJDK 17), or set JAVA_HOME"
+
+
 def check_java(config: LabConfig) -> str:
     major = java_major_version()
     if major is None:
-        raise CheckFailed("no Java found", "Spark needs Java 17 or newer: `sudo apt-get install "
-                          "openjdk-17-jre-headless` (or set JAVA_HOME)")
+        raise CheckFailed("no Java found", f"Spark needs Java 17 or newer: {java_install_hint()}")
     if major < 17:
-        raise CheckFailed(f"Java {major}", "Spark 4 needs Java 17 or newer: install openjdk-17 and set JAVA_HOME")
+        raise CheckFailed(f"Java {major}", f"Spark 4 needs Java 17 or newer: {java_install_hint()}")
     return f"Java {major}"
 
 

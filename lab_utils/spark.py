@@ -7,7 +7,7 @@ import sys
 
 from .config import LOOPBACK
 from .data import FEATURES, load_house_prices, split_house_prices
-from .doctor import java_major_version
+from .doctor import java_install_hint, java_major_version
 from .errors import LabError
 
 
@@ -20,8 +20,7 @@ def spark_session(app_name: str = "mlflow-lab", master: str | None = None, shuff
     major = java_major_version()
     if major is None or major < 17:
         found = "no Java" if major is None else f"Java {major}"
-        raise SparkUnavailable(f"Spark needs Java 17 or newer and found {found}: install it with "
-                               "`sudo apt-get install openjdk-17-jre-headless` (or set JAVA_HOME).")
+        raise SparkUnavailable(f"Spark needs Java 17 or newer and found {found}: {java_install_hint()}.")
     # Loopback only: no hostname look-up warning, nothing exposed on the network (the driver
     # runs beside the notebook; on a workshop learner's laptop LAB_HOST is the server's).
     os.environ.setdefault("SPARK_LOCAL_IP", LOOPBACK)

@@ -24,7 +24,7 @@ import pytest
 from harness import ProcessWatch
 
 from lab_stack import stack
-from lab_stack.secrets import private_secret
+from lab_stack.secrets import ensure_credentials, private_secret
 from lab_utils.config import load_config
 from lab_utils.processes import BackgroundProcess, BackgroundProcessError
 
@@ -329,3 +329,24 @@ def test_lab_env_puts_the_labs_commands_on_path(lab):
                            env={**os.environ, "PATH": "/usr/bin:/bin"})
     assert shell.returncode == 0, shell.stderr
     assert shell.stdout.split() == [str(BIN / "uvicorn"), str(BIN / "mlflow")]
+
+
+def test_port_5000_taken_on_macos_names_the_airplay_receiver(monkeypatch, tmp_path):
+    from lab_stack.services.mlflow_server import mlflow_service
+    from lab_utils.errors import LabError
+
+    config = load_config_from({"LAB_HOME": str(tmp_path / "lab"), "LAB_MLFLOW_PORT": "5000"})
+    monkeypatch.setattr(sys, "platform", "darwin")
+    holder = socket.socket()
+    try:
+        holder.bind(("127.0.0.1", 5000))
+        holder.listen()
+    except OSError:
+        pass  # something on this machine holds 5000 already: the check must say so all the same
+    try:
+        stack.claim_home(config)
+        ensure_credentials(config)
+        with pytest.raises(LabError, match="AirPlay Receiver commonly holds port 5000.*choose another port"):
+            stack._check_port_free(config, mlflow_service(config))
+    finally:
+        holder.close()
