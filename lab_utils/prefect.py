@@ -54,7 +54,10 @@ class DeploymentServer:
         script = Path(script).resolve()
         self.process = BackgroundProcess(
             [sys.executable, str(script)], load_config().logs_dir / f"deployment-{script.stem}.log",
-            self._registered, f"the deployment server {script.name}")
+            self._registered, f"the deployment server {script.name}",
+            # The runner asks the server for due runs every 10 s by default; a run triggered
+            # from the notebook should not wait that long to start.
+            environment={"PREFECT_RUNNER_POLL_FREQUENCY": "1"})
 
     def _registered(self) -> bool:
         with get_client(sync_client=True) as client:

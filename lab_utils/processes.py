@@ -24,14 +24,17 @@ class BackgroundProcess:
     itself when the Python process (the notebook's kernel) exits.
     """
 
-    def __init__(self, command: list[str], log_path: Path, ready: Callable[[], bool], what: str):
+    def __init__(self, command: list[str], log_path: Path, ready: Callable[[], bool], what: str,
+                 environment: dict[str, str] | None = None):
         self.command, self.log_path, self.ready, self.what = command, Path(log_path), ready, what
+        self.environment = environment  # added to this process's own environment
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 120) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "w") as log:
             self.process = subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT,
+                                            env={**os.environ, **(self.environment or {})},
                                             start_new_session=True)
         atexit.register(self.stop)
         deadline = time.monotonic() + timeout

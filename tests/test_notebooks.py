@@ -1,11 +1,12 @@
-"""Every lesson, executed end to end against the test lab.
+"""Every lesson, executed end to end against the test lab, in both of its copies.
 
-Each lesson's solutions notebook runs twice on the same lab:
-1. papermill, with the CI values of its `parameters` cell; the executed copy is saved
-   under build/executed/ (a failure names the cell and the error);
-2. nbval in lax mode on that copy, comparing the cells marked `# NBVAL_CHECK_OUTPUT`
-   with the outputs stored in the repository's notebook (sanitized: ids, times, ports).
-The second run also proves that a lesson can be re-run on a lab that has its runs already.
+1. The solutions copy, with papermill and the CI values of its `parameters` cell; every
+   exercise must be answered (LAB_REQUIRE_EXERCISES=1). The executed copy is saved under
+   build/executed/ (a failure names the cell and the error).
+2. The learners' copy, exercises untouched, with nbval in lax mode: it must run clean with
+   its `...` placeholders, and the cells marked `# NBVAL_CHECK_OUTPUT` must match the
+   outputs stored in the repository (sanitized: ids, times, ports). Run on the lab that
+   now holds the lesson's runs, it also proves that a lesson can be run again.
 """
 
 from __future__ import annotations
@@ -32,15 +33,16 @@ CI_PARAMETERS: dict[str, dict] = {
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 
 
-def _with_expected_outputs(executed: nbformat.NotebookNode, committed: nbformat.NotebookNode):
-    """The executed copy, with the committed outputs in the cells nbval compares."""
-    expected = {c.source: c.outputs for c in committed.cells if c.cell_type == "code"}
-    for cell in executed.cells:
-        if cell.cell_type == "code" and CHECK_MARK in cell.source:
-            if not expected.get(cell.source):
-                pytest.fail(f"no stored output for a checked cell (run `make notebooks`):\n{cell.source}")
-            cell.outputs = expected[cell.source]
-    return executed
+def _learners_copy(notebook: Path) -> nbformat.NotebookNode:
+    """The learners' copy as committed, with the CI parameters injected as papermill would."""
+    from papermill.parameterize import parameterize_notebook
+
+    learners = nbformat.read(ROOT / "notebooks" / notebook.name, as_version=4)
+    for cell in learners.cells:
+        if cell.cell_type == "code" and CHECK_MARK in cell.source and not cell.outputs:
+            pytest.fail(f"no stored output for a checked cell (run `make notebooks`):\n{cell.source}")
+    parameters = CI_PARAMETERS.get(notebook.stem)
+    return parameterize_notebook(learners, parameters) if parameters else learners
 
 
 @pytest.mark.parametrize("notebook", LESSONS, ids=[p.stem for p in LESSONS])
@@ -59,15 +61,16 @@ def _run_lesson_twice(notebook: Path) -> None:
     except LessonFailed as failure:
         pytest.fail(f"{failure}\n(executed copy: {executed_path})", pytrace=False)
 
-    committed = nbformat.read(notebook, as_version=4)
     nbval_path = BUILD / "nbval" / notebook.name
     nbval_path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(_with_expected_outputs(nbformat.read(executed_path, as_version=4), committed), nbval_path)
+    nbformat.write(_learners_copy(notebook), nbval_path)
+    # A learner has not answered the exercises: each check prints a note instead of failing.
+    learner_environment = {k: v for k, v in lesson_environment().items() if k != "LAB_REQUIRE_EXERCISES"}
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
          "--nbval-current-env", "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg"),
          "--rootdir", str(BUILD), "-o", "addopts=", str(nbval_path)],
-        cwd=ROOT / "notebooks", capture_output=True, text=True, env=lesson_environment(),
+        cwd=ROOT / "notebooks", capture_output=True, text=True, env=learner_environment,
     )
     if result.returncode != 0:
-        pytest.fail(f"nbval re-run of {notebook.name} failed:\n{result.stdout[-6000:]}", pytrace=False)
+        pytest.fail(f"nbval run of the learners' copy of {notebook.name} failed:\n{result.stdout[-6000:]}", pytrace=False)
