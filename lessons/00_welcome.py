@@ -109,8 +109,7 @@ objects = s3.list_objects_v2(Bucket=lab.bucket, Prefix=prefix)["Contents"]
 for item in objects:
     print(item["Key"], item["Size"], "bytes")
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 body = s3.get_object(Bucket=lab.bucket, Key=prefix + "hello.txt")["Body"].read().decode()
 print(sorted(item["Key"].removeprefix(prefix) for item in objects))
 print(body)

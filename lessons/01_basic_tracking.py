@@ -29,8 +29,7 @@ epochs = 30  # training-curve length
 # 546 houses sold in 1987, with their price (CAD) and 11 features (`data/README.md` has
 # the source and units). `split_house_prices` splits them the same way in every lesson.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 houses = lab_utils.load_house_prices()
 X_train, X_test, y_train, y_test = lab_utils.split_house_prices(houses)
 print(houses.shape, X_train.shape, X_test.shape)
@@ -143,8 +142,7 @@ plt.show()
 # %% [markdown]
 # The server keeps every point, not just the last one:
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 from mlflow import MlflowClient
 
 client = MlflowClient()
@@ -220,8 +218,7 @@ model_files = lab_utils.assert_model_in_bucket(lab, model_info.model_id)
 for key in model_files:
     print(key)
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 reloaded_by_id = mlflow.pyfunc.load_model(model_info.model_uri)
 reloaded_by_run = mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/model")
 same = np.allclose(reloaded_by_id.predict(X_test.head()), reloaded_by_run.predict(X_test.head()))

@@ -58,8 +58,7 @@ with mlflow.start_run(run_name="grid_search"):
     mlflow.log_metric("best_score", grid_search.best_score_)
     mlflow.sklearn.log_model(grid_search.best_estimator_, "best_model")
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 print("candidates tried:", len(grid_search.cv_results_["params"]))
 print("best:", grid_search.best_params_)
 print(f"best CV RMSE: {np.sqrt(-grid_search.best_score_):,.0f} CAD")
@@ -167,8 +166,7 @@ with mlflow.start_run(run_id=parent.info.run_id):
     mlflow.log_figure(lines, "comparison/cv_rmse_by_alpha.png")
 plt.show()
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 print(landscape.round(0).astype(int).to_string())
 
 # %% [markdown]

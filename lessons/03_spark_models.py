@@ -40,8 +40,7 @@ spark = spark_session("lesson-03-spark-models", master=spark_master or None)
 train_data, test_data = house_prices_spark_frames(spark)
 print("Spark", spark.version, "master", spark.sparkContext.master)
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 print(train_data.count(), "training rows,", test_data.count(), "test rows")
 train_data.select("features", "label").show(3, truncate=False)
 

@@ -103,8 +103,7 @@ model = mlflow.pyfunc.load_model(model_uri="models:/previsao_precos/1")
 # Carregar modelo de stage específico
 model = mlflow.pyfunc.load_model(model_uri="models:/previsao_precos/Production")
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 version_1 = client.get_model_version("previsao_precos", "1")
 by_version = mlflow.pyfunc.load_model(model_uri="models:/previsao_precos/1")
 print("version 1 stage:", version_1.current_stage)

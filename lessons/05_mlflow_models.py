@@ -51,8 +51,7 @@ print(f"s3://{lab.bucket}/{prefix}")
 for name in files:
     print("  ", name)
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 print("flavors:", sorted(mlmodel["flavors"]))
 print("loader of the python_function flavor:", mlmodel["flavors"]["python_function"]["loader_module"])
 print("signature inputs:", [column["name"] for column in yaml.safe_load(mlmodel["signature"]["inputs"])])
@@ -77,20 +76,19 @@ print("requirements:", [line.split("==")[0] for line in
 model = mlflow.pyfunc.load_model(f"models:/{model_name}@champion")
 print(model.metadata.get_input_schema())
 
-# %% tags=["raises-exception"]
+# %% tags=["raises-exception", "raises:MlflowException"]
 model.predict(X_test.drop(columns=["lotsize"]).head(2))
 
 # %% [markdown]
 # A value that cannot be converted to the declared type is refused too:
 
-# %% tags=["raises-exception"]
+# %% tags=["raises-exception", "raises:MlflowException"]
 model.predict(X_test.head(2).assign(bedrooms="three"))
 
 # %% [markdown]
 # A safe conversion is accepted: 32-bit integers widen to the declared 64-bit `long`:
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 print(model.predict(X_test.head(2).astype({"bedrooms": "int32"})).round(-2))
 
 # %% [markdown]
@@ -99,7 +97,7 @@ print(model.predict(X_test.head(2).astype({"bedrooms": "int32"})).round(-2))
 # ever hold missing values (which pandas stores as floats), declare it as a float when you
 # log the model.
 
-# %% tags=["raises-exception"]
+# %% tags=["raises-exception", "raises:MlflowException"]
 model.predict(X_test.head(2).astype({"bedrooms": "float64"}))
 
 # %% [markdown]

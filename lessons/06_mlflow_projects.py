@@ -105,14 +105,14 @@ checked = lab_utils.assert_run_logged(validation.run_id, tags={"validated_run_id
 # fail; the parser's message is in the output above the error). Declare types in both
 # places: `MLproject` documents them, the script enforces them.
 
-# %% tags=["raises-exception"]
+# %% tags=["raises-exception", "raises:ExecutionException"]
 mlflow.projects.run(str(project), entry_point="train", parameters={"alpha": "a lot"},
                     env_manager="local", experiment_name=experiment_name)
 
 # %% [markdown]
 # An unknown entry point is refused the same way, with the list of the ones that exist:
 
-# %% tags=["raises-exception"]
+# %% tags=["raises-exception", "raises:ExecutionException"]
 mlflow.projects.run(str(project), entry_point="deploy", env_manager="local", experiment_name=experiment_name)
 
 # %% [markdown]
@@ -130,8 +130,7 @@ again = mlflow.projects.run(
 )
 reproduced = mlflow.get_run(again.run_id)
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 for key in ("rmse", "r2"):
     print(f"{key}: original {record.data.metrics[key]:.4f}  reproduced {reproduced.data.metrics[key]:.4f}")
 assert record.data.params == reproduced.data.params

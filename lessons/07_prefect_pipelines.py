@@ -129,8 +129,7 @@ checked = lab_utils.assert_model_version("modelo_producao")
 weak = pipeline_treinamento({"C": 0.0005})
 registered_after = len(client.search_model_versions("name = 'modelo_producao'"))
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 print(f"accuracy {weak['accuracy']:.3f}; registered: {registered_after > versions_before + 1}")
 
 # %% [markdown]

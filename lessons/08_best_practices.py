@@ -64,8 +64,7 @@ side_by_side = (candidates.set_index("tags.mlflow.runName")
                 [["params.alpha", "params.l1_ratio", "metrics.cv_rmse", "metrics.train_rmse"]].T)
 side_by_side
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 print(len(side_by_side.columns), "runs compared;", "best first:",
       list(candidates["metrics.cv_rmse"].round(0)) == sorted(candidates["metrics.cv_rmse"].round(0)))
 

@@ -46,7 +46,7 @@ os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
 os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = "3"
 wrong_uri = f"http://127.0.0.1:{wrong_port}"
 
-# %% tags=["raises-exception"]
+# %% tags=["raises-exception", "raises:MlflowException"]
 MlflowClient(tracking_uri=wrong_uri).search_experiments()
 
 # %% [markdown]
@@ -147,10 +147,10 @@ if direct_to_s3:
 # Most often the name or the version is not what you think. The registry answers with
 # `RESOURCE_DOES_NOT_EXIST`:
 
-# %% tags=["raises-exception"]
+# %% tags=["raises-exception", "raises:RestException"]
 mlflow.pyfunc.load_model("models:/previsao_preco/1")  # the name lacks its final "s"
 
-# %% tags=["raises-exception"]
+# %% tags=["raises-exception", "raises:RestException"]
 mlflow.pyfunc.load_model("models:/previsao_precos/999")
 
 # %% [markdown]

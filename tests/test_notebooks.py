@@ -4,8 +4,9 @@
    exercise must be answered (LAB_REQUIRE_EXERCISES=1). The executed copy is saved under
    build/executed/ (a failure names the cell and the error).
 2. The learners' copy, exercises untouched, with nbval in lax mode: it must run clean with
-   its `...` placeholders, and the cells marked `# NBVAL_CHECK_OUTPUT` must match the
-   outputs stored in the repository (sanitized: ids, times, ports). Run on the lab that
+   its `...` placeholders, and the cells tagged `nbval-check-output` must match the
+   outputs stored in the repository, exactly (the checked cells print no ids, times or
+   addresses, so nothing needs sanitizing). Run on the lab that
    now holds the lesson's runs, it also proves that a lesson can be run again.
 """
 
@@ -30,7 +31,8 @@ CI_PARAMETERS: dict[str, dict] = {
     "05_mlflow_models": {"explainability_rows": 30},
 }
 
-CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
+# nbval's own tag for a cell whose output is compared (kept in metadata, out of the learner's sight).
+CHECK_TAG = "nbval-check-output"
 
 
 def _learners_copy(notebook: Path) -> nbformat.NotebookNode:
@@ -39,7 +41,7 @@ def _learners_copy(notebook: Path) -> nbformat.NotebookNode:
 
     learners = nbformat.read(ROOT / "notebooks" / notebook.name, as_version=4)
     for cell in learners.cells:
-        if cell.cell_type == "code" and CHECK_MARK in cell.source and not cell.outputs:
+        if cell.cell_type == "code" and CHECK_TAG in cell.metadata.get("tags", []) and not cell.outputs:
             pytest.fail(f"no stored output for a checked cell (run `make notebooks`):\n{cell.source}")
     parameters = CI_PARAMETERS.get(notebook.stem)
     return parameterize_notebook(learners, parameters) if parameters else learners
@@ -68,9 +70,25 @@ def _run_lesson_twice(notebook: Path) -> None:
     learner_environment = {k: v for k, v in lesson_environment().items() if k != "LAB_REQUIRE_EXERCISES"}
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
-         "--nbval-current-env", "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg"),
+         "--nbval-current-env",
          "--rootdir", str(BUILD), "-o", "addopts=", str(nbval_path)],
         cwd=ROOT / "notebooks", capture_output=True, text=True, env=learner_environment,
     )
     if result.returncode != 0:
         pytest.fail(f"nbval run of the learners' copy of {notebook.name} failed:\n{result.stdout[-6000:]}", pytrace=False)
+
+
+def test_no_lesson_shows_a_ci_marker_to_learners():
+    marked = [f"{path.name}: {cell.source.splitlines()[0]}"
+              for path in sorted((ROOT / "notebooks").glob("*.ipynb"))
+              for cell in nbformat.read(path, as_version=4).cells if "NBVAL_" in cell.source]
+    assert not marked, marked
+
+
+def test_every_cell_that_must_raise_names_its_exception():
+    unnamed = [f"{path.name} cell {cell.id}"
+               for path in sorted((ROOT / "solutions").glob("*.ipynb"))
+               for cell in nbformat.read(path, as_version=4).cells
+               if "raises-exception" in cell.metadata.get("tags", [])
+               and not any(t.startswith("raises:") for t in cell.metadata.get("tags", []))]
+    assert not unnamed, unnamed

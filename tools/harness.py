@@ -11,6 +11,8 @@ import papermill
 from papermill.execute import remove_error_markers
 
 EXPECTED_ERROR_TAG = "raises-exception"
+# A cell that must raise names what: `raises:MlflowException` beside `raises-exception`.
+EXPECTED_NAME_PREFIX = "raises:"
 # MLflow state a parent process may carry (`mlflow.set_experiment` exports the experiment id
 # so that child processes inherit it): a lesson starts as in a fresh kernel, without it.
 INHERITED_MLFLOW_STATE = ("MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_ID")
@@ -96,8 +98,9 @@ class LessonFailed(AssertionError):
 def execute_lesson(source: Path, output: Path, parameters: dict | None = None, cwd: Path | None = None):
     """Execute a notebook with papermill and return the executed notebook.
 
-    Cells tagged `raises-exception` must raise (they show an error on purpose); any other
-    error fails the lesson, naming the cell. Papermill itself treats every error output as
+    Cells tagged `raises-exception` must raise the exception their `raises:<Name>` tag names
+    (they show an error on purpose: a typo's NameError does not count); any other error
+    fails the lesson, naming the cell. Papermill itself treats every error output as
     a failure, so its verdict is re-checked here against the tags.
     """
     try:
@@ -121,6 +124,11 @@ def execute_lesson(source: Path, output: Path, parameters: dict | None = None, c
         if expected and not errors and cell.execution_count is not None:
             raise LessonFailed(f"{source.name}: cell [{cell.execution_count}] should raise and did not:\n"
                                f"{cell.source}")
+        named = [t.removeprefix(EXPECTED_NAME_PREFIX) for t in cell.metadata.get("tags", [])
+                 if t.startswith(EXPECTED_NAME_PREFIX)]
+        if expected and errors and named and errors[0].ename not in named:
+            raise LessonFailed(f"{source.name}: cell [{cell.execution_count}] should raise {' or '.join(named)}, "
+                               f"raised {errors[0].ename}: {errors[0].evalue}\n--- cell source ---\n{cell.source}")
     unexecuted = [c for c in executed.cells if c.cell_type == "code" and c.execution_count is None]
     if unexecuted:
         raise LessonFailed(f"{source.name}: {len(unexecuted)} cell(s) never ran (the kernel stopped early?)")

@@ -1,0 +1,29 @@
+"""The harness that runs lessons: a cell that must raise must raise what it names."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+from harness import LessonFailed, execute_lesson
+
+
+def _notebook(path, source: str, tags: list[str]):
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.cells = [nbformat.v4.new_code_cell(source, metadata={"tags": tags})]
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_a_cell_must_raise_the_exception_it_names(tmp_path):
+    typo = _notebook(tmp_path / "typo.ipynb", "int(nombre)", ["raises-exception", "raises:ValueError"])
+    with pytest.raises(LessonFailed, match="should raise ValueError, raised NameError"):
+        execute_lesson(typo, tmp_path / "typo-out.ipynb")
+    right = _notebook(tmp_path / "right.ipynb", "int('three')", ["raises-exception", "raises:ValueError"])
+    execute_lesson(right, tmp_path / "right-out.ipynb")
+
+
+def test_a_cell_that_must_raise_and_does_not_fails_the_lesson(tmp_path):
+    quiet = _notebook(tmp_path / "quiet.ipynb", "int('3')", ["raises-exception", "raises:ValueError"])
+    with pytest.raises(LessonFailed, match="should raise and did not"):
+        execute_lesson(quiet, tmp_path / "quiet-out.ipynb")
