@@ -27,6 +27,7 @@ from lab_utils.config import LabConfig
 from lab_utils.errors import LabError
 
 from . import stack
+from .health import sqlite_verdict
 from .secrets import postgres_password, write_private
 from .services.mlflow_server import write_auth_config
 from .services.postgres import DATABASES, PG_USER, connect_postgres, postgres_bin
@@ -160,11 +161,7 @@ def _stage_sqlite(archive: tarfile.TarFile, config: LabConfig) -> Path:
     staged = config.sqlite_path.with_name("mlflow.db.importing")
     with archive.extractfile("metadata/mlflow.db") as source, open(staged, "wb") as target:
         shutil.copyfileobj(source, target)
-    try:
-        with sqlite3.connect(f"file:{staged}?mode=ro", uri=True) as db:
-            verdict = db.execute("PRAGMA quick_check").fetchone()[0]
-    except sqlite3.DatabaseError as error:
-        verdict = str(error)
+    verdict = sqlite_verdict(staged)
     if verdict != "ok":
         staged.unlink()
         raise BackupError(f"the archive's database is not a sound SQLite database ({verdict}); nothing was changed")

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 from lab_utils.config import LabConfig
 from lab_utils.doctor import Check, CheckFailed, _free_mb, disk_space_problem
 
 from .supervisor import unsupervised_processes
+
+
+def sqlite_verdict(path: Path) -> str:
+    """SQLite's own quick integrity check of a database file: "ok", or what is wrong."""
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            return db.execute("PRAGMA quick_check").fetchone()[0]
+    except sqlite3.DatabaseError as error:
+        return str(error)
 
 
 def metadata_database_problem(config: LabConfig) -> str | None:
@@ -20,11 +30,7 @@ def metadata_database_problem(config: LabConfig) -> str | None:
     if path.stat().st_size == 0:
         return (f"the metadata database {path} is empty (0 bytes): the runs it held are gone, and "
                 f"starting on it would hide that; {fix}")
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-            verdict = db.execute("PRAGMA quick_check").fetchone()[0]
-    except sqlite3.DatabaseError as error:
-        verdict = str(error)
+    verdict = sqlite_verdict(path)
     if verdict != "ok":
         return f"the metadata database {path} is damaged ({verdict}); {fix}"
     return None
