@@ -119,8 +119,8 @@ screenshots: venv chromium
 site: venv
 	$(BIN)/python tools/build_site.py
 
+# Outputs from a first pass through a new lab (its own, at the default home and addresses).
 notebooks: venv
-	$(BIN)/lab up
 	$(BIN)/python tools/build_notebooks.py --execute $(LESSONS)
 
 benchmark: venv

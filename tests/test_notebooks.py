@@ -37,9 +37,10 @@ CHECK_TAG = "nbval-check-output"
 
 def _learners_copy(notebook: Path) -> nbformat.NotebookNode:
     """The learners' copy as committed, with the CI parameters injected as papermill would."""
+    from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
-    learners = nbformat.read(ROOT / "notebooks" / notebook.name, as_version=4)
+    learners = load_notebook_node(str(ROOT / "notebooks" / notebook.name))
     for cell in learners.cells:
         if cell.cell_type == "code" and CHECK_TAG in cell.metadata.get("tags", []) and not cell.outputs:
             pytest.fail(f"no stored output for a checked cell (run `make notebooks`):\n{cell.source}")

@@ -150,3 +150,18 @@ def test_dev_container_sets_up_with_the_readme_commands():
     assert set(config["forwardPorts"]) == ports
     assert all(config["portsAttributes"][str(port)]["label"] for port in ports)
     assert config["containerEnv"]["LAB_ALLOWED_HOSTS"] == "*.app.github.dev"
+
+
+def test_a_lesson_changed_without_a_rebuild_is_caught(tmp_path):
+    """Rebuilding the notebooks without running them keeps old outputs: `--check` says so."""
+    import shutil
+
+    for folder in ("tools", "lessons", "notebooks", "solutions"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    lesson = tmp_path / "lessons" / "04_model_registry.py"
+    lesson.write_text(lesson.read_text() + "\n# %%\nprint('a cell added later')\n")
+    build = [sys.executable, "tools/build_notebooks.py"]
+    assert subprocess.run([*build, "04"], cwd=tmp_path, capture_output=True).returncode == 0
+    result = subprocess.run([*build, "--check", "04"], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 1, result.stdout
+    assert "04_model_registry.ipynb (outputs come from an older version of the lesson)" in result.stdout

@@ -8,17 +8,26 @@ becomes two notebooks that never drift apart:
 Cells tagged `exercise` appear only in the first, cells tagged `solution` only in the second.
 Every notebook gets "previous / contents / next" links.
 
+Stored outputs are what a learner sees on a first pass through a new lab: `--execute` starts
+a throwaway lab at the default home and addresses (`.lab`, localhost:5000, ...), runs the
+lessons in order from 00, stores their outputs, and deletes that lab. Each notebook records
+the hash of the lesson source its outputs came from, so a lesson changed without a rebuild
+is caught.
+
     python tools/build_notebooks.py            # write the notebooks (outputs kept where cells are unchanged)
-    python tools/build_notebooks.py --execute  # also run each lesson against the lab and store its outputs
-    python tools/build_notebooks.py --check    # exit 1 when a notebook differs from its source
+    python tools/build_notebooks.py --execute  # also run the lessons on a new lab and store their outputs
+    python tools/build_notebooks.py --check    # exit 1 when a notebook differs from its source or outputs
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import hashlib
+import os
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import jupytext
@@ -30,6 +39,12 @@ VARIANTS = {"notebooks": "solution", "solutions": "exercise"}  # folder -> tag i
 # A check cell's output in the learners' copy would show a ✓ they have not earned yet.
 NO_OUTPUT_FOR_LEARNERS = {"check-exercise"}
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+# Notebook metadata: the hash of the lesson source the stored outputs came from.
+OUTPUTS_KEY = "dataflow_lab_outputs_from"
+
+
+def source_hash(source: Path) -> str:
+    return hashlib.sha256(source.read_bytes()).hexdigest()[:16]
 
 
 def lesson_sources() -> list[Path]:
@@ -103,6 +118,31 @@ def execute(path: Path) -> nbformat.NotebookNode:
     return executed
 
 
+@contextmanager
+def first_pass_lab():
+    """A new lab at the default home and addresses, as a learner's first `make lab` makes it;
+    deleted afterwards. Refused while another lab occupies that home."""
+    sys.path.insert(0, str(ROOT))
+    from lab_stack import stack
+    from lab_utils.config import DEFAULTS, load_config
+    from lab_utils.errors import LabError
+
+    for name in [n for n in os.environ if n.startswith("LAB_")]:
+        del os.environ[name]
+    home = Path(DEFAULTS["LAB_HOME"])
+    if home.exists():
+        raise LabError(f"{home} exists: outputs are made on a new lab at the default home and addresses. "
+                       "Stop your lab (`make down`) and move that folder aside (or `lab export` it and "
+                       "`lab reset`), then run `make notebooks` again.")
+    config = load_config()
+    try:
+        stack.up(config)
+        os.environ.update(config.client_environment())
+        yield
+    finally:
+        stack.reset(config)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--execute", action="store_true", help="run the lessons and store their outputs")
@@ -118,20 +158,32 @@ def main() -> int:
         if args.check:
             for variant, path in paths.items():
                 if not path.exists() or strip(nbformat.read(path, as_version=4)) != strip(built[variant]):
-                    stale.append(path.relative_to(ROOT))
+                    stale.append(f"{path.relative_to(ROOT)} (cells differ from the lesson)")
+                elif nbformat.read(path, as_version=4).metadata.get(OUTPUTS_KEY) != source_hash(source):
+                    stale.append(f"{path.relative_to(ROOT)} (outputs come from an older version of the lesson)")
             continue
         for variant, path in paths.items():
             if path.exists():
-                carry_outputs(built[variant], nbformat.read(path, as_version=4), variant)
+                previous = nbformat.read(path, as_version=4)
+                carry_outputs(built[variant], previous, variant)
+                if OUTPUTS_KEY in previous.metadata:
+                    built[variant].metadata[OUTPUTS_KEY] = previous.metadata[OUTPUTS_KEY]
             path.parent.mkdir(exist_ok=True)
             nbformat.write(built[variant], path)
-        if args.execute:
-            print(f"executing {paths['solutions'].relative_to(ROOT)} …", flush=True)
-            executed = execute(paths["solutions"])
-            for variant, path in paths.items():
-                carry_outputs(built[variant], executed, variant)
-                nbformat.write(built[variant], path)
         print(f"built {source.stem}")
+    if args.execute:
+        # A lesson builds on the runs of the ones before it: a first pass starts at 00.
+        last = max(sources.index(s) for s in chosen)
+        with first_pass_lab():
+            for source in sources[: last + 1]:
+                built = {variant: build(source, sources, variant) for variant in VARIANTS}
+                paths = {variant: ROOT / variant / f"{source.stem}.ipynb" for variant in VARIANTS}
+                print(f"executing {paths['solutions'].relative_to(ROOT)} …", flush=True)
+                executed = execute(paths["solutions"])
+                for variant, path in paths.items():
+                    built[variant].metadata[OUTPUTS_KEY] = source_hash(source)
+                    carry_outputs(built[variant], executed, variant)
+                    nbformat.write(built[variant], path)
     if stale:
         print("Out of date with lessons/ (run `make notebooks`):\n  " + "\n  ".join(map(str, stale)))
         return 1
