@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -70,6 +71,30 @@ def split_house_prices(frame: pd.DataFrame | None = None, test_size: float = 0.2
 
     frame = load_house_prices() if frame is None else frame
     return train_test_split(frame[FEATURES], frame[TARGET], test_size=test_size, random_state=SEED)
+
+
+class ThreeWaySplit(NamedTuple):
+    """Train to fit, validation to choose (a champion, a threshold), test to report once at the end."""
+
+    X_train: pd.DataFrame
+    X_validation: pd.DataFrame
+    X_test: pd.DataFrame
+    y_train: pd.Series
+    y_validation: pd.Series
+    y_test: pd.Series
+
+
+def split_train_validation_test(frame: pd.DataFrame | None = None, test_size: float = 0.25,
+                                validation_size: float = 0.25) -> ThreeWaySplit:
+    """Train / validation / test with the lab's seed. The test set is exactly the one of
+    `split_house_prices` (so scores compare across lessons); the validation set is
+    `validation_size` of what remains, and the model that is chosen never sees the test set."""
+    from sklearn.model_selection import train_test_split
+
+    X_rest, X_test, y_rest, y_test = split_house_prices(frame, test_size)
+    X_train, X_validation, y_train, y_validation = train_test_split(
+        X_rest, y_rest, test_size=validation_size, random_state=SEED)
+    return ThreeWaySplit(X_train, X_validation, X_test, y_train, y_validation, y_test)
 
 
 def expensive_house_labels(frame: pd.DataFrame) -> pd.Series:
