@@ -37,6 +37,9 @@ def connect(check: bool = True) -> LabConfig:
     config = load_config()
     # Download progress bars clutter a lesson's output and make it differ between runs.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    # MLflow prints a "View run ... at: <link>" line after every run; a lesson prints the
+    # one link it needs with run_url().
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     # Commands a lesson runs (`mlflow run`, `mlflow models serve`, `python`) come from the
     # lab's environment, even when JupyterLab was started without it on PATH.
     if BIN_DIR not in os.environ.get("PATH", "").split(os.pathsep):
