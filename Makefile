@@ -34,7 +34,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 
-.PHONY: FORCE help lab up down status doctor reset test notebooks lock lint venv clean benchmark benchmark-lessons benchmark-workshop chromium postgresql screenshots site workshop
+.PHONY: FORCE help lab up down status doctor reset test notebooks lock lint venv clean benchmark benchmark-lessons benchmark-workshop chromium postgresql site workshop
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 help:
@@ -43,11 +43,10 @@ help:
 	@echo "make venv       only install everything into .venv (PYTHON=python3.12 chooses the Python)"
 	@echo "make workshop   start a workshop lab for a room (PostgreSQL, accounts): see docs/instructor_guide.md"
 	@echo "make up | down | status | doctor | reset    manage the stack (LAB_HOME=$${LAB_HOME:-.lab})"
-	@echo "make notebooks  rebuild notebooks/ and solutions/ from lessons/ and run them"
+	@echo "make notebooks  rebuild notebooks/ and solutions/ from lessons/, run them on a new lab, retake docs/screenshots"
 	@echo "make benchmark  time 'lab up' and measure the stack's memory"
 	@echo "make benchmark-lessons  the slowest cells of every lesson (run against the lab)"
 	@echo "make benchmark-workshop  60 learners at once: defaults vs lab vs workshop server"
-	@echo "make screenshots  refresh docs/screenshots from the live UI (browser tests)"
 	@echo "make site       build the executed lessons into a static HTML book (build/site)"
 	@echo "make lint       ruff over the code and the notebooks"
 
@@ -112,15 +111,11 @@ workshop: venv postgresql
 chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
 
-screenshots: venv chromium
-	$(BIN)/python -m pytest tests/test_ui.py
-	cp build/screenshots/*.png docs/screenshots/
-
 site: venv
 	$(BIN)/python tools/build_site.py
 
 # Outputs from a first pass through a new lab (its own, at the default home and addresses).
-notebooks: venv
+notebooks: venv chromium
 	$(BIN)/python tools/build_notebooks.py --execute $(LESSONS)
 
 benchmark: venv

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 
-from lab_utils.config import WORKSHOP_ADMIN, load_config
+from lab_utils.config import load_config
 from lab_utils.errors import LabError
 
 from . import stack
+from .secrets import WORKSHOP_ADMIN, server_environment
 
 
 def _fail(message: str) -> None:
@@ -117,7 +119,7 @@ def env() -> None:
 
     from .services import BIN
 
-    for name, value in load_config().client_environment().items():
+    for name, value in server_environment(load_config()).items():
         click.echo(f"export {name}={shlex.quote(value)}")
     # Commands the lessons run from a shell (`mlflow models serve` needs uvicorn) are the lab's.
     click.echo(f'export PATH={shlex.quote(str(BIN))}:"$PATH"')
@@ -131,6 +133,10 @@ def doctor() -> None:
     config = load_config()
     from .health import local_checks
 
+    # On a workshop's server, the checks sign in as its admin.
+    for name, value in server_environment(config).items():
+        if name.startswith(("MLFLOW_TRACKING_", "PREFECT_API_AUTH")):
+            os.environ.setdefault(name, value)
     results = run_checks(config, extra=local_checks(config))
     for result in results:
         click.echo(result.line())

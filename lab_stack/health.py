@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
 
 from lab_utils.config import LabConfig
-from lab_utils.doctor import Check, CheckFailed, _free_mb, disk_space_problem
+from lab_utils.doctor import Check, CheckFailed, check_artifact_round_trip, check_tracking_server
 
-from .supervisor import unsupervised_processes
+from .supervisor import is_running, unsupervised_processes
+
+# Below this much free space under LAB_HOME, artifacts and runs may no longer fit.
+MIN_FREE_MB = 500
+
+
+def _free_mb(path: Path) -> float:
+    while not path.exists():  # a lab not started yet: the disk it will be on
+        path = path.parent
+    return shutil.disk_usage(path).free / 2**20
+
+
+def disk_space_problem(config: LabConfig, min_free_mb: float = MIN_FREE_MB) -> str | None:
+    """A sentence naming the full disk under LAB_HOME, or None when there is room."""
+    free = _free_mb(config.home)
+    if free >= min_free_mb:
+        return None
+    return (f"the disk holding LAB_HOME ({config.home}) is full: {free:.0f} MB free, the lab needs at "
+            f"least {min_free_mb} MB; free space on that disk (`df -h {config.home}` shows it) or "
+            "move the lab elsewhere (`lab export`, then LAB_HOME=… `lab up` and `lab import`)")
 
 
 def sqlite_verdict(path: Path) -> str:
@@ -64,11 +84,34 @@ def check_supervisor(config: LabConfig) -> str:
     return "no process of this lab runs unsupervised"
 
 
+def check_local_tracking_server(config: LabConfig) -> str:
+    """A notebook's check, with the fix a machine that runs the lab can tell."""
+    try:
+        return check_tracking_server(config, config.tracking_uri)
+    except CheckFailed as failure:
+        if is_running(config):
+            failure.fix = ("the lab is running but its tracking server does not answer: `lab status` "
+                           "shows its state, `lab logs mlflow` why (see the database and disk lines below)")
+        raise
+
+
+def check_local_artifact_round_trip(config: LabConfig) -> str:
+    try:
+        return check_artifact_round_trip(config, config.tracking_uri)
+    except CheckFailed as failure:
+        failure.fix = disk_space_problem(config) or failure.fix
+        raise
+
+
 def local_checks(config: LabConfig) -> list[Check]:
-    """The checks that only make sense where the lab runs (its home is on this machine)."""
+    """The checks that only make sense where the lab runs (its home is on this machine); the
+    tracking server and artifact checks get fixes only this machine can name."""
     if config.user is not None or not config.marker_path.exists():
         return []
     checks: list[Check] = [
+        ("tracking server", lambda: check_local_tracking_server(config), None),
+        ("artifact round trip", lambda: check_local_artifact_round_trip(config),
+         "sign-in" if config.workshop else "tracking server"),
         ("supervisor", lambda: check_supervisor(config), None),
         ("disk space", lambda: check_disk_space(config), None),
     ]

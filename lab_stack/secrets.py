@@ -11,6 +11,9 @@ from pathlib import Path
 
 from lab_utils.config import LabConfig, S3Credentials
 
+# The account a workshop's tracking server is administered with.
+WORKSHOP_ADMIN = "admin"
+
 
 def write_private(path: Path, data: str | bytes) -> None:
     """Write a file that only its owner can read, whole or not at all.
@@ -82,3 +85,27 @@ def reader_keys(config: LabConfig) -> tuple[str, str]:
 def prefect_auth_string(config: LabConfig) -> str:
     """The Prefect server's one credential, shared by the room (Prefect has no accounts)."""
     return private_secret(config, "prefect-auth-string", lambda: "lab:" + secrets.token_urlsafe(24))
+
+
+def read_secret(config: LabConfig, name: str) -> str | None:
+    """A secret the lab keeps under LAB_HOME/secrets, None when there is none (or not ours to read)."""
+    try:
+        return (config.secrets_dir / name).read_text().strip()
+    except OSError:
+        return None
+
+
+def server_environment(config: LabConfig) -> dict[str, str]:
+    """The client environment for the machine that runs the lab: on a workshop's server,
+    without a learner identity, the lab's own tools (and the instructor's JupyterLab) act as
+    the admin and carry Prefect's auth string (both kept by `lab up --workshop`)."""
+    env = config.client_environment()
+    if not config.workshop or config.user:
+        return env
+    prefect = read_secret(config, "prefect-auth-string")
+    if prefect:
+        env["PREFECT_API_AUTH_STRING"] = prefect
+    password = read_secret(config, "mlflow-admin-password")
+    if password and not os.environ.get("MLFLOW_TRACKING_USERNAME"):
+        env.update({"MLFLOW_TRACKING_USERNAME": WORKSHOP_ADMIN, "MLFLOW_TRACKING_PASSWORD": password})
+    return env

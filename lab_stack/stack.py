@@ -13,11 +13,10 @@ from collections.abc import Iterable
 
 from lab_utils.clients import s3_client
 from lab_utils.config import DEFAULTS, LabConfig
-from lab_utils.doctor import disk_space_problem
 from lab_utils.errors import LabError
 
 from . import workshop
-from .health import metadata_database_problem
+from .health import disk_space_problem, metadata_database_problem
 from .secrets import ensure_credentials, write_private
 from .services import Service, define_services
 from .services.postgres import prepare_postgres

@@ -19,10 +19,17 @@ import secrets
 from pathlib import Path
 from urllib.parse import quote
 
-from lab_utils.config import WORKSHOP_ADMIN, LabConfig
+from lab_utils.config import LabConfig
 from lab_utils.errors import LabError
 
-from .secrets import admin_password, postgres_password, prefect_auth_string, reader_keys, write_private
+from .secrets import (
+    WORKSHOP_ADMIN,
+    admin_password,
+    postgres_password,
+    prefect_auth_string,
+    reader_keys,
+    write_private,
+)
 from .services.postgres import PG_USER
 
 ADMIN = WORKSHOP_ADMIN

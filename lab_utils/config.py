@@ -16,8 +16,6 @@ from .errors import LabError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LOOPBACK = "127.0.0.1"
-# The account a workshop's tracking server is administered with.
-WORKSHOP_ADMIN = "admin"
 
 DEFAULTS = {
     "LAB_HOME": str(REPO_ROOT / ".lab"),
@@ -152,8 +150,8 @@ class LabConfig:
         """The variables a notebook, script or shell needs to use this lab.
 
         In a workshop, a learner (LAB_USER set) works in the MLflow workspace named after
-        them, with the credentials and read-only store keys of their own environment; on
-        the server itself, without LAB_USER, the instructor's tools act as the admin.
+        them, with the credentials and read-only store keys of their own environment (on
+        the server itself, the `lab` command adds the admin's: lab_stack.secrets).
         """
         env = {
             "MLFLOW_TRACKING_URI": self.tracking_uri,
@@ -165,8 +163,6 @@ class LabConfig:
         if self.workshop and self.user:
             env["MLFLOW_WORKSPACE"] = self.user
             return env
-        if self.workshop:
-            env.update(self._admin_environment())
         try:
             creds = self.s3_credentials()
         except LabConfigError:
@@ -174,26 +170,6 @@ class LabConfig:
         env["AWS_ACCESS_KEY_ID"] = creds.access_key
         env["AWS_SECRET_ACCESS_KEY"] = creds.secret_key
         return env
-
-
-    def _admin_environment(self) -> dict[str, str]:
-        """On a workshop's server, without a learner identity, the lab's own tools act as the
-        admin and carry Prefect's auth string (both kept by `lab up --workshop`)."""
-        env = {}
-        prefect = self.read_secret("prefect-auth-string")
-        if prefect:
-            env["PREFECT_API_AUTH_STRING"] = prefect
-        password = self.read_secret("mlflow-admin-password")
-        if password and not os.environ.get("MLFLOW_TRACKING_USERNAME"):
-            env.update({"MLFLOW_TRACKING_USERNAME": WORKSHOP_ADMIN, "MLFLOW_TRACKING_PASSWORD": password})
-        return env
-
-    def read_secret(self, name: str) -> str | None:
-        """A secret the lab keeps under LAB_HOME/secrets, None when there is none (or not ours to read)."""
-        try:
-            return (self.secrets_dir / name).read_text().strip()
-        except OSError:
-            return None
 
 
 class LabConfigError(LabError):

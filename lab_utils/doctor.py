@@ -67,9 +67,6 @@ def check_tracking_server(config: LabConfig, tracking_uri: str) -> str:
     except requests.RequestException as error:
         fix = ("start the lab with `make up` (or `lab up`); if it is up, check that "
                f"MLFLOW_TRACKING_URI is {config.tracking_uri} (`lab env` prints it)")
-        if _is_local_lab(config) and _lab_is_running(config):
-                fix = ("the lab is running but its tracking server does not answer: `lab status` "
-                       "shows its state, `lab logs mlflow` why (see the database and disk lines below)")
         raise CheckFailed(f"no answer from {tracking_uri} ({type(error).__name__})", fix) from None
     if not response.ok:
         raise CheckFailed(f"{tracking_uri}/health answered HTTP {response.status_code}",
@@ -92,42 +89,6 @@ def check_sign_in(config: LabConfig, tracking_uri: str) -> str:
     if response.status_code == 401:
         raise CheckFailed(f"the server refused user {user!r} (HTTP 401: wrong name or password)", fix)
     return f"signed in as {user}" + (f" (workspace {config.user})" if config.user else "")
-
-
-# Below this much free space under LAB_HOME, artifacts and runs may no longer fit.
-MIN_FREE_MB = 500
-
-
-def _free_mb(path: Path) -> float:
-    while not path.exists():  # a lab not started yet: the disk it will be on
-        path = path.parent
-    return shutil.disk_usage(path).free / 2**20
-
-
-def disk_space_problem(config: LabConfig, min_free_mb: float = MIN_FREE_MB) -> str | None:
-    """A sentence naming the full disk under LAB_HOME, or None when there is room."""
-    free = _free_mb(config.home)
-    if free >= min_free_mb:
-        return None
-    return (f"the disk holding LAB_HOME ({config.home}) is full: {free:.0f} MB free, the lab needs at "
-            f"least {min_free_mb} MB; free space on that disk (`df -h {config.home}` shows it) or "
-            "move the lab elsewhere (`lab export`, then LAB_HOME=… `lab up` and `lab import`)")
-
-
-def _lab_is_running(config: LabConfig) -> bool:
-    """Whether this lab's supervisord runs (its pid file names a live supervisord)."""
-    import psutil
-
-    try:
-        pid = int((config.home / "run" / "supervisord.pid").read_text())
-        return "supervisord" in " ".join(psutil.Process(pid).cmdline())
-    except (OSError, ValueError, psutil.Error):
-        return False
-
-
-def _is_local_lab(config: LabConfig) -> bool:
-    """This machine runs the lab (not a workshop learner's laptop, not a lab never started)."""
-    return config.user is None and config.marker_path.exists()
 
 
 def check_object_store(config: LabConfig) -> str:
@@ -190,9 +151,6 @@ def check_artifact_round_trip(config: LabConfig, tracking_uri: str) -> str:
         client.delete_run(run.info.run_id)
     except Exception as error:
         message = str(error).splitlines()[0][:200]
-        if _is_local_lab(config) and disk_space_problem(config):
-            raise CheckFailed(f"the server could not store an artifact ({message})",
-                              disk_space_problem(config)) from None
         raise CheckFailed(
             f"the server could not store an artifact ({message})",
             "the MLflow server cannot write to the object store: fix the lines above, then "
@@ -222,7 +180,7 @@ def check_prefect(config: LabConfig) -> str:
 
     # /health answers anyone; /admin/version asks for a workshop's auth string, as flows do.
     url = f"{config.prefect_api_url}/admin/version"
-    auth = os.environ.get("PREFECT_API_AUTH_STRING") or config.client_environment().get("PREFECT_API_AUTH_STRING")
+    auth = os.environ.get("PREFECT_API_AUTH_STRING")
     headers = {"Authorization": f"Basic {base64.b64encode(auth.encode()).decode()}"} if auth else {}
     try:
         response = requests.get(url, timeout=3, headers=headers)
@@ -295,22 +253,15 @@ def service_status(config: LabConfig) -> list[dict]:
 def run_checks(config: LabConfig, tracking_uri: str | None = None, extra: list[Check] = ()) -> list[CheckResult]:
     """Run every check in order; a check whose prerequisite failed is reported as skipped.
 
-    `extra` checks (the `lab` command's own, on the machine that runs the lab) come first.
+    `extra` checks (the `lab` command's own, on the machine that runs the lab) come after
+    the Python check; one named like a check below takes its place.
     """
     import os
 
     uri = tracking_uri or config.tracking_uri
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    if config.workshop:  # the accounts a notebook of this lab would use
-        for name, value in config.client_environment().items():
-            if name.startswith("MLFLOW_") and name not in os.environ:
-                os.environ[name] = value
     account = "tracking server"
-    checks: list[tuple[str, Callable[[], str], str | None]] = [
-        ("python", lambda: check_python(config), None),
-    ]
-    checks += extra
-    checks.append(("tracking server", lambda: check_tracking_server(config, uri), None))
+    checks: list[Check] = [("tracking server", lambda: check_tracking_server(config, uri), None)]
     if config.workshop:
         checks.append(("sign-in", lambda: check_sign_in(config, uri), "tracking server"))
         account = "sign-in"
@@ -323,6 +274,10 @@ def run_checks(config: LabConfig, tracking_uri: str | None = None, extra: list[C
         ("prefect server", lambda: check_prefect(config), None),
         ("java for spark", lambda: check_java(config), None),
     ]
+    replacing = {check[0]: check for check in extra}
+    checks = [("python", lambda: check_python(config), None),
+              *(c for c in extra if c[0] not in {name for name, _, _ in checks}),
+              *(replacing.get(c[0], c) for c in checks)]
     results: dict[str, CheckResult] = {}
     for name, check, needs in checks:
         if needs and not results[needs].ok:

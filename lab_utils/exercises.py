@@ -15,6 +15,10 @@ def attempted(answer: object, exercise: str) -> bool:
         return True
     if os.environ.get("LAB_REQUIRE_EXERCISES") == "1":
         raise ExerciseNotAttempted(f"{exercise}: the answer is still `...`")
-    print(f"· {exercise} not attempted yet: replace the `...` above with your code and re-run. "
-          "Worked solutions are in the solutions/ folder.")
+    print(not_attempted_note(exercise))
     return False
+
+
+def not_attempted_note(exercise: str) -> str:
+    return (f"· {exercise} not attempted yet: replace the `...` above with your code and re-run. "
+            "Worked solutions are in the solutions/ folder.")

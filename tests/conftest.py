@@ -13,14 +13,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))  # the notebook harness, shared with tools/build_notebooks.py
 
+# `make test` runs two pytest workers (pytest-xdist, one per core), each test module whole on
+# one of them; each worker that needs the test lab gets its own, ports 50 apart.
+WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+_SHIFT = 50 * WORKER
 TEST_LAB = {
-    "LAB_HOME": str(ROOT / ".lab-test"),
-    "LAB_MLFLOW_PORT": "15000",
-    "LAB_S3_PORT": "29000",
-    "LAB_PREFECT_PORT": "14200",
-    "LAB_JUPYTER_PORT": "18888",
-    "LAB_SPARK_MASTER_PORT": "17077",
-    "LAB_SPARK_UI_PORT": "18080",
+    "LAB_HOME": str(ROOT / (".lab-test" if WORKER == 0 else f".lab-test-{WORKER}")),
+    "LAB_MLFLOW_PORT": str(15000 + _SHIFT),
+    "LAB_S3_PORT": str(29000 + _SHIFT),
+    "LAB_PREFECT_PORT": str(14200 + _SHIFT),
+    "LAB_JUPYTER_PORT": str(18888 + _SHIFT),
+    "LAB_SPARK_MASTER_PORT": str(17077 + _SHIFT),
+    "LAB_SPARK_UI_PORT": str(18080 + _SHIFT),
 }
 # Whatever the shell exports (a learner's LAB_HOME, `eval "$(lab env)"`, a workshop
 # identity), the tests use their own lab: the learner's is never stopped, reset or written to.
@@ -50,3 +54,12 @@ def lab():
     yield config
     if started_here and os.environ.get("LAB_KEEP_TEST_LAB") != "1":
         stack.down(config)
+
+
+# The longest module first, so that the other worker takes everything else meanwhile.
+LONGEST_FIRST = ("test_notebooks.py", "test_workshop.py", "test_platforms.py")
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))

@@ -25,6 +25,7 @@ import pytest
 import requests
 
 from lab_stack import stack
+from lab_stack.secrets import server_environment
 from lab_utils.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,7 +96,7 @@ def running_lab(settings: dict[str, str], *up_args: str, spark: bool = False):
                 started = lab_cli("spark", "up")
                 assert started.returncode == 0, started.stdout + started.stderr
             config = load_config()
-            os.environ.update(config.client_environment())
+            os.environ.update(server_environment(config))
             yield config
         finally:
             _remove(config)
@@ -264,8 +265,8 @@ def _create(config, origin: str, auth=None) -> int:
 
 
 def test_a_workshop_accepts_the_extra_host_names(workshop):
+    from lab_stack.secrets import WORKSHOP_ADMIN as ADMIN
     from lab_stack.secrets import admin_password
-    from lab_utils.config import WORKSHOP_ADMIN as ADMIN
 
     admin = (ADMIN, admin_password(workshop))
     # /health answers whatever the Host header: the API shows the difference.

@@ -2,11 +2,14 @@
 
 1. The solutions copy, with papermill and the CI values of its `parameters` cell; every
    exercise must be answered (LAB_REQUIRE_EXERCISES=1). The executed copy is saved under
-   build/executed/ (a failure names the cell and the error).
+   build/executed/ (a failure names the cell and the error). Lesson 03's runs on the lab's
+   Spark standalone cluster.
 2. The learners' copy, exercises untouched, with nbval in lax mode: it must run clean with
    its `...` placeholders, and the cells tagged `nbval-check-output` must match the
    outputs stored in the repository, exactly (the checked cells print no ids, times or
-   addresses, so nothing needs sanitizing). Run on the lab that
+   addresses, so nothing needs sanitizing). Every exercise's check cell is one of them: its
+   stored output is the one "not attempted yet" note, so the untouched copy must print
+   exactly one note per exercise, and nothing else, there. Run on the lab that
    now holds the lesson's runs, it also proves that a lesson can be run again.
 """
 
@@ -14,10 +17,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
 import pytest
+import requests
 from harness import LessonFailed, ProcessWatch, execute_lesson, lesson_environment
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,18 +56,43 @@ def _learners_copy(notebook: Path) -> nbformat.NotebookNode:
 @pytest.mark.parametrize("notebook", LESSONS, ids=[p.stem for p in LESSONS])
 def test_lesson_runs(notebook: Path, lab):
     with ProcessWatch() as processes:
-        _run_lesson_twice(notebook)
+        _run_lesson_twice(notebook, lab)
         stray = processes.left_running()
     assert not stray, f"{notebook.name} left processes running:\n" + "\n".join(stray)
 
 
-def _run_lesson_twice(notebook: Path) -> None:
+@contextmanager
+def first_pass_setting(notebook: Path, lab):
+    """Lesson 03's first pass runs on the lab's Spark standalone cluster (`lab spark up`), its
+    second pass in local mode: both ways the lesson teaches, one run of each."""
+    if notebook.stem != "03_spark_models":
+        yield {}
+        return
+    lab_command = [str(Path(sys.executable).parent / "lab"), "spark"]
+    up = subprocess.run([*lab_command, "up"], capture_output=True, text=True)
+    assert up.returncode == 0, up.stderr
+    try:
+        status = requests.get(f"{lab.spark_ui_url}/json/", timeout=5).json()
+        assert status["status"] == "ALIVE" and status["aliveworkers"] == 1, status
+        yield {"spark_master": lab.spark_master_url}
+        status = requests.get(f"{lab.spark_ui_url}/json/", timeout=5).json()
+    finally:
+        subprocess.run([*lab_command, "down"], capture_output=True)
+    apps = [app for app in status["completedapps"] if app["name"] == "lesson-03-spark-models"]
+    assert apps, f"the master ran no lesson-03 application: {[a['name'] for a in status['completedapps']]}"
+    assert apps[-1]["state"] == "FINISHED", apps[-1]
+    assert apps[-1]["cores"] > 0, "the application got no executor cores from the worker"
+
+
+def _run_lesson_twice(notebook: Path, lab) -> None:
     executed_path = BUILD / "executed" / notebook.name
     executed_path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        execute_lesson(notebook, executed_path, CI_PARAMETERS.get(notebook.stem, {}), cwd=ROOT / "notebooks")
-    except LessonFailed as failure:
-        pytest.fail(f"{failure}\n(executed copy: {executed_path})", pytrace=False)
+    with first_pass_setting(notebook, lab) as setting:
+        try:
+            execute_lesson(notebook, executed_path, {**CI_PARAMETERS.get(notebook.stem, {}), **setting},
+                           cwd=ROOT / "notebooks")
+        except LessonFailed as failure:
+            pytest.fail(f"{failure}\n(executed copy: {executed_path})", pytrace=False)
 
     nbval_path = BUILD / "nbval" / notebook.name
     nbval_path.parent.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,24 @@ def test_learner_notebooks_hold_no_solutions():
         assert "solution" not in tags, path
 
 
+def test_every_exercise_check_is_checked_in_the_learners_copy():
+    """Each exercise has one check cell; in the learners' copy it is compared by nbval with the
+    one note a first run prints, so an untouched copy must print exactly one note per exercise."""
+    import nbformat
+
+    from lab_utils.exercises import not_attempted_note
+
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        checks = [c for c in nbformat.read(path, as_version=4).cells if "check-exercise" in c.metadata.get("tags", [])]
+        assert checks, f"{path.name} has no exercise"
+        notes = ["".join(o.get("text", "") for o in c.outputs) for c in checks]
+        labels = [n.removeprefix("· ").split(" not attempted yet")[0] for n in notes]
+        for cell, note, label in zip(checks, notes, labels, strict=True):
+            assert "nbval-check-output" in cell.metadata["tags"], f"{path.name}: {cell.source}"
+            assert note == not_attempted_note(label) + "\n", f"{path.name}: {note!r}"
+        assert len(set(labels)) == len(labels), f"{path.name}: two exercises share a label: {labels}"
+
+
 def test_environment_yml_pins_match_the_lock():
     result = subprocess.run([sys.executable, "tools/sync_environment_yml.py", "--check"], cwd=ROOT,
                             capture_output=True, text=True)

@@ -49,9 +49,12 @@ def assert_one_line_refusal(result: subprocess.CompletedProcess, *words: str) ->
 
 def test_this_session_uses_the_test_lab():
     """Run alone below with a learner's settings exported: the session must ignore them."""
+    from conftest import TEST_LAB
+
     config = load_config()
-    assert config.home == ROOT / ".lab-test"
-    assert (config.host, config.mlflow_port, config.s3_port) == ("127.0.0.1", 15000, 29000)
+    assert str(config.home) == TEST_LAB["LAB_HOME"] and config.home.name.startswith(".lab-test")
+    assert (config.host, config.mlflow_port, config.s3_port) == (
+        "127.0.0.1", int(TEST_LAB["LAB_MLFLOW_PORT"]), int(TEST_LAB["LAB_S3_PORT"]))
     assert not config.workshop
 
 

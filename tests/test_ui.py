@@ -1,64 +1,40 @@
 """The UI steps the lessons teach, done in a real browser (headless Chromium) against the lab.
 
 Each test creates what it looks at through the API, then walks the UI the way lesson 08
-tells a learner to, and reads the page. Screenshots land in build/screenshots/;
-`make screenshots` copies them to docs/screenshots/, where the lessons show them.
+tells a learner to (tools/screenshots.py), and reads the page. Its screenshots land in
+build/screenshots/; docs/screenshots/, which the lessons show, come from `make notebooks`'
+first pass (the lessons' own runs).
 """
 
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import uuid
 from pathlib import Path
 
 import pytest
+import screenshots
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "build" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
-# Headless Chromium here: no sandbox as root, no background network traffic to the outside.
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ROW_CHECKBOX = '[aria-label^="Press Space to toggle row selection"]'
+shoot = screenshots.saver(SHOTS)
 
 # Skipped on a machine without Chromium, never in CI: there a missing browser is a failure.
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists() and not shutil.which("chromium") and not os.environ.get("CI"),
-                                reason="Chromium is not installed (make test installs it)")
+pytestmark = pytest.mark.skipif(not screenshots.CHROMIUM.exists() and not shutil.which("chromium")
+                                and not os.environ.get("CI"), reason="Chromium is not installed (make test installs it)")
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+    with screenshots.browser() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture()
 def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    yield page
-    context.close()
-
-
-def close_assistant(page) -> None:
-    """The MLflow Assistant side panel opens by itself; close it so the page is seen whole."""
-    close = page.get_by_role("button", name="Close", exact=True)
-    try:
-        close.first.click(timeout=5_000)
-    except Exception:
-        pass  # not shown in this version or this layout
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
+    with screenshots.new_page(browser) as page:
+        yield page
 
 
 @pytest.fixture(scope="module")
@@ -78,33 +54,9 @@ def compared_runs(lab):
 
 
 def test_compare_runs_in_the_mlflow_ui(lab, page, compared_runs):
-    page.goto(lab.tracking_uri)
-    close_assistant(page)
-    page.get_by_text("Model training", exact=True).click()
-    page.get_by_role("link", name="Experiments", exact=True).click()
-    page.get_by_role("link", name="meu_experimento", exact=True).wait_for()
-    shot(page, "01_experiments")
-
-    page.get_by_role("link", name="meu_experimento", exact=True).click()
-    search = page.get_by_placeholder(re.compile("metrics.rmse"))
     prefix = next(iter(compared_runs))[:-2]
-    search.fill(f"attributes.run_name LIKE '{prefix}_%'")
-    search.press("Enter")
-    page.get_by_role("link", name=f"{prefix}_c", exact=True).wait_for()
-    page.wait_for_function(f"document.querySelectorAll('{ROW_CHECKBOX}').length === 3")
-    shot(page, "02_runs")
-
-    for index in range(3):
-        page.locator(ROW_CHECKBOX).nth(index).check()
-    compare = page.get_by_role("button", name=re.compile("^Compare"))
-    compare.wait_for()
-    shot(page, "03_selected")
-    compare.click()
-
-    page.get_by_text("l1_ratio").first.wait_for()
-    page.wait_for_timeout(1500)  # let the plots draw before the screenshot
-    shot(page, "04_compare")
-    text = page.inner_text("body")
+    text = screenshots.compare_runs(page, lab.tracking_uri, "meu_experimento",
+                                    f"attributes.run_name LIKE '{prefix}_%'", list(compared_runs), shoot)
     for run_name in compared_runs:
         assert run_name in text, f"{run_name} is not on the comparison page"
     for value in ("0.1", "0.5", "1.0", "15872", "18377"):
@@ -123,11 +75,7 @@ def test_registered_model_versions_and_alias_in_the_ui(lab, page):
     # Its own alias: the lessons' @champion is left where they put it.
     MlflowClient().set_registered_model_alias("previsao_precos", "ui_check", version)
 
-    page.goto(f"{lab.tracking_uri}/#/models/previsao_precos")
-    close_assistant(page)
-    page.get_by_text("@ ui_check").first.wait_for()
-    shot(page, "05_registered_model")
-    text = page.inner_text("body")
+    text = screenshots.registered_model(page, lab.tracking_uri, "previsao_precos", "ui_check", shoot)
     assert "previsao_precos" in text and "Versions" in text
 
 
@@ -142,10 +90,7 @@ def test_flow_runs_in_the_prefect_ui(lab, page):
     from prefect.runtime import flow_run  # noqa: F401  (imported for its side effects on settings)
 
     flow_run_id = state.state_details.flow_run_id
-    page.goto(f"{lab.prefect_ui_url}/runs/flow-run/{flow_run_id}")
-    page.get_by_text("ui-test-flow").first.wait_for()
-    page.get_by_text("Completed").first.wait_for()
-    shot(page, "06_prefect_flow_run")
+    screenshots.flow_run(page, lab.prefect_ui_url, str(flow_run_id), "ui-test-flow", shoot)
 
     page.goto(f"{lab.prefect_ui_url}/runs")
     page.get_by_text("ui-test-flow").first.wait_for()

@@ -21,6 +21,7 @@ import pytest
 import requests
 
 from lab_stack import stack
+from lab_stack.secrets import server_environment
 from lab_utils.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,7 +82,7 @@ def workshop(tmp_path_factory):
         assert imported.returncode == 0, imported.stderr
         assert "2 learner(s) added" in imported.stdout
         config = load_config()
-        os.environ.update(config.client_environment())  # the instructor: admin on the server
+        os.environ.update(server_environment(config))  # the instructor: admin on the server
         yield config
         if os.environ.get("LAB_KEEP_TEST_LAB") != "1":
             stack.down(config)
@@ -234,7 +235,7 @@ def test_export_and_import_round_trip_into_a_fresh_lab(workshop, tmp_path):
     assert lab_cli("up", "--workshop").returncode == 0
     imported = lab_cli("import", "--yes", str(archive))
     assert imported.returncode == 0, imported.stderr
-    os.environ.update(load_config().client_environment())
+    os.environ.update(server_environment(load_config()))
     assert _snapshot(workshop) == before
     # A learner signs in with the password of before and downloads a model file.
     ana = as_learner(workshop, "ana")

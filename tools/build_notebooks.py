@@ -10,7 +10,8 @@ Every notebook gets "previous / contents / next" links.
 
 Stored outputs are what a learner sees on a first pass through a new lab: `--execute` starts
 a throwaway lab at the default home and addresses (`.lab`, localhost:5000, ...), runs the
-lessons in order from 00, stores their outputs, and deletes that lab. Each notebook records
+lessons in order from 00, stores their outputs, photographs the lessons' runs in the MLflow
+and Prefect UIs for docs/screenshots/ (when it ran them all), and deletes that lab. Each notebook records
 the hash of the lesson source its outputs came from, so a lesson changed without a rebuild
 is caught.
 
@@ -25,8 +26,8 @@ import argparse
 import copy
 import hashlib
 import os
+import re
 import sys
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -36,8 +37,13 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = ROOT / "lessons"
 VARIANTS = {"notebooks": "solution", "solutions": "exercise"}  # folder -> tag it leaves out
-# A check cell's output in the learners' copy would show a ✓ they have not earned yet.
-NO_OUTPUT_FOR_LEARNERS = {"check-exercise"}
+# A check cell's output in the learners' copy would show a ✓ they have not earned yet: it shows
+# the note a learner's first run prints, and CI (nbval) checks that the untouched copy prints
+# exactly that note, once per exercise.
+CHECK_TAG = "check-exercise"
+NO_OUTPUT_FOR_LEARNERS = {CHECK_TAG}
+NBVAL_CHECK = "nbval-check-output"
+EXERCISE_LABEL = re.compile(r"""lab_utils\.attempted\([^()]*?,\s*["']([^"']+)["']\)""")
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 # Notebook metadata: the hash of the lesson source the stored outputs came from.
 OUTPUTS_KEY = "dataflow_lab_outputs_from"
@@ -86,7 +92,21 @@ def build(source: Path, sources: list[Path], variant: str) -> nbformat.NotebookN
         cell.metadata.pop("lines_to_next_cell", None)
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+        if variant == "notebooks" and CHECK_TAG in cell.metadata.get("tags", []):
+            cell.metadata["tags"] = [*cell.metadata["tags"], NBVAL_CHECK]
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=learners_note(source, cell))]
     return notebook
+
+
+def learners_note(source: Path, cell) -> str:
+    """What a check cell prints on a learner's first run: the one note of its exercise."""
+    from lab_utils.exercises import not_attempted_note
+
+    labels = EXERCISE_LABEL.findall(cell.source)
+    if len(labels) != 1:
+        raise SystemExit(f"{source.name}: a check-exercise cell must call lab_utils.attempted(answer, \"<label>\") "
+                         f"exactly once (found {len(labels)}):\n{cell.source}")
+    return not_attempted_note(labels[0]) + "\n"
 
 
 def _key(cell) -> tuple[str, str]:
@@ -112,8 +132,11 @@ def strip(notebook: nbformat.NotebookNode) -> list[tuple[str, str, list[str]]]:
 def execute(path: Path) -> nbformat.NotebookNode:
     from harness import execute_lesson
 
-    with tempfile.TemporaryDirectory() as tmp:
-        executed = execute_lesson(path, Path(tmp) / path.name, cwd=ROOT / "notebooks")
+    # Kept with papermill's per-cell timings: `benchmarks/lesson_cells.py --executed build/first-pass`.
+    kept = ROOT / "build" / "first-pass" / path.name
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    executed = execute_lesson(path, kept, cwd=ROOT / "notebooks")
+    executed = copy.deepcopy(executed)
     executed.cells = [c for c in executed.cells if "injected-parameters" not in c.metadata.get("tags", [])]
     return executed
 
@@ -138,7 +161,7 @@ def first_pass_lab():
     try:
         stack.up(config)
         os.environ.update(config.client_environment())
-        yield
+        yield config
     finally:
         stack.reset(config)
 
@@ -174,7 +197,7 @@ def main() -> int:
     if args.execute:
         # A lesson builds on the runs of the ones before it: a first pass starts at 00.
         last = max(sources.index(s) for s in chosen)
-        with first_pass_lab():
+        with first_pass_lab() as config:
             for source in sources[: last + 1]:
                 built = {variant: build(source, sources, variant) for variant in VARIANTS}
                 paths = {variant: ROOT / variant / f"{source.stem}.ipynb" for variant in VARIANTS}
@@ -184,6 +207,11 @@ def main() -> int:
                     built[variant].metadata[OUTPUTS_KEY] = source_hash(source)
                     carry_outputs(built[variant], executed, variant)
                     nbformat.write(built[variant], path)
+            if last == len(sources) - 1:
+                from screenshots import take_lesson_screenshots
+
+                print("screenshots of the lessons' runs -> docs/screenshots/", flush=True)
+                take_lesson_screenshots(config, ROOT / "docs" / "screenshots")
     if stale:
         print("Out of date with lessons/ (run `make notebooks`):\n  " + "\n  ".join(map(str, stale)))
         return 1

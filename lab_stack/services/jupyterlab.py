@@ -7,7 +7,7 @@ import secrets
 
 from lab_utils.config import LOOPBACK, REPO_ROOT, LabConfig
 
-from ..secrets import private_secret
+from ..secrets import private_secret, server_environment
 from .service import BIN, Service, http_ok
 
 
@@ -40,7 +40,7 @@ def jupyterlab_service(config: LabConfig) -> Service:
         environment={
             # The token is kept: JupyterLab runs code, so it is never left open.
             "JUPYTER_TOKEN": jupyter_token(config),
-            **config.client_environment(),
+            **server_environment(config),
         },
         autostart=False,
         group="jupyter",

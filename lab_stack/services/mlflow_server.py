@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lab_utils.config import WORKSHOP_ADMIN, LabConfig, LabConfigError
+from lab_utils.config import LabConfig, LabConfigError
 
-from ..secrets import admin_password, postgres_password, private_secret, write_private
+from ..secrets import WORKSHOP_ADMIN, admin_password, postgres_password, private_secret, write_private
 from .objectstore import store_endpoint
 from .postgres import PG_USER
 from .service import BIN, Service, http_ok
