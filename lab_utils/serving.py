@@ -17,10 +17,20 @@ from .processes import BackgroundProcess
 BIN = Path(sys.executable).parent
 
 
+# Model servers take the first free port from 5001 (the tracking server has 5000), as MLflow's
+# docs do; a machine that uses them all gets one from the system.
+MODEL_SERVER_PORTS = range(5001, 5011)
+_claimed: set[int] = set()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
+    port = next((p for p in MODEL_SERVER_PORTS if p not in _claimed and port_is_free(p, host)), None)
+    if port is None:
+        with socket.socket() as probe:
+            probe.bind((host, 0))
+            port = probe.getsockname()[1]
+    _claimed.add(port)
+    return port
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -71,4 +81,5 @@ class ModelServer:
         deadline = time.monotonic() + 10
         while not port_is_free(self.port, self.host) and time.monotonic() < deadline:
             time.sleep(0.2)  # workers in the process group release the port last
+        _claimed.discard(self.port)
         print(f"model server stopped; port {self.port} is free: {port_is_free(self.port, self.host)}")

@@ -16,7 +16,8 @@ from ..secrets import postgres_password, write_private
 from .service import Service
 
 PG_USER = "lab"
-DATABASES = ("mlflow", "mlflow_auth")
+# MLflow's tracking and account stores, and Prefect's (SQLite locks under a room of writers).
+DATABASES = ("mlflow", "mlflow_auth", "prefect")
 
 
 def postgres_bin(program: str) -> str:
@@ -103,10 +104,11 @@ def postgres_service(config: LabConfig) -> Service:
         name="postgres",
         command=[
             postgres_bin("postgres"), "-D", str(_pg_dir(config) / "data"), "-p", str(config.pg_port),
-            # Only the tracking server talks to the database: loopback, never the room's network.
+            # Only the lab's servers talk to the database: loopback, never the room's network.
             "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={_pg_dir(config)}",
-            # The server's three stores (tracking, workspaces, accounts) pool up to 30 each.
-            "-c", "max_connections=150",
+            # MLflow's three stores (tracking, workspaces, accounts) pool up to 30 each; Prefect's
+            # server pools up to 5 + 10 overflow.
+            "-c", "max_connections=170",
         ],
         url=f"postgresql://127.0.0.1:{config.pg_port}",
         health=postgres_answers,

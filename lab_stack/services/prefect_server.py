@@ -1,10 +1,12 @@
-"""The Prefect server (lesson 07): its own SQLite database under LAB_HOME."""
+"""The Prefect server (lesson 07): its own SQLite database under LAB_HOME; a workshop's in the
+workshop's PostgreSQL, where a room of learners' flow runs write at once."""
 
 from __future__ import annotations
 
 from lab_utils.config import LabConfig
 
-from ..secrets import prefect_auth_string
+from ..secrets import postgres_password, prefect_auth_string
+from .postgres import PG_USER
 from .service import BIN, Service, http_ok
 
 
@@ -16,6 +18,12 @@ def prefect_service(config: LabConfig) -> Service:
     }
     if config.workshop:
         environment.update(_auth_environment(config))
+        environment.update({
+            "PREFECT_SERVER_DATABASE_CONNECTION_URL":
+                f"postgresql+asyncpg://{PG_USER}@127.0.0.1:{config.pg_port}/prefect",
+            # asyncpg reads the password from here, off the command line and the URL.
+            "PGPASSWORD": postgres_password(config),
+        })
     return Service(
         name="prefect",
         command=[
