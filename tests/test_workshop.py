@@ -202,6 +202,39 @@ def test_lessons_run_unchanged_for_two_learners_at_once(workshop, tmp_path):
         assert run.info.artifact_uri.startswith(f"mlflow-artifacts:/workspaces/{name}/")
 
 
+def test_a_room_runs_lesson_07s_flow_at_once_on_one_prefect(workshop, tmp_path):
+    """Six learners start lesson 07's retraining flow together: Prefect's database is the
+    workshop's PostgreSQL (SQLite locks under concurrent writers), and no flow run fails."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+
+    room = ("ana", "bruno", "carla", "davi", "eva", "fabio")
+    added = lab_cli("users", "add", *room[2:])
+    assert added.returncode == 0, added.stdout + added.stderr
+    command = ("import lab_utils; lab_utils.connect()\n"
+               "from pipelines.retrain import retreinar_modelo\n"
+               "print(retreinar_modelo(C=1.0, return_state=True).type.value)\n")
+    flows = {name: subprocess.Popen([sys.executable, "-c", command], cwd=ROOT, text=True,
+                                    env={**os.environ, **learner_env(workshop, name, tmp_path), "PYTHONPATH": str(ROOT)},
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+             for name in room}
+    for name, process in flows.items():
+        output, _ = process.communicate(timeout=600)
+        assert process.returncode == 0 and output.strip().endswith("COMPLETED"), f"{name}:\n{output[-3000:]}"
+
+    async def states() -> list[str]:
+        async with get_client() as prefect:
+            runs = await prefect.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["retreinar-modelo"])))
+            return [run.state.type.value for run in runs]
+
+    seen = asyncio.run(states())
+    assert seen.count("COMPLETED") >= len(room) and not {"FAILED", "CRASHED"} & set(seen), seen
+    prefect = next(s for s in stack.define_services(workshop) if s.name == "prefect")
+    assert prefect.environment["PREFECT_SERVER_DATABASE_CONNECTION_URL"].startswith("postgresql+asyncpg://")
+
+
 def _snapshot(config) -> dict:
     """What the admin sees: every workspace's experiments, runs and registered versions."""
     from mlflow import MlflowClient
