@@ -1,6 +1,7 @@
 """The repository is consistent with itself: notebooks built from lessons, pins in sync."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -40,6 +41,43 @@ def test_every_exercise_check_is_checked_in_the_learners_copy():
             assert "nbval-check-output" in cell.metadata["tags"], f"{path.name}: {cell.source}"
             assert note == not_attempted_note(label) + "\n", f"{path.name}: {note!r}"
         assert len(set(labels)) == len(labels), f"{path.name}: two exercises share a label: {labels}"
+
+
+# What a stored output must not show: the building machine's absolute paths, ports of a
+# test lab (the lab's own are below 10000), a warning per cell, a run link per run.
+ABSOLUTE_PATH = re.compile(r"(?<![\w.:/~])/(?:work|root|home|tmp|usr|opt|var|private|Users|mnt|srv)/[\w.-]+")
+HIGH_PORT = re.compile(r"(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1?\]):(\d{5})\b")
+WARNING = re.compile(r"\b[A-Z]\w*Warning: |\bWARNING\b")
+
+
+def output_texts(path: Path):
+    import nbformat
+
+    for cell in nbformat.read(path, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            text = output.get("text", "") or "\n".join(
+                v for k, v in output.get("data", {}).items() if k.startswith("text/") and isinstance(v, str))
+            yield output.get("name"), text
+
+
+def stored_output_counts() -> dict[str, dict[str, int]]:
+    counts = {}
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        c = counts[path.name] = {"paths": 0, "high ports": 0, "warnings": 0, "run links": 0}
+        for stream, text in output_texts(path):
+            c["paths"] += len(ABSOLUTE_PATH.findall(text))
+            c["high ports"] += sum(int(port) > 10000 for port in HIGH_PORT.findall(text))
+            c["run links"] += text.count("View run ")
+            c["warnings"] += len(WARNING.findall(text)) if stream == "stderr" else 0
+    return counts
+
+
+def test_stored_outputs_read_as_a_first_pass():
+    counts = stored_output_counts()
+    total = {key: sum(c[key] for c in counts.values()) for key in ("paths", "high ports", "warnings", "run links")}
+    report = "\n".join(f"{name}: {c}" for name, c in counts.items())
+    assert total["paths"] == 0 and total["high ports"] == 0, report
+    assert total["warnings"] <= len(counts) and total["run links"] <= len(counts), report
 
 
 def test_environment_yml_pins_match_the_lock():
