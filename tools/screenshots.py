@@ -60,9 +60,10 @@ def saver(folder: Path) -> Shoot:
 
 
 def compare_runs(page, tracking_uri: str, experiment: str, run_filter: str, run_names: list[str],
-                 shoot: Shoot) -> str:
-    """Lesson 08's steps: experiments page, the experiment's runs filtered to `run_names`, all
-    ticked, Compare. Returns the comparison page's text."""
+                 shoot: Shoot, narrow_filter: str | None = None) -> str:
+    """Lesson 08's steps: experiments page, the experiment's runs filtered by `run_filter`,
+    then (with `narrow_filter`) narrowed to `run_names`, those ticked, Compare. Returns the
+    comparison page's text."""
     page.goto(tracking_uri)
     close_assistant(page)
     page.get_by_text("Model training", exact=True).click()
@@ -76,8 +77,11 @@ def compare_runs(page, tracking_uri: str, experiment: str, run_filter: str, run_
     search.press("Enter")
     for name in run_names:
         page.get_by_role("link", name=name, exact=True).first.wait_for()
-    page.wait_for_function(f"document.querySelectorAll('{ROW_CHECKBOX}').length === {len(run_names)}")
     shoot(page, "02_runs")
+    if narrow_filter:
+        search.fill(narrow_filter)
+        search.press("Enter")
+    page.wait_for_function(f"document.querySelectorAll('{ROW_CHECKBOX}').length === {len(run_names)}")
 
     for index in range(len(run_names)):
         page.locator(ROW_CHECKBOX).nth(index).check()
@@ -133,14 +137,15 @@ def take_lesson_screenshots(config, folder: Path) -> None:
             return runs[0].id, flow.name
 
     run_id, flow_name = asyncio.run(last_completed_flow_run())
-    # The filter a learner would type to see just these three: the candidates up to the third's score.
+    # Lesson 08's filter shows the nine candidates; the three best are then narrowed to (the
+    # candidates up to the third's score) and ticked.
     third = best[-1].data.metrics["cv_rmse"]
-    run_filter = f"attributes.run_name LIKE 'candidate_%' AND metrics.cv_rmse <= {third + 0.5:.1f}"
+    candidates = "attributes.run_name LIKE 'candidate_%'"
     shoot = saver(folder)
     with browser() as launched:
         with new_page(launched) as page:
-            compare_runs(page, config.tracking_uri, "meu_experimento", run_filter,
-                         [r.info.run_name for r in best], shoot)
+            compare_runs(page, config.tracking_uri, "meu_experimento", candidates, [r.info.run_name for r in best],
+                         shoot, narrow_filter=f"{candidates} AND metrics.cv_rmse <= {third + 0.5:.1f}")
         with new_page(launched) as page:
             registered_model(page, config.tracking_uri, "previsao_precos", "champion", shoot)
         with new_page(launched) as page:
