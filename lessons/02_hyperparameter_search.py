@@ -4,14 +4,16 @@
 # A grid search tries many parameter combinations; without tracking, all you keep is the
 # winner. This lesson runs the lab page's GridSearchCV example as written, then improves
 # it: one parent run for the search, one child run per candidate with its cross-validation
-# scores, the best model scored on held-out data, and the comparison drawn as plots —
-# then lets MLflow's autologging do the same and compares the two.
+# scores, the chosen model scored once on test data, and the comparison drawn as plots —
+# then lets MLflow's autologging do the same and compares the two, and runs the same
+# search with Optuna, one child run per trial.
 #
-# **You will learn** nested runs; logging cross-validation results; training, CV and
-# validation metrics side by side; `mlflow.sklearn.autolog` for searches
-# (`max_tuning_runs`); comparing runs with `search_runs`, plots, and the UI's Compare view.
+# **You will learn** nested runs; logging cross-validation results (mean and spread over
+# the folds); training, CV and test metrics side by side; `mlflow.sklearn.autolog` for
+# searches (`max_tuning_runs`); an Optuna study tracked in MLflow; comparing runs with
+# `search_runs`, plots, and the UI's Compare view.
 #
-# **Time:** 30 minutes. **Prerequisites:** 01 · Basic tracking.
+# **Time:** 40 minutes. **Prerequisites:** 01 · Basic tracking.
 
 # %%
 import lab_utils
@@ -21,6 +23,7 @@ lab = lab_utils.connect()
 # %% tags=["parameters"]
 cv_folds = 5
 max_tuning_runs = 5  # child runs autolog keeps (the best ones)
+n_trials = 10  # Optuna trials
 
 # %%
 import mlflow
@@ -64,16 +67,35 @@ print("best:", grid_search.best_params_)
 print(f"best CV RMSE: {np.sqrt(-grid_search.best_score_):,.0f} CAD")
 
 # %% [markdown]
+# The `artifact_path` warning is the one lesson 01 explained: MLflow 3 wants `name=`. The
+# cell is slow for the reason lesson 01 gave: `log_model` starts a second Python process to
+# find the model's requirements (10 to 30 s, depending on how busy the machine is).
+#
 # The run keeps the winner, but the other eight candidates — and how close they came —
 # are lost. `best_score` is a negative MSE (scikit-learn maximises scores), which reads
 # badly on a dashboard; and nothing says how the model does on data it never saw.
+#
+# The search *chooses* with cross-validation: each candidate is trained on four fifths of
+# `X_train` and scored on the fifth it did not see, five times over. The test houses
+# (`X_test`) take no part in the choice, so we score the chosen model on them once, at
+# the end: that score is an honest estimate because no decision has used it.
 #
 # ## One parent run, one child run per candidate
 #
 # `mlflow.start_run(nested=True)` inside an open run creates a child run. The UI shows
 # children folded under their parent, and `tags.mlflow.parentRunId` finds them in a search.
+#
+# `cv_results_` holds each candidate's score on every fold (`split0_test_score`, …), as a
+# negative MSE. `cv_rmse` is the square root of the mean fold MSE (the number
+# `best_score_` ranks by); `cv_rmse_std` is the spread of the five per-fold RMSEs, which
+# says how much the score depends on which houses fell in which fold. (The square root of
+# `std_test_score` would not be that: it is the spread of the MSEs, in CAD².)
+#
+# The cell takes a while: nine child runs, then `log_model` finding its requirements.
 
 # %%
+import warnings
+
 from sklearn.metrics import mean_squared_error, r2_score
 
 
@@ -91,9 +113,12 @@ with mlflow.start_run(run_name="grid_search_nested",
     for i, candidate in enumerate(results["params"]):
         with mlflow.start_run(run_name=f"candidate_{i}", nested=True):
             mlflow.log_params(candidate)
+            # One RMSE per fold, from the fold's negative MSE: their spread is cv_rmse_std.
+            fold_rmse = np.sqrt(-np.array([results[f"split{k}_test_score"][i]
+                                           for k in range(grid_search.n_splits_)]))
             mlflow.log_metrics({
-                "cv_rmse": float(np.sqrt(-results["mean_test_score"][i])),
-                "cv_rmse_std": float(np.sqrt(results["std_test_score"][i])),
+                "cv_rmse": float(np.sqrt(-results["mean_test_score"][i])),  # √(mean fold MSE), as best_score_
+                "cv_rmse_std": float(fold_rmse.std()),  # spread of the per-fold RMSE
                 "train_rmse": float(np.sqrt(-results["mean_train_score"][i])),
                 "rank": int(results["rank_test_score"][i]),
             })
@@ -101,14 +126,16 @@ with mlflow.start_run(run_name="grid_search_nested",
     best = grid_search.best_estimator_
     mlflow.log_params({f"best_{k}": v for k, v in grid_search.best_params_.items()})
     mlflow.log_params({"cv_folds": cv_folds, "grid_size": len(results["params"])})
-    # Training, cross-validation and held-out validation side by side.
+    # Training, cross-validation (the choice) and test (reported once, after it) side by side.
     mlflow.log_metrics({
         "train_rmse": rmse(y_train, best.predict(X_train)),
         "cv_rmse": float(np.sqrt(-grid_search.best_score_)),
-        "validation_rmse": rmse(y_test, best.predict(X_test)),
-        "validation_r2": r2_score(y_test, best.predict(X_test)),
+        "test_rmse": rmse(y_test, best.predict(X_test)),
+        "test_r2": r2_score(y_test, best.predict(X_test)),
     })
-    best_info = mlflow.sklearn.log_model(best, name="best_model", input_example=X_train.head(3))
+    with warnings.catch_warnings():  # the integer-columns hint, explained in lesson 01
+        warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
+        best_info = mlflow.sklearn.log_model(best, name="best_model", input_example=X_train.head(3))
 
 print("parent run:", lab_utils.run_url(lab, parent))
 
@@ -121,7 +148,7 @@ from mlflow import MlflowClient
 
 client = MlflowClient()
 checked = lab_utils.assert_run_logged(
-    parent.info.run_id, metrics=["train_rmse", "cv_rmse", "validation_rmse"],
+    parent.info.run_id, metrics=["train_rmse", "cv_rmse", "test_rmse"],
     params={"grid_size": 9})
 children = client.search_runs([parent.info.experiment_id],
                               f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
@@ -188,58 +215,144 @@ print(landscape.round(0).astype(int).to_string())
 #
 # `mlflow.sklearn.autolog` knows `GridSearchCV`: it opens a parent run, logs the best
 # parameters and model, the full `cv_results` as a CSV artifact, and child runs for the
-# `max_tuning_runs` best candidates.
+# `max_tuning_runs` best candidates. As in lesson 01, a score computed on the fitted
+# search while autolog is on is logged too, named after the variable it was given. The
+# cell is the slowest of the lesson: autolog logs two models (the search and its best
+# estimator), and each `log_model` works out its requirements.
 
 # %%
 mlflow.sklearn.autolog(max_tuning_runs=max_tuning_runs, log_input_examples=True, silent=True)
 with mlflow.start_run(run_name="grid_search_autolog") as auto_parent:
-    GridSearchCV(model, param_grid, cv=cv_folds, scoring="neg_mean_squared_error").fit(X_train, y_train)
+    auto_search = GridSearchCV(model, param_grid, cv=cv_folds, scoring="neg_mean_squared_error")
+    auto_search.fit(X_train, y_train)
+    auto_search.score(X_test, y_test)  # -> GridSearchCV_score_X_test, a negative MSE
 mlflow.sklearn.autolog(disable=True)
 
 auto_children = client.search_runs([auto_parent.info.experiment_id],
                                    f"tags.mlflow.parentRunId = '{auto_parent.info.run_id}'")
 auto_files = [f.path for f in client.list_artifacts(auto_parent.info.run_id)]
+auto_metrics = client.get_run(auto_parent.info.run_id).data.metrics
 print(f"autolog: {len(auto_children)} child runs, artifacts {sorted(auto_files)}")
-print(f"by hand: {len(children)} child runs, plus validation metrics and comparison plots")
+print("         metrics on X_test:", sorted(k for k in auto_metrics if k.endswith("X_test")))
+print(f"by hand: {len(children)} child runs, plus the test score and comparison plots")
 
 # %% [markdown]
 # | | by hand | autolog |
 # | --- | --- | --- |
 # | child runs | every candidate | the `max_tuning_runs` best |
 # | CV results | as metrics per child | `cv_results.csv` artifact, plus child metrics |
-# | held-out validation | yes, you log it | no: autolog cannot know your test split |
+# | test score | yes, named as you choose (`test_rmse`) | only if you score the fitted search while autolog is on: `search.score(X_test, y_test)` → `GridSearchCV_score_X_test` (a negative MSE here), named after your variable, not its role |
 # | code | ~20 lines | one call |
+#
+# Autolog cannot know that `X_test` holds test houses, nor that the choice was made on
+# CV: it names the score after the variable and tags that data set `eval`.
 #
 # ### Checkpoint
 
 # %%
 assert len(auto_children) == min(max_tuning_runs, 9), f"{len(auto_children)} autolog child runs"
 assert "cv_results.csv" in auto_files, f"no cv_results.csv among {auto_files}"
-print(f"✓ autolog made {len(auto_children)} child runs and cv_results.csv")
+assert "GridSearchCV_score_X_test" in auto_metrics, f"no test score among {sorted(auto_metrics)}"
+print(f"✓ autolog made {len(auto_children)} child runs, cv_results.csv and GridSearchCV_score_X_test")
+
+# %% [markdown]
+# ## The same search with Optuna
+#
+# A grid tries every combination it is given, however bad its neighbours scored. Optuna
+# searches ranges instead: each *trial* asks a sampler for parameters (here TPE, which
+# proposes values near the trials that scored well so far), scores them, and reports back.
+# Ten trials over `alpha` from 0.01 to 2 (on a log scale) and `l1_ratio` from 0.1 to 0.9,
+# scored with the same 5-fold CV as the grid. MLflow sees plain Python: the objective
+# opens one child run per trial inside the study's parent run.
+
+# %% tags=["nbval-check-output"]
+import optuna
+from sklearn.model_selection import cross_val_score
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)  # no log line per trial
+
+
+def objective(trial: optuna.Trial) -> float:
+    params = {"alpha": trial.suggest_float("alpha", 0.01, 2.0, log=True),
+              "l1_ratio": trial.suggest_float("l1_ratio", 0.1, 0.9)}
+    with mlflow.start_run(run_name=f"trial_{trial.number}", nested=True):
+        mlflow.log_params(params)
+        scores = cross_val_score(ElasticNet(max_iter=10_000, **params), X_train, y_train,
+                                 cv=cv_folds, scoring="neg_mean_squared_error")
+        cv_rmse = float(np.sqrt(-scores.mean()))
+        mlflow.log_metrics({"cv_rmse": cv_rmse, "cv_rmse_std": float(np.sqrt(-scores).std())})
+    return cv_rmse
+
+
+study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=lab_utils.SEED))
+with mlflow.start_run(run_name="optuna_search") as optuna_parent:
+    study.optimize(objective, n_trials=n_trials)
+    mlflow.log_params({f"best_{k}": v for k, v in study.best_params.items()} | {"n_trials": n_trials})
+    mlflow.log_metric("cv_rmse", study.best_value)
+
+grid_best = float(np.sqrt(-grid_search.best_score_))
+print(f"GridSearchCV: {len(results['params'])} candidates, best CV RMSE {grid_best:,.0f} CAD "
+      f"with {grid_search.best_params_}")
+print(f"Optuna:       {n_trials} trials,     best CV RMSE {study.best_value:,.0f} CAD with "
+      + str({k: round(v, 3) for k, v in study.best_params.items()}))
+
+# %% [markdown]
+# ### Checkpoint
+# One child run per trial on the server, and the best child's `cv_rmse` is the study's best.
+
+# %%
+trials = client.search_runs([optuna_parent.info.experiment_id],
+                            f"tags.mlflow.parentRunId = '{optuna_parent.info.run_id}'",
+                            order_by=["metrics.cv_rmse ASC"])
+assert len(trials) == n_trials, f"{len(trials)} trial runs on the server, expected {n_trials}"
+assert abs(trials[0].data.metrics["cv_rmse"] - study.best_value) < 1e-6, "the best trial run disagrees with the study"
+print(f"✓ {len(trials)} trial runs; the best is {trials[0].info.run_name}")
+
+# %% [markdown]
+# Both searches chose with CV on the training houses only, so their CV scores compare
+# fairly; the test houses stayed out of both. Optuna's trials are not confined to the
+# grid's values, so its best can fall between them (compare the two lines above). It pays
+# off most when the space is large or continuous and each trial is expensive, because it
+# spends its trials where the good scores are.
 
 # %% [markdown]
 # ## Exercises
 #
 # ### Exercise 1
-# Using only `mlflow.search_runs` on the children of `parent`, find the candidate with the
-# lowest `cv_rmse`. Put its parameters in `best_from_server` as a dict of floats,
-# e.g. `{"alpha": 0.1, "l1_ratio": 0.9}`.
+# With `mlflow.search_runs` on the children of `parent` (the `grid_search_nested` run),
+# find the child run with the lowest `cv_rmse`. Put its **run id** in `best_child_id`.
 
 # %% tags=["exercise"]
-best_from_server = ...  # your code here
+best_child_id = ...  # your code here
+
+# %% [markdown]
+# <details><summary>Hint</summary>
+#
+# `mlflow.search_runs([experiment id], filter_string="tags.mlflow.parentRunId = '...'",
+# order_by=["metrics.cv_rmse ASC"], max_results=1)` returns a DataFrame with a `run_id` column.
+#
+# </details>
 
 # %% tags=["solution"]
 best_row = mlflow.search_runs(
     [parent.info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'",
     order_by=["metrics.cv_rmse ASC"], max_results=1,
 ).iloc[0]
-best_from_server = {"alpha": float(best_row["params.alpha"]), "l1_ratio": float(best_row["params.l1_ratio"])}
+best_child_id = best_row["run_id"]
 
 # %% tags=["check-exercise"]
-if lab_utils.attempted(best_from_server, "Exercise 1"):
-    assert best_from_server == grid_search.best_params_, \
-        f"{best_from_server} is not the best candidate {grid_search.best_params_}"
-    print("✓ Exercise 1: the server agrees with GridSearchCV")
+if lab_utils.attempted(best_child_id, "Exercise 1"):
+    siblings = client.search_runs([parent.info.experiment_id],
+                                  f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
+    by_id = {r.info.run_id: r for r in siblings}
+    assert best_child_id in by_id, f"{best_child_id!r} is not the id of a child run of grid_search_nested"
+    best_child = min(siblings, key=lambda r: r.data.metrics["cv_rmse"])
+    assert best_child_id == best_child.info.run_id, (
+        f"{by_id[best_child_id].info.run_name} has cv_rmse {by_id[best_child_id].data.metrics['cv_rmse']:,.0f}; "
+        "another child's is lower")
+    chosen = {k: float(v) for k, v in best_child.data.params.items()}
+    assert chosen == grid_search.best_params_, f"the server's best {chosen} is not GridSearchCV's"
+    print(f"✓ Exercise 1: {best_child.info.run_name} is the best child, as GridSearchCV chose")
 
 # %% [markdown]
 # ### Exercise 2
@@ -250,6 +363,15 @@ if lab_utils.attempted(best_from_server, "Exercise 1"):
 
 # %% tags=["exercise"]
 random_parent_id = ...  # your code here
+
+# %% [markdown]
+# <details><summary>Hint</summary>
+#
+# Fit the `RandomizedSearchCV` inside `mlflow.start_run(run_name="exercise_random_search")`,
+# then loop over `search.cv_results_["params"]` with `mlflow.start_run(nested=True)`
+# and `mlflow.log_params` / `mlflow.log_metric` in each.
+#
+# </details>
 
 # %% tags=["solution"]
 from sklearn.model_selection import RandomizedSearchCV
@@ -278,8 +400,53 @@ if lab_utils.attempted(random_parent_id, "Exercise 2"):
 # ## Summary
 #
 # - Track a search as a parent run with a child per candidate; log CV scores as readable
-#   RMSE, and the best model's **validation** score beside its training and CV scores.
+#   RMSE, with their spread over the folds (from `split{k}_test_score`).
+# - Choose on cross-validation; score the chosen model on the test houses once, after the
+#   choice, beside its training and CV scores.
 # - `search_runs` + pandas + matplotlib compare runs in code; log the plots on the parent.
-# - Autolog handles `GridSearchCV` in one call, keeping the `max_tuning_runs` best children.
+# - Autolog handles `GridSearchCV` in one call, keeping the `max_tuning_runs` best children;
+#   it logs a test score only if you score the search while it is on, named after your variable.
+# - An Optuna study is tracked the same way: a parent run, and a nested run per trial
+#   opened in the objective.
 #
+# ## Further reading
+#
+# - [MLflow documentation](https://mlflow.org/docs/latest/)
+# - [Tracking](https://mlflow.org/docs/latest/ml/tracking/)
+# - [Models](https://mlflow.org/docs/latest/ml/model/)
+# - [Model Registry](https://mlflow.org/docs/latest/ml/model-registry/)
+# - [Searching runs](https://mlflow.org/docs/latest/ml/search/search-runs) — the filter
+#   language used for `tags.mlflow.parentRunId`
+# - [`mlflow.sklearn.autolog`](https://mlflow.org/docs/latest/python_api/mlflow.sklearn.html#mlflow.sklearn.autolog):
+#   parameter search and `max_tuning_runs`
+# - [scikit-learn: tuning the hyper-parameters of an estimator](https://scikit-learn.org/stable/modules/grid_search.html)
+# - [Optuna documentation](https://optuna.readthedocs.io/)
+#
+# ## Check your understanding
+#
+# 1. Why is `cv_rmse_std` computed from the per-fold scores rather than as
+#    `sqrt(std_test_score)`?
+# 2. The search chose its candidate on CV. Why is the test score logged only for the chosen
+#    model, and only once?
+# 3. What does `max_tuning_runs=5` change, and what is kept of the other four candidates?
+# 4. Autolog logged `GridSearchCV_score_X_test`. Why is it negative, and what does autolog
+#    not know about it?
+# 5. How does Optuna choose the next trial's parameters, unlike a grid?
+
+# %% [markdown] tags=["solution"]
+# 1. `std_test_score` is the spread of the per-fold negative MSEs, in CAD²; its square root
+#    is not the spread of the fold RMSEs (6,008 against 1,115 CAD for one candidate here).
+#    Take the RMSE of each fold first, then their standard deviation.
+# 2. A score used to choose is optimistic. The test houses took no part in the choice, so
+#    one score on them is an honest estimate; scoring many models on them and keeping the
+#    best would make the test set a validation set.
+# 3. Autolog opens child runs only for the 5 best-ranked candidates; every candidate's
+#    scores remain in the parent's `cv_results.csv` artifact.
+# 4. The search scores with `neg_mean_squared_error`, so `score` returns a negative MSE.
+#    Autolog knows the variable was named `X_test`, not that it holds test houses nor that
+#    the choice was made on CV.
+# 5. Its sampler (TPE here) proposes values near the trials that scored well so far, over
+#    continuous ranges; a grid tries every listed combination regardless of the results.
+
+# %% [markdown]
 # Next: **03 · Spark models**, the same ideas with Spark MLlib.
