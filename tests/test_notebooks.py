@@ -31,7 +31,7 @@ LESSONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
 
 # Turned down for speed; the lesson's defaults are what a learner runs.
 CI_PARAMETERS: dict[str, dict] = {
-    "01_basic_tracking": {"n_metric_points": 300},
+    "01_basic_tracking": {"n_metric_points": 100},
     "03_spark_models": {"num_trees": 10},
     "05_mlflow_models": {"explainability_rows": 30},
 }

@@ -178,7 +178,7 @@ def test_lessons_run_unchanged_for_two_learners_at_once(workshop, tmp_path):
     runner = ("import sys; from pathlib import Path; sys.path.insert(0, 'tools'); from harness import execute_lesson\n"
               "for lesson in sys.argv[2:]:\n"
               "    execute_lesson(Path('solutions') / f'{lesson}.ipynb', Path(sys.argv[1]) / f'{lesson}.ipynb',\n"
-              "                   {'n_metric_points': 300} if lesson.startswith('01') else {}, cwd=Path('notebooks'))\n")
+              "                   {'n_metric_points': 100} if lesson.startswith('01') else {}, cwd=Path('notebooks'))\n")
     learners = {}
     for name in LEARNERS:
         out = tmp_path / name
