@@ -3,7 +3,7 @@
     python tools/try_lessons.py 00 01 02            # the solutions copies, exercises required
     python tools/try_lessons.py 02 --learners       # the learners' copy, exercises untouched
 
-Each lesson is built from `lessons/` into build/try/ (the committed notebooks are not
+Each lesson is built from `lessons/` into build/try/<lab>/ (the committed notebooks are not
 touched), executed with papermill, and reported: failures with the cell, the notes a
 learners' copy prints per exercise, and the slowest cells.
 """
@@ -47,7 +47,9 @@ def main() -> int:
     else:
         os.environ["LAB_REQUIRE_EXERCISES"] = "1"
     parameters = {k: eval(v) for k, v in (p.split("=", 1) for p in args.parameter)}  # noqa: S307 (author's own input)
-    out = ROOT / "build" / "try" / variant
+    # One folder per lab, so that two labs trying the same lesson do not overwrite each other.
+    lab = Path(os.environ.get("LAB_HOME", ".lab")).name
+    out = ROOT / "build" / "try" / lab / variant
     out.mkdir(parents=True, exist_ok=True)
     status = 0
     for number in args.lessons:
