@@ -9,10 +9,11 @@
 # deployment, and drives the MLflow Project of lesson 06 from a flow.
 #
 # **You will learn** `@flow` and `@task`; the accuracy gate that registers
-# `modelo_producao`; linking MLflow runs and Prefect flow runs; task retries and caching;
-# deployments with `flow.serve` and `run_deployment`; reading both servers back.
+# `modelo_producao`, decided on validation data; linking MLflow runs and Prefect flow runs;
+# task retries and caching; deployments with `flow.serve` and `arun_deployment`; reading
+# both servers back with their own clients.
 #
-# **Time:** 35 minutes. **Prerequisites:** 01 · Basic tracking, 04 · The Model Registry,
+# **Time:** 40 minutes. **Prerequisites:** 01 · Basic tracking, 04 · The Model Registry,
 # 06 · MLflow Projects.
 
 # %%
@@ -21,11 +22,22 @@ import lab_utils
 lab = lab_utils.connect()
 
 # %% [markdown]
-# `connect()` set `PREFECT_API_URL` to the lab's Prefect server. Without it, Prefect
-# would start a temporary server inside this notebook for every flow (10–18 s each); with
-# it, a flow call takes about a second and every run stays visible in the Prefect UI.
+# `connect()` set `PREFECT_API_URL` to the lab's Prefect server: every flow run of this
+# notebook is recorded there, visible in the Prefect UI, and there is nothing to start.
+# Without that setting, Prefect's default profile (`ephemeral`) starts a temporary server
+# in a subprocess the first time this kernel runs a flow — one per Python process, which
+# later flows reuse; it has no UI, keeps its runs in a local SQLite file
+# (`~/.prefect/prefect.db`), and stops when the kernel exits.
+#
+# Prefect also logs every flow and task run to the notebook, with a link to each. We keep
+# only its warnings here (the full logs are on each flow run's page in the Prefect UI) and
+# read states back from Prefect's API instead.
 
 # %%
+import os
+
+os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = "WARNING"  # read when Prefect is imported
+
 from prefect.settings import PREFECT_API_URL
 
 print("Prefect API:", PREFECT_API_URL.value())
@@ -40,19 +52,25 @@ accuracy_threshold = 0.8
 # The flow calls two functions the page leaves to us: `treinar(params)` trains a model
 # and `avaliar(model)` returns its metrics, including `accuracy`. The task here is a
 # classification: is a house more expensive than the median (62,000 CAD)?
+#
+# The flow **decides** on `accuracy` (register or not), so `avaliar` scores the model on
+# **validation** houses. `lab_utils.split_train_validation_test` keeps a third set, the
+# test houses, out of every decision: it gives the honest score of the model we keep, once,
+# at the end.
 
 # %%
 import mlflow
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 houses = lab_utils.load_house_prices()
 labels = lab_utils.expensive_house_labels(houses)
-X_train, X_test, y_train, y_test = train_test_split(
-    houses[lab_utils.FEATURES], labels, test_size=0.25, random_state=lab_utils.SEED, stratify=labels)
+split = lab_utils.split_train_validation_test(houses, validation_size=0.2)
+X_train, X_validation = split.X_train, split.X_validation
+y_train, y_validation = labels.loc[X_train.index], labels.loc[X_validation.index]
+print(f"houses: {len(X_train)} to train, {len(X_validation)} to validate, {len(split.X_test)} to test")
 
 
 def treinar(params):
@@ -60,11 +78,11 @@ def treinar(params):
 
 
 def avaliar(model):
-    predictions = model.predict(X_test)
-    return {"accuracy": accuracy_score(y_test, predictions), "f1": f1_score(y_test, predictions)}
+    predictions = model.predict(X_validation)
+    return {"accuracy": accuracy_score(y_validation, predictions), "f1": f1_score(y_validation, predictions)}
 
 
-mlflow.set_experiment("pipeline_treinamento")
+experiment = mlflow.set_experiment("pipeline_treinamento")
 
 # %%
 from prefect import flow, task
@@ -99,6 +117,18 @@ def pipeline_treinamento(params):
 
     return metrics
 
+# %% [markdown]
+# Calling a `@flow` function runs it: Prefect creates a flow run on the server, runs the
+# task, and records each state. The page's flow takes several times longer than the
+# `retreinar_modelo` calls further down: given no `pip_requirements`, `log_model` infers
+# the model's requirements by loading it in a new Python process.
+#
+# Two warnings come from the page's MLflow 2 habits, and neither stops the flow:
+# `log_model(model, "model")` passes the name positionally as the old `artifact_path`
+# (MLflow 3 calls it `name`), and `runs:/<run>/model` no longer holds the model's files —
+# MLflow 3 keeps them with the *logged model*, so `register_model` says it registers
+# `models:/m-…` instead. `pipelines/retrain.py` below avoids all three.
+
 # %%
 from mlflow import MlflowClient
 
@@ -122,15 +152,16 @@ assert len(client.search_model_versions("name = 'modelo_producao'")) == versions
 checked = lab_utils.assert_model_version("modelo_producao")
 
 # %% [markdown]
-# The gate worked (accuracy above 0.8). A model below the threshold is tracked but not
-# registered — try it with a strongly regularised model:
+# The gate worked (validation accuracy above 0.8). A model below the threshold is tracked
+# but not registered — try it with an extremely regularised model, which barely uses the
+# features:
 
 # %%
-weak = pipeline_treinamento({"C": 0.0005})
+weak = pipeline_treinamento({"C": 0.00001})
 registered_after = len(client.search_model_versions("name = 'modelo_producao'"))
 
 # %% tags=["nbval-check-output"]
-print(f"accuracy {weak['accuracy']:.3f}; registered: {registered_after > versions_before + 1}")
+print(f"validation accuracy {weak['accuracy']:.3f}; registered: {registered_after > versions_before + 1}")
 
 # %% [markdown]
 # ## Linking the two worlds
@@ -140,7 +171,12 @@ print(f"accuracy {weak['accuracy']:.3f}; registered: {registered_after > version
 # MLflow run with `prefect.flow_run_id` and `prefect.flow_run_url` (from
 # `prefect.runtime.flow_run`), and creates a Prefect **link artifact** pointing to the
 # MLflow run. It also splits data loading into its own task, retried up to 3 times and
-# cached for an hour, and makes the threshold a flow parameter.
+# cached for an hour; it makes the threshold a flow parameter; and it computes the test
+# accuracy only for a model the gate let through, after the decision (`reportar_teste`).
+#
+# `log_model` gets the model's requirements (`pip_requirements`, pinned by
+# `mlflow.sklearn.get_default_pip_requirements`): without them MLflow infers them by loading
+# the model in a new Python process, the slowest step of the whole flow.
 
 # %%
 import inspect
@@ -165,49 +201,73 @@ print("Prefect → MLflow run:", artifacts[0].data)
 # ### Checkpoint
 
 # %%
-checked = lab_utils.assert_run_logged(result["run_id"], params={"C": 1.0}, metrics=["accuracy"],
+checked = lab_utils.assert_run_logged(result["run_id"], params={"C": 1.0},
+                                      metrics=["validation_accuracy", "test_accuracy"],
                                       tags=["prefect.flow_run_id", "prefect.flow_run_url"])
 assert result["run_id"] in artifacts[0].data, "the Prefect artifact does not link to the MLflow run"
 print("✓ the MLflow run and the Prefect flow run point at each other")
 
 # %% [markdown]
+# ### Validation decides, test reports
+#
+# The run that passed the gate carries both scores. The validation accuracy was used to
+# decide, so it flatters the model a little; the test accuracy, computed once after the
+# decision, is the number to report for `modelo_producao`.
+
+# %% tags=["nbval-check-output"]
+scores = client.get_run(result["run_id"]).data.metrics
+print(f"validation accuracy {scores['validation_accuracy']:.3f} (decided the registration)")
+print(f"test accuracy       {scores['test_accuracy']:.3f} (reported once, after the decision)")
+
+# %% [markdown]
 # ### Caching
 #
 # Run the flow again: the data-loading task is not executed a second time, its result
-# comes from the cache (state `Cached`), because its inputs and code are unchanged.
+# comes from the cache (state `Cached`), because its inputs and code are unchanged. The
+# cache lives in the lab (`PREFECT_HOME`), for an hour (`cache_expiration`).
 
 # %%
 from lab_utils.prefect import task_run_states
 
 again = retrain.retreinar_modelo(C=0.5, limiar_acuracia=accuracy_threshold)
 states = task_run_states(mlflow.get_run(again["run_id"]).data.tags["prefect.flow_run_id"])
-print(states)
+print(dict(sorted(states.items())))
 assert states["carregar_dados"] == "Cached", states
 
 # %% [markdown]
 # ## A scheduled deployment
 #
 # A **deployment** makes a flow runnable by the server: on a schedule, from the UI, or
-# from code. `flow.serve(...)` registers one and runs its flow runs in the serving
-# process. The lab starts `python pipelines/retrain.py` (which calls
+# from code. `flow.serve(...)` registers one, and the serving process runs its flow runs.
+# The lab starts `python pipelines/retrain.py` (which calls
 # `retreinar_modelo.serve(name="semanal", cron="0 3 * * 1")`) in the background; we then
-# trigger a run now with `run_deployment` and wait for it, and stop the server. (On a
-# workshop lab the deployment carries your name, `semanal-<you>`, so that your run goes
-# to your own serving process.)
+# trigger a run now and wait for it, and stop the server. (On a workshop lab the deployment
+# carries your name, `semanal-<you>`, so that your run goes to your own serving process.)
+#
+# Starting the serving process takes seconds, not milliseconds: it is a new Python that
+# imports Prefect, MLflow and scikit-learn before it registers the deployment.
 
 # %%
-from prefect.deployments import run_deployment
-
 from lab_utils.prefect import DeploymentServer
 
 deployment = f"retreinar-modelo/{retrain.DEPLOYMENT}"
 server = DeploymentServer(lab_utils.REPO_ROOT / "pipelines" / "retrain.py", deployment=deployment).start()
-# Jupyter runs an event loop, so Prefect would return a coroutine here; `_sync=True` asks
-# for the plain, blocking call (in a script, `run_deployment(...)` alone does the same).
-triggered = run_deployment(deployment, parameters={"C": 2.0}, timeout=180, poll_interval=1,
-                           _sync=True)
-print(f"deployment run {triggered.name}: {triggered.state.type.value}")
-server.stop()
+
+# %% [markdown]
+# `run_deployment` is the call for a script. Jupyter already runs an event loop, where
+# Prefect's public API is the coroutine `arun_deployment`: a notebook cell can `await` it.
+# This cell takes several times longer than a flow called here: the serving process starts
+# each flow run in a new Python process (`multiprocessing`'s *spawn*), which imports the
+# same libraries once more, and stopping the server waits for that process to exit.
+
+# %%
+from prefect.deployments import arun_deployment
+
+try:
+    triggered = await arun_deployment(deployment, parameters={"C": 2.0}, timeout=180, poll_interval=1)
+    print(f"deployment run {triggered.name}: {triggered.state.type.value}")
+finally:
+    server.stop()
 
 # %% [markdown]
 # ### Checkpoint
@@ -226,6 +286,12 @@ print(f"✓ the deployment ran on schedule's behalf and logged MLflow run {deplo
 # scheduler does not need to know how training works — only which entry point to call.
 
 # %%
+import logging
+
+# MLflow would name the temporary folder it makes for the project's `path` parameters.
+logging.getLogger("mlflow.projects.utils").setLevel(logging.WARNING)
+
+
 @flow(name="treinar-projeto")
 def treinar_projeto(alpha: float = 0.3, l1_ratio: float = 0.5) -> str:
     submitted = mlflow.projects.run(
@@ -255,36 +321,133 @@ strict_result = ...  # your code here
 # %% tags=["solution"]
 strict_result = retrain.retreinar_modelo(C=0.1, limiar_acuracia=0.99)
 
+# %% [markdown]
+# <details><summary>Hint</summary>
+#
+# Call the flow like a function, `retrain.retreinar_modelo(C=..., limiar_acuracia=...)`:
+# it returns a dict with the MLflow `run_id` and the `registered_version`.
+#
+# </details>
+
 # %% tags=["check-exercise"]
 if lab_utils.attempted(strict_result, "Exercise 1"):
-    assert strict_result["registered_version"] is None, "nothing should pass a 0.99 threshold"
-    run = lab_utils.assert_run_logged(strict_result["run_id"], params={"C": 0.1})
-    print("✓ Exercise 1: tracked, not registered")
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+
+    strict_run = lab_utils.assert_run_logged(strict_result["run_id"], params={"C": 0.1},
+                                             metrics=["validation_accuracy"], tags=["prefect.flow_run_id"])
+    with get_client(sync_client=True) as prefect_client:
+        strict_flow_run = prefect_client.read_flow_run(UUID(strict_run.data.tags["prefect.flow_run_id"]))
+    assert strict_flow_run.parameters.get("limiar_acuracia") == 0.99, (
+        f"the flow run behind that MLflow run had parameters {strict_flow_run.parameters}: "
+        "run retreinar_modelo with limiar_acuracia=0.99")
+    assert not client.search_model_versions(f"run_id = '{strict_result['run_id']}'"), \
+        "a version of that run is in the registry: the 0.99 gate should have refused it"
+    assert "test_accuracy" not in strict_run.data.metrics, "a refused model should have no test score"
+    print("✓ Exercise 1: tracked, refused by the gate, not registered")
 
 # %% [markdown]
 # ### Exercise 2
-# Using `lab_utils.prefect.latest_flow_run`, find the most recent run of the flow
-# `retreinar-modelo` and put its state type as a string (e.g. `"COMPLETED"`) in `latest_state`.
+# Using Prefect's own client (`prefect.client.orchestration.get_client`), find on the
+# Prefect server the flow run of Exercise 1: a run of `retreinar-modelo` whose parameter
+# `limiar_acuracia` is `0.99`. Put its id (a string) in `strict_flow_run_id`. The check
+# reads that flow run's state from Prefect's API.
 
 # %% tags=["exercise"]
-latest_state = ...  # your code here
+strict_flow_run_id = ...  # your code here
 
 # %% tags=["solution"]
-latest_state = latest_flow_run("retreinar-modelo").state_type.value
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+from prefect.client.schemas.sorting import FlowRunSort
+
+with get_client(sync_client=True) as prefect_client:
+    retrain_runs = prefect_client.read_flow_runs(
+        flow_filter=FlowFilter(name=FlowFilterName(any_=["retreinar-modelo"])),
+        sort=FlowRunSort.START_TIME_DESC, limit=20)
+strict_flow_run_id = str(next(r.id for r in retrain_runs if r.parameters.get("limiar_acuracia") == 0.99))
+
+# %% [markdown]
+# <details><summary>Hint</summary>
+#
+# `with get_client(sync_client=True) as c:` then `c.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=[...])),
+# sort=FlowRunSort.START_TIME_DESC)` (from `prefect.client.schemas.filters` and `.sorting`);
+# each flow run has `.parameters` and `.id`.
+#
+# </details>
 
 # %% tags=["check-exercise"]
-if lab_utils.attempted(latest_state, "Exercise 2"):
-    assert latest_state == "COMPLETED", latest_state
-    print("✓ Exercise 2")
+if lab_utils.attempted(strict_flow_run_id, "Exercise 2"):
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    try:
+        with get_client(sync_client=True) as prefect_client:
+            answer_run = prefect_client.read_flow_run(UUID(str(strict_flow_run_id)))
+            answer_flow = prefect_client.read_flow(answer_run.flow_id).name
+    except (ValueError, ObjectNotFound):
+        raise AssertionError(f"{strict_flow_run_id!r} is not the id of a flow run on the Prefect server") from None
+    assert answer_flow == "retreinar-modelo", f"that is a run of the flow {answer_flow!r}, not of retreinar-modelo"
+    assert answer_run.parameters.get("limiar_acuracia") == 0.99, (
+        f"that run had parameters {answer_run.parameters}: Exercise 1's had limiar_acuracia=0.99")
+    assert answer_run.state_type.value == "COMPLETED", f"that flow run is {answer_run.state_type.value}"
+    print(f"✓ Exercise 2: the Prefect server has flow run {answer_run.name}: {answer_run.state_type.value}")
 
 # %% [markdown]
 # ## Summary
 #
-# - Point Prefect at a real server (`PREFECT_API_URL`); flows then take about a second.
-# - Track inside tasks with MLflow as usual; gate registration on a validation metric.
+# - Point Prefect at a real server (`PREFECT_API_URL`): every run is kept and visible in its
+#   UI; without it, each Python process starts a temporary server of its own.
+# - Track inside tasks with MLflow as usual; gate registration on a validation metric, and
+#   compute the test score once, for the model that passed.
 # - Link both ways: tags on the MLflow run, a link artifact on the flow run.
 # - Retries and caching belong on the flaky, expensive steps (data loading).
-# - `flow.serve` + `run_deployment` give schedules and on-demand runs; a flow can run an
-#   MLflow Project.
+# - `flow.serve` + `run_deployment` (`await arun_deployment` in a notebook) give schedules
+#   and on-demand runs; a flow can run an MLflow Project.
+# - Read Prefect back with its own client (`get_client`), as MLflow with `MlflowClient`.
 #
+# ## Further reading
+#
+# - [MLflow documentation](https://mlflow.org/docs/latest/)
+# - [Tracking](https://mlflow.org/docs/latest/ml/tracking/)
+# - [Models](https://mlflow.org/docs/latest/ml/model/)
+# - [Model Registry](https://mlflow.org/docs/latest/ml/model-registry/)
+# - [Prefect: caching task results](https://docs.prefect.io/v3/concepts/caching)
+# - [Prefect: trigger deployment runs](https://docs.prefect.io/v3/how-to-guides/deployments/run-deployments)
+#   — `run_deployment` and, in async code, `arun_deployment`
+# - [`prefect.deployments.flow_runs`](https://docs.prefect.io/v3/api-ref/python/prefect-deployments-flow_runs)
+#
+# ## Check your understanding
+#
+# 1. Without `PREFECT_API_URL`, how many temporary Prefect servers does a notebook that
+#    runs five flows start, and what is left of their runs when the kernel exits?
+# 2. The page's flow registers when `accuracy > 0.8`. Why must that accuracy come from
+#    validation houses and not from the test houses?
+# 3. The second `retreinar_modelo` call shows `carregar_dados` as `Cached`. What two things
+#    make up its cache key, and what would make it run again?
+# 4. Why does a notebook `await arun_deployment(...)` where a script calls
+#    `run_deployment(...)`?
+# 5. Given an MLflow run made by `retreinar_modelo`, how do you reach its flow run, and
+#    from the flow run, the MLflow run?
+
+# %% [markdown] tags=["solution"]
+# 1. One: Prefect starts a single temporary server per Python process, the first time a
+#    flow needs the API, and later flows reuse it. Their runs stay in the local SQLite file
+#    (`~/.prefect/prefect.db`), but nothing serves them once the kernel exits, and that
+#    server has no UI.
+# 2. The accuracy decides what is registered. A score used to decide is optimistic; the
+#    test houses must stay out of every decision so that the test accuracy, computed once
+#    for the registered model, is an honest estimate.
+# 3. The task's inputs (`validation_size`) and its source code (`INPUTS + TASK_SOURCE`);
+#    changing either, or the hour of `cache_expiration` running out, makes it run again.
+# 4. Jupyter runs an event loop, where Prefect's dispatching `run_deployment` hands back a
+#    coroutine; `arun_deployment` is the async function made for that case. A script has no
+#    running loop, so `run_deployment` blocks and returns the flow run.
+# 5. Its tags `prefect.flow_run_id` / `prefect.flow_run_url` lead to the flow run; the
+#    flow run's link artifact `mlflow-run` leads back to the MLflow run.
+
+# %% [markdown]
 # Next: **08 · Comparing runs and best practices**.

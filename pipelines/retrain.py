@@ -2,6 +2,9 @@
 registers it when it passes the accuracy gate; served as a scheduled deployment.
 
     python pipelines/retrain.py   # serve the deployment `retreinar-modelo/semanal` until stopped
+
+Train / validation / test: the gate chooses on validation accuracy; the test accuracy is
+computed once, after the choice, for the model that was registered.
 """
 
 from __future__ import annotations
@@ -11,63 +14,81 @@ from datetime import timedelta
 
 import mlflow
 import pandas as pd
+from mlflow import MlflowClient
 from prefect import flow, task
 from prefect.artifacts import create_link_artifact
 from prefect.cache_policies import INPUTS, TASK_SOURCE
 from prefect.runtime import flow_run
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
-from sklearn.model_selection import train_test_split
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from lab_utils.data import FEATURES, SEED, expensive_house_labels, load_house_prices
+from lab_utils.data import FEATURES, expensive_house_labels, load_house_prices, split_train_validation_test
 
 EXPERIMENT = "pipeline_treinamento"
 MODEL_NAME = "modelo_producao"
 # On a workshop lab every learner serves their own deployment on the one Prefect server.
 DEPLOYMENT = f"semanal-{os.environ['LAB_USER']}" if os.environ.get("LAB_USER") else "semanal"
+# The model's requirements, pinned: without them `log_model` infers them by loading the
+# model in a new Python process, the slowest step of this flow.
+REQUIREMENTS = mlflow.sklearn.get_default_pip_requirements(include_skops=True)
 
 
 @task(retries=3, retry_delay_seconds=1, cache_policy=INPUTS + TASK_SOURCE, cache_expiration=timedelta(hours=1),
       persist_result=True)
-def carregar_dados(test_size: float = 0.25) -> dict[str, pd.DataFrame | pd.Series]:
-    """Load and split the data; retried on failure, cached for an hour per `test_size`."""
+def carregar_dados(validation_size: float = 0.2) -> dict[str, pd.DataFrame | pd.Series]:
+    """Load and split the data (train / validation / test); retried on failure, cached for an hour."""
     houses = load_house_prices()
-    labels = expensive_house_labels(houses)
-    X_train, X_test, y_train, y_test = train_test_split(
-        houses[FEATURES], labels, test_size=test_size, random_state=SEED, stratify=labels)
-    return {"X_train": X_train, "X_test": X_test, "y_train": y_train, "y_test": y_test}
+    # Float features and True/False labels: the model's inferred schema has no integer
+    # column, so `log_model` has no integer-schema warning to give (lesson 05 explains it).
+    houses[FEATURES] = houses[FEATURES].astype(float)
+    labels = expensive_house_labels(houses).astype(bool)
+    split = split_train_validation_test(houses, validation_size=validation_size)
+    return {"X_train": split.X_train, "X_validation": split.X_validation, "X_test": split.X_test,
+            "y_train": labels.loc[split.X_train.index], "y_validation": labels.loc[split.X_validation.index],
+            "y_test": labels.loc[split.X_test.index]}
 
 
 @task
-def treinar_e_registrar(dados: dict, C: float) -> tuple[str, float]:
-    """Train, log to MLflow with links to this flow run, and return (run id, accuracy)."""
+def treinar_e_registrar(dados: dict, C: float) -> tuple[str, float, Pipeline, str]:
+    """Train, log to MLflow with links to this flow run; return (run id, validation accuracy, model, model URI)."""
     mlflow.set_experiment(EXPERIMENT)
     with mlflow.start_run(run_name=f"retreino-C{C}") as run:
         mlflow.set_tags({"prefect.flow_run_id": str(flow_run.id), "prefect.flow_run_url": flow_run.ui_url or "",
                          "prefect.flow_name": flow_run.flow_name})
         mlflow.log_param("C", C)
         model = make_pipeline(StandardScaler(), LogisticRegression(C=C)).fit(dados["X_train"], dados["y_train"])
-        accuracy = accuracy_score(dados["y_test"], model.predict(dados["X_test"]))
-        mlflow.log_metric("accuracy", accuracy)
-        mlflow.sklearn.log_model(model, name="model", input_example=dados["X_train"].head(3))
+        accuracy = accuracy_score(dados["y_validation"], model.predict(dados["X_validation"]))
+        mlflow.log_metric("validation_accuracy", accuracy)
+        logged = mlflow.sklearn.log_model(model, name="model", input_example=dados["X_train"].head(3),
+                                          pip_requirements=REQUIREMENTS)
     run_url = f"{mlflow.get_tracking_uri()}/#/experiments/{run.info.experiment_id}/runs/{run.info.run_id}"
     create_link_artifact(key="mlflow-run", link=run_url, link_text="MLflow run",
-                         description=f"MLflow run of this retraining (accuracy {accuracy:.3f})")
-    return run.info.run_id, accuracy
+                         description=f"MLflow run of this retraining (validation accuracy {accuracy:.3f})")
+    return run.info.run_id, accuracy, model, logged.model_uri
+
+
+@task
+def reportar_teste(dados: dict, model: Pipeline, run_id: str) -> float:
+    """The test accuracy of the model the gate chose: computed once, after the choice, and logged."""
+    accuracy = accuracy_score(dados["y_test"], model.predict(dados["X_test"]))
+    MlflowClient().log_metric(run_id, "test_accuracy", accuracy)
+    return accuracy
 
 
 @flow(name="retreinar-modelo", log_prints=True)
 def retreinar_modelo(C: float = 1.0, limiar_acuracia: float = 0.8) -> dict:
-    """Retrain; register `modelo_producao` when accuracy beats the threshold."""
+    """Retrain; register `modelo_producao` when the validation accuracy beats the threshold."""
     dados = carregar_dados()
-    run_id, accuracy = treinar_e_registrar(dados, C)
-    registered = None
+    run_id, accuracy, model, model_uri = treinar_e_registrar(dados, C)
+    registered, test_accuracy = None, None
     if accuracy > limiar_acuracia:
-        registered = mlflow.register_model(f"runs:/{run_id}/model", MODEL_NAME).version
-    print(f"accuracy {accuracy:.3f}; registered version: {registered}")
-    return {"run_id": run_id, "accuracy": accuracy, "registered_version": registered}
+        registered = mlflow.register_model(model_uri, MODEL_NAME).version
+        test_accuracy = reportar_teste(dados, model, run_id)
+    print(f"validation accuracy {accuracy:.3f}; registered version: {registered}")
+    return {"run_id": run_id, "validation_accuracy": accuracy, "registered_version": registered,
+            "test_accuracy": test_accuracy}
 
 
 if __name__ == "__main__":
