@@ -159,6 +159,9 @@ class LabConfig:
             # Prefect clients keep cached task results here: inside the lab, not in ~/.prefect.
             "PREFECT_HOME": str(self.home / "prefect-client"),
             "MLFLOW_S3_ENDPOINT_URL": self.s3_endpoint_url,
+            # MLflow's usage telemetry, off: the lab sends nothing out, and its sender thread,
+            # failing to reach the network, deletes a variable while requests reads os.environ.
+            "MLFLOW_DISABLE_TELEMETRY": "true",
         }
         if self.workshop and self.user:
             env["MLFLOW_WORKSPACE"] = self.user

@@ -2,17 +2,20 @@
 # # 05 · MLflow Models: what a model is made of, and serving it
 #
 # An MLflow Model is a folder with a description file (`MLmodel`) that says how to load
-# it in several "flavors", what input it expects (its signature), an example of that
+# it in several flavors, what input it expects (its signature), an example of that
 # input, and the packages it needs. That contract is what lets the same model be loaded
-# in a notebook, scored in batch, or served over REST without code changes. This lesson
-# opens a model in the bucket, breaks its signature on purpose, wraps preprocessing into
-# a custom model, serves the champion of lesson 04 over HTTP, and evaluates it.
+# in a notebook, scored in batch, served over REST or packed into a container image
+# without code changes. This lesson opens a model in the bucket, breaks its signature on
+# purpose, wraps preprocessing around the champion of lesson 04 as a model written in
+# code, serves the champion over HTTP, writes its Dockerfile, and evaluates it.
 #
 # **You will learn** the files of a logged model; flavors; signature enforcement;
-# custom `pyfunc` models; `mlflow models serve` and its REST input formats;
-# `mlflow.models.evaluate`; batch scoring a file.
+# logged models and `mlflow.search_logged_models`; custom `pyfunc` models written as
+# code (models from code) with pinned requirements; `mlflow models serve` and its REST
+# input formats; `mlflow models generate-dockerfile`; `mlflow.models.evaluate`; batch
+# scoring a file.
 #
-# **Time:** 35 minutes. **Prerequisites:** 04 · The Model Registry (it creates `previsao_precos@champion`).
+# **Time:** 50 minutes. **Prerequisites:** 04 · The Model Registry (it creates `previsao_precos@champion`).
 
 # %%
 import lab_utils
@@ -21,7 +24,7 @@ lab = lab_utils.connect()
 
 # %% tags=["parameters"]
 model_name = "previsao_precos"
-explainability_rows = 100  # rows SHAP uses to explain the model in `evaluate`
+explainability_rows = 100  # test rows whose predictions SHAP explains
 
 # %%
 import mlflow
@@ -35,13 +38,16 @@ champion = lab_utils.assert_model_version(model_name, alias="champion")
 # %% [markdown]
 # ## Anatomy of a logged model
 #
-# The champion version points at a logged model. Let's list its files in the bucket with
-# boto3 and read its `MLmodel` file, exactly as the server stored them.
+# The champion version points at a **logged model**: since MLflow 3, `log_model(name=...)`
+# creates a model entity of its own (an id `m-…`, its files, its metrics, the run it came
+# from), listed in the experiment's **Models** tab. Let's list its files in the bucket
+# with boto3 and read its `MLmodel` file, exactly as the server stored them.
 
 # %%
 import yaml
 
-logged_model = client.get_logged_model(champion.model_id or champion.source.split("/")[-1])
+# The version's source is `models:/m-…`: the id of the logged model it was registered from.
+logged_model = client.get_logged_model(champion.model_id or champion.source.removeprefix("models:/"))
 prefix = lab_utils.bucket_prefix(lab, logged_model.artifact_location)
 s3 = lab_utils.s3_client(lab)
 files = sorted(item["Key"].removeprefix(prefix)
@@ -51,26 +57,51 @@ print(f"s3://{lab.bucket}/{prefix}")
 for name in files:
     print("  ", name)
 
+# %% [markdown]
+# > **skops** — a file format for scikit-learn models (`model.skops` above). Unlike
+# > Python's pickle, it records the type of every object it stores and refuses, when
+# > loading, types that are not on a trusted list. Outside Databricks, MLflow 3 saves
+# > scikit-learn models with skops by default. It is safer than pickle, not a sandbox:
+# > load models only from sources you trust.
+
 # %% tags=["nbval-check-output"]
 print("flavors:", sorted(mlmodel["flavors"]))
 print("loader of the python_function flavor:", mlmodel["flavors"]["python_function"]["loader_module"])
+print("serialization of the sklearn flavor:", mlmodel["flavors"]["sklearn"]["serialization_format"])
 print("signature inputs:", [column["name"] for column in yaml.safe_load(mlmodel["signature"]["inputs"])])
 print("requirements:", [line.split("==")[0] for line in
                         s3.get_object(Bucket=lab.bucket, Key=prefix + "requirements.txt")["Body"]
                         .read().decode().split()])
 
 # %% [markdown]
-# - **flavors**: `sklearn` (load the original estimator with `mlflow.sklearn.load_model`)
-#   and `python_function` (the generic `pyfunc` interface every tool understands);
-# - **signature**: the input columns and types, and the output;
-# - **input_example.json** / **serving_input_example.json**: real rows, and the same rows
-#   as a REST request body;
-# - **requirements.txt**, **conda.yaml**, **python_env.yaml**: what to install to load it.
+# > **Flavor** — one way to load a saved model. `sklearn` gives back the original
+# > scikit-learn estimator (`mlflow.sklearn.load_model`); `python_function` (`pyfunc`)
+# > gives a generic object with a `predict` method that every MLflow tool (serving,
+# > batch scoring, `evaluate`) understands, whatever library trained the model.
 #
+# > **Signature** — the model's declared input and output: column names and types. A
+# > `pyfunc` model checks every input against it before predicting.
+#
+# Besides `MLmodel` (flavors, signature), the folder holds **input_example.json** and
+# **serving_input_example.json** (real rows, and the same rows as a REST request body),
+# and **requirements.txt**, **conda.yaml**, **python_env.yaml** (what to install to load it).
+#
+# ### Checkpoint
+# The logged model is a server-side entity: `mlflow.search_logged_models` finds it by the
+# run it came from, with its name and status.
+
+# %%
+found = mlflow.search_logged_models(experiment_ids=[logged_model.experiment_id],
+                                    filter_string=f"source_run_id = '{logged_model.source_run_id}'",
+                                    output_format="list")
+assert logged_model.model_id in {m.model_id for m in found}, "the champion's logged model is not found"
+print(f"✓ the champion is logged model {logged_model.name!r} ({logged_model.status}) "
+      f"of run {logged_model.source_run_id[:8]}…")
+
+# %% [markdown]
 # ## Signature enforcement
 #
-# A `pyfunc` model checks its input against the signature before predicting. A missing
-# column is refused with a message that names it (this cell is expected to fail):
+# A missing column is refused with a message that names it (this cell is expected to fail):
 
 # %%
 model = mlflow.pyfunc.load_model(f"models:/{model_name}@champion")
@@ -93,46 +124,52 @@ print(model.predict(X_test.head(2).astype({"bedrooms": "int32"})).round(-2))
 
 # %% [markdown]
 # but floats are refused for an integer column, even whole ones: `3.0` bedrooms fails.
-# That is what the "integer column(s)" warning at logging time was about: if a column may
-# ever hold missing values (which pandas stores as floats), declare it as a float when you
-# log the model.
+# That is what MLflow's "integer column(s)" hint at logging time is about: pandas stores
+# a column with missing values as floats, so if a column may ever have missing values,
+# declare it as a float when you log the model. The house data has none, so its integer
+# columns are right.
 
 # %% tags=["raises-exception", "raises:MlflowException"]
 model.predict(X_test.head(2).astype({"bedrooms": "float64"}))
 
 # %% [markdown]
-# ## A custom model: preprocessing and model together
+# ## A custom model written as code
 #
 # Real inputs rarely arrive clean: here new listings come with `yes`/`no` answers and a
 # lot size in square metres. A custom `pyfunc` model carries that preprocessing with the
-# estimator, so every consumer gets the same behaviour. Subclass
+# estimator, so every consumer gets the same behaviour: subclass
 # `mlflow.pyfunc.PythonModel` and implement `predict`.
+#
+# How to log it: passing an *instance* (`python_model=ListingPriceModel()`) makes MLflow
+# pickle it with cloudpickle, and MLflow warns that unpickling can run arbitrary code and
+# recommends **models from code**: pass the *path of a Python file* that defines the
+# model and calls `mlflow.models.set_model(...)`. MLflow stores the file itself, readable
+# and reviewable, and runs it to load the model. Here is ours:
 
 # %%
+model_code = lab_utils.REPO_ROOT / "projects" / "listing_model" / "listing_price_model.py"
+print(model_code.read_text())
+
+# %% [markdown]
+# The estimator reaches the model as an **artifact**: `artifacts={"estimator": uri}` makes
+# MLflow copy the champion into the new model at logging time, and `load_context` loads it.
+# Requirements are pinned to the versions installed here (`importlib.metadata`): an
+# unpinned `scikit-learn` would install whatever is newest the day someone rebuilds the
+# environment, which is not the environment the model was tested in.
+#
+# MLflow infers the signature from `input_example` by running the model on it. It would
+# print the integer-columns hint explained above (as a `UserWarning`); the form's counts
+# are integers on purpose, so the cell silences that one hint.
+
+# %%
+import tempfile
+import warnings
+from importlib.metadata import version
+
 import pandas as pd
-from mlflow.models import infer_signature
-from sklearn.linear_model import ElasticNet
 
 SQFT_PER_M2 = 10.7639
-
-
-class ListingPriceModel(mlflow.pyfunc.PythonModel):
-    """Prices raw listings: yes/no answers and lot sizes in m², as they come from the form."""
-
-    def __init__(self, estimator, yes_no_columns):
-        self.estimator = estimator
-        self.yes_no_columns = list(yes_no_columns)
-
-    def predict(self, context, model_input: pd.DataFrame, params=None):
-        frame = model_input.copy()
-        for column in self.yes_no_columns:
-            frame[column] = (frame[column].str.lower() == "yes").astype("int64")
-        frame["lotsize"] = frame.pop("lotsize_m2") * SQFT_PER_M2
-        return self.estimator.predict(frame[self.estimator.feature_names_in_])
-
-
 yes_no = ["driveway", "recroom", "fullbase", "gashw", "airco", "prefarea"]
-estimator = ElasticNet(alpha=0.1, l1_ratio=0.9, max_iter=10_000).fit(X_train, y_train)
 
 
 def as_listing(frame: pd.DataFrame) -> pd.DataFrame:
@@ -144,45 +181,62 @@ def as_listing(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 listings = as_listing(X_test)
-custom = ListingPriceModel(estimator, yes_no)
+pinned = [f"{package}=={version(package)}" for package in ("mlflow", "scikit-learn", "pandas", "skops")]
 mlflow.set_experiment("meu_experimento")
-with mlflow.start_run(run_name="custom_pyfunc") as custom_run:
+INTEGER_HINT = "Hint: Inferred schema contains integer column"
+with mlflow.start_run(run_name="custom_pyfunc") as custom_run, warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message=INTEGER_HINT, category=UserWarning)
     custom_info = mlflow.pyfunc.log_model(
-        name="model", python_model=custom, input_example=listings.head(3),
-        signature=infer_signature(listings, custom.predict(None, listings)),
-        pip_requirements=["scikit-learn", "pandas"],
+        name="model", python_model=str(model_code),
+        artifacts={"estimator": f"models:/{model_name}/{champion.version}"},
+        input_example=listings.head(3), pip_requirements=pinned,
     )
 custom_version = mlflow.register_model(custom_info.model_uri, "previsao_precos_anuncios")
 
 # %% [markdown]
 # ### Checkpoint
-# The custom model is registered, loads back, and prices raw listings like the estimator
+# The custom model is registered, the server lists it as a logged model of this run, its
+# requirements in the bucket are pinned, and it prices raw listings like the champion
 # prices clean rows.
 
 # %%
 lab_utils.assert_model_version("previsao_precos_anuncios", version=custom_version.version)
+[custom_logged] = mlflow.search_logged_models(filter_string=f"source_run_id = '{custom_run.info.run_id}'",
+                                              output_format="list")
+assert custom_logged.model_id == custom_info.model_id
+requirements = s3.get_object(Bucket=lab.bucket, Key=lab_utils.bucket_prefix(lab, custom_logged.artifact_location)
+                             + "requirements.txt")["Body"].read().decode().split()
+assert all("==" in line for line in requirements), f"unpinned requirements: {requirements}"
 reloaded = mlflow.pyfunc.load_model(f"models:/previsao_precos_anuncios/{custom_version.version}")
-assert np.allclose(reloaded.predict(listings.head(5)), estimator.predict(X_test.head(5)), rtol=1e-3)
-print("✓ raw listings priced like clean rows")
+assert np.allclose(reloaded.predict(listings.head(5)), model.predict(X_test.head(5)), rtol=1e-3)
+print("✓ raw listings priced like clean rows; requirements in the bucket:", requirements)
 
 # %% [markdown]
 # ## Serving over REST
 #
 # `mlflow models serve` starts an HTTP server for any MLflow model: `GET /ping` for health,
 # `POST /invocations` to predict. `--env-manager local` uses this environment instead of
-# building a new one. `lab_utils.ModelServer` runs that command in the background on a free
-# port and stops it when asked (or when the notebook's kernel ends).
+# building a new one. `lab_utils.ModelServer` runs that command in the background and
+# stops it when asked (or when the notebook's kernel ends); we give it the first free port
+# from 5001 up.
+#
+# Starting takes from about 8 seconds to half a minute, more on a busy machine: the command starts a Python process
+# that imports MLflow, asks the registry where `@champion` is and downloads it from the
+# bucket, then starts the web server (uvicorn), a second Python process that imports
+# MLflow and loads the model again before it answers `/ping`. All of it competes for the
+# machine's processor with whatever else runs.
 
 # %%
-server = lab_utils.ModelServer(f"models:/{model_name}@champion").start()
+import requests
+
+port = next(p for p in range(5001, 5100) if lab_utils.port_is_free(p))
+server = lab_utils.ModelServer(f"models:/{model_name}@champion", port=port).start()
 
 # %% [markdown]
 # The endpoint takes JSON in several shapes: `dataframe_split` (columns + rows),
 # `dataframe_records` (one object per row), or `inputs`.
 
 # %%
-import requests
-
 houses = X_test.head(3)
 for body in (
     {"dataframe_split": houses.to_dict(orient="split", index=False)},
@@ -217,26 +271,93 @@ server.stop()
 assert lab_utils.port_is_free(server.port), f"port {server.port} is still in use"
 
 # %% [markdown]
+# ## A model as a container image
+#
+# The same server runs in a container. `mlflow models generate-dockerfile` writes a
+# folder with the model and a `Dockerfile` whose image serves it on port 8080. This
+# machine has no Docker engine, so we generate the folder and read the file:
+
+# %%
+from pathlib import Path
+
+image_folder = Path(tempfile.mkdtemp()) / "champion-image"
+# !MLFLOW_LOGGING_LEVEL=WARNING mlflow models generate-dockerfile -m models:/{model_name}@champion -d {image_folder}
+
+# %%
+print(sorted(str(path.relative_to(image_folder)) for path in image_folder.iterdir()))
+print((image_folder / "Dockerfile").read_text())
+
+# %% [markdown]
+# Reading it: a Python base image; the model copied into `/opt/ml/model`; its
+# requirements and MLflow installed; and an entry point that starts the same scoring
+# server as `mlflow models serve` on port 8080. With a Docker engine, one command builds
+# the image (and another runs it):
+#
+# ```bash
+# mlflow models build-docker -m models:/previsao_precos@champion -n previsao-precos
+# docker run -p 5001:8080 previsao-precos     # then POST to http://localhost:5001/invocations
+# ```
+
+# %%
+import shutil
+
+assert (image_folder / "Dockerfile").exists() and (image_folder / "model_dir").is_dir()
+shutil.rmtree(image_folder.parent)
+
+# %% [markdown]
 # ## Evaluating a model
 #
-# `mlflow.models.evaluate` scores a model on labelled data and logs the metrics (and,
-# for regressors, SHAP explanation plots) to the active run.
+# `mlflow.models.evaluate` scores a model on labelled data and logs the metrics to the
+# active run. It reads the test set: the champion was chosen already, so this is the one
+# report of its score on data no decision has seen.
+#
+# > **SHAP** — a way to explain predictions: for each row, how much each feature pushed
+# > the prediction above or below the average prediction (its "SHAP value"). Ranking
+# > features by their average effect shows what moves prices most.
+#
+# `evaluate` can add SHAP plots itself (`log_model_explainability`, on by default). For a
+# regressor it uses SHAP's generic permutation explainer, which re-predicts every row many
+# times: slow, and SHAP prints a progress bar when it takes over 10 seconds. A linear
+# model has an exact and fast explainer, so we turn that option off and call SHAP
+# ourselves below. (`evaluate` also infers a schema from the data and would print the
+# integer-columns hint again: silenced, as above. Its INFO lines say that it turns
+# MLflow's tracing on while it runs; nothing to do about them.)
 
 # %%
 evaluation_data = X_test.assign(price=y_test)
-with mlflow.start_run(run_name="evaluate_champion") as evaluation_run:
+with mlflow.start_run(run_name="evaluate_champion") as evaluation_run, warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message=INTEGER_HINT, category=UserWarning)
     mlflow.set_tag("model_version", champion.version)
     result = mlflow.models.evaluate(
         f"models:/{model_name}@champion", evaluation_data, targets="price", model_type="regressor",
-        evaluator_config={"explainability_nsamples": explainability_rows},
+        evaluator_config={"log_model_explainability": False},
     )
 print({k: round(float(v), 3) for k, v in result.metrics.items()
        if k in ("root_mean_squared_error", "mean_absolute_error", "r2_score")})
-print("plots:", sorted(result.artifacts))
+
+# %% [markdown]
+# `shap.LinearExplainer` explains the champion's scikit-learn estimator (its `sklearn`
+# flavor) against the training data as background; `client.log_figure` stores the plot in
+# the evaluation run (the `with` block has ended, so the call names the run).
+
+# %%
+import matplotlib.pyplot as plt
+import shap
+
+estimator = mlflow.sklearn.load_model(f"models:/{model_name}@champion")
+explanation = shap.LinearExplainer(estimator, X_train)(X_test.head(explainability_rows))
+figure = plt.figure()
+shap.plots.bar(explanation, show=False)
+client.log_figure(evaluation_run.info.run_id, figure, "shap/feature_importance.png")
+plt.close(figure)
+importance = pd.Series(np.abs(explanation.values).mean(axis=0), index=X_test.columns)
+print("mean |SHAP value| (CAD):", importance.sort_values(ascending=False).round(-2).head(4).to_dict())
+print("in the UI:", lab_utils.run_url(lab, evaluation_run))
 
 # %%
 checked = lab_utils.assert_run_logged(evaluation_run.info.run_id,
-                                      metrics=["root_mean_squared_error", "r2_score"])
+                                      metrics=["root_mean_squared_error", "r2_score"],
+                                      artifacts=["shap/feature_importance.png"])
 
 # %% [markdown]
 # ## Batch scoring a file
@@ -262,31 +383,59 @@ checked = lab_utils.assert_run_logged(scoring_run.info.run_id, metrics={"houses_
 #
 # ### Exercise 1
 # Call the model server's REST API yourself: start a `ModelServer` for version 1 of
-# `previsao_precos`, get the prediction for `X_test.head(1)` with a `dataframe_records`
-# body, stop the server, and put the predicted price (a float) in `rest_prediction`.
+# `previsao_precos`, `POST` `X_test.head(1)` to its `/invocations` as a
+# `dataframe_records` body, stop the server, and put the `requests.Response` you got in
+# `rest_response`. The check reads the server's own log and compares its answer with
+# version 1 in the registry. (Starting the server takes up to half a minute, as above.)
 
 # %% tags=["exercise"]
-rest_prediction = ...  # your code here
+rest_response = ...  # your code here
+
+# %% [markdown]
+# <details><summary>Hint</summary>
+#
+# `lab_utils.ModelServer("models:/previsao_precos/1", port=...).start()` gives a server
+# with a `.url`; `requests.post(f"{server.url}/invocations", json={"dataframe_records": ...})`
+# with `DataFrame.to_dict(orient="records")`; then `server.stop()`.
+#
+# </details>
 
 # %% tags=["solution"]
-version_1_server = lab_utils.ModelServer(f"models:/{model_name}/1").start()
+port = next(p for p in range(5001, 5100) if lab_utils.port_is_free(p))
+version_1_server = lab_utils.ModelServer(f"models:/{model_name}/1", port=port).start()
 try:
-    answer = requests.post(f"{version_1_server.url}/invocations", timeout=30,
-                           json={"dataframe_records": X_test.head(1).to_dict(orient="records")})
-    rest_prediction = answer.json()["predictions"][0]
+    rest_response = requests.post(f"{version_1_server.url}/invocations", timeout=30,
+                                  json={"dataframe_records": X_test.head(1).to_dict(orient="records")})
 finally:
     version_1_server.stop()
 
 # %% tags=["check-exercise"]
-if lab_utils.attempted(rest_prediction, "Exercise 1"):
-    expected = mlflow.pyfunc.load_model(f"models:/{model_name}/1").predict(X_test.head(1))[0]
-    assert abs(rest_prediction - expected) < 1e-6, f"{rest_prediction} is not version 1's prediction"
-    print("✓ Exercise 1")
+import json
+from urllib.parse import urlparse
+
+if lab_utils.attempted(rest_response, "Exercise 1"):
+    assert isinstance(rest_response, requests.Response), "put the Response that requests.post returned in rest_response"
+    sent, address = rest_response.request, urlparse(rest_response.url)
+    assert sent.method == "POST" and address.path == "/invocations", "POST to the server's /invocations"
+    body = json.loads(sent.body)
+    assert list(body) == ["dataframe_records"], "send a dataframe_records body"
+    assert pd.DataFrame(body["dataframe_records"]).equals(X_test.head(1).reset_index(drop=True)), \
+        "send the row of X_test.head(1)"
+    server_log = lab.logs_dir / f"model-server-{address.port}.log"
+    assert server_log.exists() and '"POST /invocations HTTP/1.1" 200' in server_log.read_text(), \
+        "no model server started with lab_utils.ModelServer answered this request"
+    version_1 = mlflow.pyfunc.load_model(f"models:/{model_name}/1")  # what the registry holds
+    answer = rest_response.json()["predictions"][0]
+    assert abs(answer - version_1.predict(X_test.head(1))[0]) < 1e-6, \
+        f"the server answered {answer:,.0f}: that is not version 1's prediction"
+    print(f"✓ Exercise 1: the model server answered {answer:,.0f}, version 1's price")
 
 # %% [markdown]
 # ### Exercise 2
-# Price the listing below with the custom model of this lesson (registered as
-# `previsao_precos_anuncios`, its latest version). Put the price in `listing_price`.
+# Give the custom model of this lesson the alias `champion` in the registry
+# (`previsao_precos_anuncios`, the version registered above), serve
+# `models:/previsao_precos_anuncios@champion`, price the `listing` below over REST, stop
+# the server, and put the `requests.Response` in `listing_response`.
 
 # %%
 listing = pd.DataFrame([{"lotsize_m2": 450.0, "bedrooms": 3, "bathrms": 1, "stories": 2, "garagepl": 1,
@@ -294,26 +443,91 @@ listing = pd.DataFrame([{"lotsize_m2": 450.0, "bedrooms": 3, "bathrms": 1, "stor
                          "airco": "yes", "prefarea": "no"}])
 
 # %% tags=["exercise"]
-listing_price = ...  # your code here
+listing_response = ...  # your code here
+
+# %% [markdown]
+# <details><summary>Hint</summary>
+#
+# `client.set_registered_model_alias(name, "champion", version)`, then the same
+# `ModelServer` / `requests.post` steps as in Exercise 1, with the listing as the body.
+#
+# </details>
 
 # %% tags=["solution"]
-listing_price = float(mlflow.pyfunc.load_model(
-    f"models:/previsao_precos_anuncios/{custom_version.version}").predict(listing)[0])
+client.set_registered_model_alias("previsao_precos_anuncios", "champion", custom_version.version)
+port = next(p for p in range(5001, 5100) if lab_utils.port_is_free(p))
+listing_server = lab_utils.ModelServer("models:/previsao_precos_anuncios@champion", port=port).start()
+try:
+    listing_response = requests.post(f"{listing_server.url}/invocations", timeout=30,
+                                     json={"dataframe_split": listing.to_dict(orient="split", index=False)})
+finally:
+    listing_server.stop()
 
 # %% tags=["check-exercise"]
-if lab_utils.attempted(listing_price, "Exercise 2"):
-    expected = custom.predict(None, listing)[0]
-    assert abs(listing_price - expected) < 1, f"{listing_price:,.0f} is not the custom model's price"
-    print(f"✓ Exercise 2: {listing_price:,.0f} CAD")
+if lab_utils.attempted(listing_response, "Exercise 2"):
+    assert isinstance(listing_response, requests.Response), \
+        "put the Response that requests.post returned in listing_response"
+    aliased = client.get_model_version_by_alias("previsao_precos_anuncios", "champion")  # raises if missing
+    assert aliased.run_id == custom_run.info.run_id, \
+        f"@champion is version {aliased.version}, not the version this lesson registered"
+    address = urlparse(listing_response.url)
+    server_log = lab.logs_dir / f"model-server-{address.port}.log"
+    assert server_log.exists() and '"POST /invocations HTTP/1.1" 200' in server_log.read_text(), \
+        "no model server started with lab_utils.ModelServer answered this request"
+    expected = mlflow.pyfunc.load_model("models:/previsao_precos_anuncios@champion").predict(listing)[0]
+    price = listing_response.json()["predictions"][0]
+    assert abs(price - expected) < 1, f"the server answered {price:,.0f}, not the aliased model's price"
+    print(f"✓ Exercise 2: the model server priced the listing at {price:,.0f} CAD")
 
 # %% [markdown]
 # ## Summary
 #
-# - A logged model is files in the bucket: `MLmodel` (flavors, signature), examples, requirements.
+# - A logged model is an entity on the server (`search_logged_models`) and files in the
+#   bucket: `MLmodel` (flavors, signature), examples, pinned requirements.
 # - The signature protects predictions from malformed input, in Python and over REST.
-# - A custom `pyfunc` ships preprocessing with the model.
+# - A custom `pyfunc` ships preprocessing with the model; log it from code (a file and
+#   `set_model`), not as a pickled object.
 # - `mlflow models serve` serves any model; `/invocations` takes `dataframe_split`,
-#   `dataframe_records` or `inputs`.
-# - `mlflow.models.evaluate` logs metrics and plots; batch scoring is `load_model` + `predict`.
+#   `dataframe_records` or `inputs`; `generate-dockerfile` / `build-docker` put the same
+#   server in a container image.
+# - `mlflow.models.evaluate` logs metrics; SHAP explains predictions, `log_figure` keeps the
+#   plot; batch scoring is `load_model` + `predict`.
 #
+# ## Further reading
+#
+# - MLflow documentation: https://mlflow.org/docs/latest/
+# - Tracking: https://mlflow.org/docs/latest/ml/tracking/
+# - Models (flavors, signatures, input examples): https://mlflow.org/docs/latest/ml/model/
+# - Model Registry: https://mlflow.org/docs/latest/ml/model-registry/
+# - Models from code: https://mlflow.org/docs/latest/ml/model/models-from-code/
+# - Model signatures: https://mlflow.org/docs/latest/ml/model/signatures/
+# - Serving (`mlflow models serve`, containers): https://mlflow.org/docs/latest/ml/deployment/
+# - Evaluation: https://mlflow.org/docs/latest/ml/evaluation/
+#
+# ## Check your understanding
+#
+# 1. A column may have missing values in production. What type should it have in the
+#    signature, and what happens at prediction time if it is declared `long`?
+# 2. Why does MLflow recommend logging a custom `pyfunc` from a code file rather than
+#    passing an instance?
+# 3. What goes wrong, months later, with `pip_requirements=["scikit-learn", "pandas"]`?
+# 4. Which two processes start when `mlflow models serve` runs with `--env-manager local`,
+#    and why does that take seconds?
+# 5. What does `generate-dockerfile` produce, and what does the image do when it runs?
+
+# %% [markdown] tags=["solution"]
+# 1. `double` (a float): pandas stores a column with missing values as floats, and a `long`
+#    column refuses floats, even whole ones, with an `MlflowException`.
+# 2. An instance is pickled with cloudpickle: unpickling can run arbitrary code, and the
+#    pickle depends on the Python and library versions that made it. A code file is
+#    stored as readable source and run to build the model.
+# 3. A rebuild installs the newest versions, not the ones the model was tested with; the
+#    model may fail to load or predict differently. Pin `==` the versions you tested.
+# 4. The `mlflow models serve` command (imports MLflow, resolves the registry URI,
+#    downloads the model) and uvicorn's scoring server (imports MLflow, loads the model);
+#    each Python start-up imports large libraries.
+# 5. A folder with the model (`model_dir`) and a `Dockerfile`; the image installs the
+#    model's requirements and serves it with the same scoring server on port 8080.
+
+# %% [markdown]
 # Next: **06 · MLflow Projects**: packaging training code so anyone can re-run it.
