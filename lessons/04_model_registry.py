@@ -9,8 +9,9 @@
 #
 # **You will learn** `register_model`; versions; stages and why they are deprecated;
 # aliases (`@champion`, `@challenger`); tags and descriptions on models and versions;
-# `search_model_versions`; `copy_model_version` from development to production; a
-# promotion gate that moves the champion alias only when the challenger is better.
+# `search_model_versions`; a promotion gate that chooses on validation data and reports
+# the test score once; `copy_model_version` from development to production, and what it
+# really copies.
 #
 # **Time:** 30 minutes. **Prerequisites:** 01 · Basic tracking.
 
@@ -22,7 +23,16 @@ lab = lab_utils.connect()
 # %% tags=["parameters"]
 model_name = "previsao_precos"
 
+# %% [markdown]
+# This lesson *chooses* a model, so it needs three sets of houses, not two:
+# **train** to fit, **validation** to choose (the promotion gate compares on it), and
+# **test**, kept out of every decision and scored once, at the end, for the model we keep.
+# `lab_utils.split_train_validation_test()` returns them; its test houses are the same as
+# in lessons 01–03.
+
 # %%
+import warnings
+
 import mlflow
 import numpy as np
 from mlflow import MlflowClient
@@ -30,23 +40,38 @@ from mlflow.models import infer_signature
 from sklearn.linear_model import ElasticNet
 from sklearn.metrics import mean_squared_error
 
-X_train, X_test, y_train, y_test = lab_utils.split_house_prices()
+# Warnings print as "Category: message", without the path of the file that raised them.
+warnings.formatwarning = lambda message, category, *args, **kwargs: f"{category.__name__}: {message}\n"
+
+split = lab_utils.split_train_validation_test()
+X_train, X_validation, X_test = split.X_train, split.X_validation, split.X_test
+y_train, y_validation, y_test = split.y_train, split.y_validation, split.y_test
+print(f"{len(X_train)} train, {len(X_validation)} validation, {len(X_test)} test houses")
 mlflow.set_experiment("meu_experimento")
 client = MlflowClient()
 
 
+def rmse(model, X, y) -> float:
+    return float(np.sqrt(mean_squared_error(y, model.predict(X))))
+
+
 def train_and_log(alpha: float, l1_ratio: float, run_name: str):
-    """Train an ElasticNet, log it as `model` with its validation RMSE; return the run."""
-    with mlflow.start_run(run_name=run_name) as run:
+    """Train an ElasticNet on the train houses and log it with its validation RMSE.
+
+    Returns the logged model's info: its `model_uri` is the logged model, `models:/m-…`."""
+    with mlflow.start_run(run_name=run_name):
         model = ElasticNet(alpha=alpha, l1_ratio=l1_ratio, max_iter=10_000).fit(X_train, y_train)
         mlflow.log_params({"alpha": alpha, "l1_ratio": l1_ratio})
-        mlflow.log_metric("validation_rmse", float(np.sqrt(mean_squared_error(y_test, model.predict(X_test)))))
-        mlflow.sklearn.log_model(model, name="model", input_example=X_train.head(3),
-                                 signature=infer_signature(X_train, model.predict(X_train)))
-    return run
+        mlflow.log_metric("validation_rmse", rmse(model, X_validation, y_validation))
+        # The house data has no missing values: the integer-columns hint (lesson 03) adds nothing.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
+            info = mlflow.sklearn.log_model(model, name="model", input_example=X_train.head(3),
+                                            signature=infer_signature(X_train, model.predict(X_train)))
+    return info
 
 
-baseline_run = train_and_log(alpha=1.0, l1_ratio=0.1, run_name="registry_baseline")
+baseline_model = train_and_log(alpha=1.0, l1_ratio=0.1, run_name="registry_baseline")
 
 # %% [markdown]
 # ## The lab page's examples, as written
@@ -66,7 +91,11 @@ print("in the UI:", lab_utils.model_url(lab, model_details.name, model_details.v
 
 # %% [markdown]
 # The warning above is MLflow 3 at work: a model logged with `name="model"` is stored as a
-# *logged model* (`models:/m-…`), and `register_model` follows the run's `model` to it.
+# *logged model* (`models:/m-…`), not as files under the run's `model` folder, so
+# `register_model` follows the run to its logged model. The version's `source` is that
+# `models:/m-…` URI. Below, we register the logged model's URI directly
+# (`model_info.model_uri`, returned by `log_model`), which is MLflow 3's way and prints no
+# warning.
 #
 # Each registration of the same name adds a version: 1 the first time you run this
 # notebook, 2 the next, and so on. The examples below use version 1, which exists from
@@ -94,6 +123,11 @@ client.transition_model_version_stage(
 )
 
 # %% [markdown]
+# The two `FutureWarning`s say that stages are deprecated since MLflow 2.9 and will be
+# removed: we finish the page's example, then see what replaces them. The `ModelVersion`
+# shown is what the last call returned (the page's code does not assign it): version 1,
+# now in stage `Production`.
+#
 # ### Loading a model from the registry
 
 # %%
@@ -119,9 +153,13 @@ assert checked.current_stage == "Production", f"version 1 is in stage {checked.c
 # %% [markdown]
 # ## Why stages are deprecated, and what replaces them
 #
-# Each call above printed a `FutureWarning`: stages are deprecated since MLflow 2.9 and
-# will be removed. A version has only one stage, the four stage names are fixed, and a
-# transition says nothing about *why*. Their replacement is three simpler tools:
+# A version has only one stage, the four stage names are fixed, and a transition says
+# nothing about *why*. Their replacement is three simpler tools:
+#
+# > **Alias** — a name you give to one version of a registered model, like a bookmark.
+# > Code asks for `models:/previsao_precos@champion` and gets whichever version the
+# > bookmark points at today; moving the bookmark changes what that code loads, with no
+# > edit to the code.
 #
 # - **aliases**: named, movable pointers to one version (`@champion`, `@challenger`),
 #   loaded as `models:/previsao_precos@champion`; as many as you need;
@@ -139,7 +177,7 @@ client.update_registered_model(
 client.set_registered_model_tag(model_name, "task", "regression")
 client.set_registered_model_tag(model_name, "owner", "dataflow-lab")
 
-baseline = mlflow.register_model(f"runs:/{baseline_run.info.run_id}/model", model_name)
+baseline = mlflow.register_model(baseline_model.model_uri, model_name)
 client.update_model_version(model_name, baseline.version,
                             description="Baseline: ElasticNet alpha=1.0, l1_ratio=0.1")
 client.set_model_version_tag(model_name, baseline.version, "validation_status", "approved")
@@ -160,18 +198,18 @@ assert client.get_registered_model(model_name).description.startswith("Predicts 
 # ## A promotion gate
 #
 # A new model (the *challenger*) should replace the champion only when it is better on the
-# validation data. The alias moves; the old champion keeps its version, its history and a
-# tag that says when it was replaced. Code that loads `@champion` picks up the change with
-# no edit.
+# **validation** houses. The alias moves; the old champion keeps its version, its history
+# and a tag that says which version replaced it. Code that loads `@champion` picks up the
+# change with no edit.
 
 # %%
-challenger_run = train_and_log(alpha=0.1, l1_ratio=0.9, run_name="registry_challenger")
-challenger = mlflow.register_model(f"runs:/{challenger_run.info.run_id}/model", model_name)
+challenger_model = train_and_log(alpha=0.1, l1_ratio=0.9, run_name="registry_challenger")
+challenger = mlflow.register_model(challenger_model.model_uri, model_name)
 client.set_registered_model_alias(model_name, "challenger", challenger.version)
 
 
 def validation_rmse(uri: str) -> float:
-    return float(np.sqrt(mean_squared_error(y_test, mlflow.pyfunc.load_model(uri).predict(X_test))))
+    return rmse(mlflow.pyfunc.load_model(uri), X_validation, y_validation)
 
 
 def promote_if_better(name: str) -> bool:
@@ -206,6 +244,28 @@ assert old_champion.tags.get("replaced_by") == challenger.version
 print(f"✓ version {baseline.version} kept, tagged replaced_by={old_champion.tags['replaced_by']}")
 
 # %% [markdown]
+# ## The test score, once
+#
+# The gate *used* the validation houses to choose, so the champion's validation RMSE is a
+# little optimistic: among several models, the one that won is partly the one that got
+# lucky on those houses. The test houses took part in no decision; scored once now, for the
+# model we keep, they give an honest estimate of its error on new houses. We log it on the
+# champion's run as `test_rmse`. (Choose again because of this number, and the test set
+# becomes one more validation set.)
+
+# %%
+champion_version = client.get_model_version_by_alias(model_name, "champion")
+test_rmse = rmse(mlflow.pyfunc.load_model(f"models:/{model_name}@champion"), X_test, y_test)
+client.log_metric(champion_version.run_id, "test_rmse", test_rmse)
+
+# %% tags=["nbval-check-output"]
+champion_run = client.get_run(champion_version.run_id)
+print(f"champion: {champion_run.info.run_name} (alpha={champion_run.data.params['alpha']}, "
+      f"l1_ratio={champion_run.data.params['l1_ratio']})")
+print(f"validation RMSE {champion_run.data.metrics['validation_rmse']:,.0f} CAD (used to choose)")
+print(f"test RMSE       {champion_run.data.metrics['test_rmse']:,.0f} CAD (reported once)")
+
+# %% [markdown]
 # ## Finding versions
 #
 # `search_model_versions` filters on name, run id and tags; the registered model knows
@@ -226,22 +286,44 @@ pd.DataFrame([{"version": v.version, "aliases": [a for a, n in aliases.items() i
 #
 # A version is never deleted by a promotion. To retire one, tag it (and, with stages,
 # move it to `Archived`). Many teams keep two registered models: a development one that
-# every candidate lands in, and a production one that receives only approved versions by
-# **copy**. `copy_model_version` copies the files and records where they came from.
+# every candidate lands in, and a production one that receives only approved versions.
+# `copy_model_version` creates a new version of the production model whose `source` is
+# `models:/previsao_precos_dev/<version>`: it keeps the development version's run, tags
+# and description, and **points at the same files — nothing is copied**.
 
 # %%
 client.set_model_version_tag(model_name, baseline.version, "archived", "true")
 
 dev_name = "previsao_precos_dev"
-dev_version = mlflow.register_model(f"runs:/{challenger_run.info.run_id}/model", dev_name)
+dev_version = mlflow.register_model(challenger_model.model_uri, dev_name)
 production_name = "previsao_precos_producao"
 copied = client.copy_model_version(f"models:/{dev_name}/{dev_version.version}", production_name)
 client.set_registered_model_alias(production_name, "champion", copied.version)
 print(f"{dev_name} v{dev_version.version} copied to {production_name} v{copied.version}")
 print("source of the copy:", copied.source)
 
+# %% [markdown]
+# ### Checkpoint
+# The registry says where each version's files are: the copy's are the development
+# version's.
+
 # %%
 checked = lab_utils.assert_model_version(production_name, alias="champion")
+dev_files = client.get_model_version_download_uri(dev_name, dev_version.version)
+copy_files = client.get_model_version_download_uri(production_name, copied.version)
+assert copy_files == dev_files and copied.run_id == dev_version.run_id
+print("✓ the copy and the development version share one run and one set of files")
+
+# %% [markdown]
+# What that means when you clean up:
+#
+# - **Deleting the development version** (`client.delete_model_version`) deletes no file;
+#   the copy still loads, because the registry resolved where its files are when it
+#   created it. Its `source` then names a version that no longer exists, so the copy's
+#   description and tags are your record of where it came from.
+# - **Deleting the files** breaks both versions: deleting the logged model that holds them
+#   (`client.delete_logged_model`, or its run) and then running `mlflow gc` removes them
+#   from the bucket.
 
 # %% [markdown]
 # ## Exercises
@@ -254,6 +336,15 @@ checked = lab_utils.assert_model_version(production_name, alias="champion")
 # %% tags=["exercise"]
 described_version = ...  # your code here
 
+# %% [markdown]
+# <details><summary>Hint</summary>
+#
+# `client.get_model_version_by_alias(model_name, "champion")` gives the version;
+# `client.update_model_version(..., description=...)` and `client.set_model_version_tag`
+# change it on the server.
+#
+# </details>
+
 # %% tags=["solution"]
 described_version = client.get_model_version_by_alias(model_name, "champion").version
 client.update_model_version(model_name, described_version,
@@ -262,29 +353,54 @@ client.set_model_version_tag(model_name, described_version, "reviewed_by", "ada"
 
 # %% tags=["check-exercise"]
 if lab_utils.attempted(described_version, "Exercise 1"):
-    version = client.get_model_version(model_name, described_version)
-    assert "champion" in version.aliases, f"version {described_version} is not @champion"
-    assert "champion" in (version.description or "").lower(), "the description lacks the word champion"
-    assert "reviewed_by" in version.tags, "no reviewed_by tag on the version"
-    print("✓ Exercise 1")
+    current = client.get_model_version_by_alias(model_name, "champion")
+    assert str(described_version) == current.version, (
+        f"@champion is version {current.version}, not {described_version!r}")
+    assert "champion" in (current.description or "").lower(), (
+        f"the description of version {current.version} on the server lacks the word champion")
+    assert current.tags.get("reviewed_by", "").strip(), f"version {current.version} has no reviewed_by tag"
+    print(f"✓ Exercise 1: version {current.version} described and reviewed by {current.tags['reviewed_by']}")
 
 # %% [markdown]
 # ### Exercise 2
-# Load the champion **by its alias** and predict the price of the first five test houses
-# (`X_test.head()`); put the predictions in `champion_predictions`.
+# Load the champion **by its alias** and price the first five test houses
+# (`X_test.head()`). Record it in a run named `champion_check`: the predictions as a list
+# in the artifact `predictions.json` (`{"predictions": [...]}`), and a tag `model_version`
+# with the version the alias pointed at. Put the run id in `check_run_id`.
 
 # %% tags=["exercise"]
-champion_predictions = ...  # your code here
+check_run_id = ...  # your code here
+
+# %% [markdown]
+# <details><summary>Hint</summary>
+#
+# `mlflow.pyfunc.load_model(f"models:/{model_name}@champion")` loads by alias and
+# `client.get_model_version_by_alias` tells you the version; inside
+# `mlflow.start_run(run_name=...)`, use `mlflow.log_dict` and `mlflow.set_tag`.
+#
+# </details>
 
 # %% tags=["solution"]
-champion_predictions = mlflow.pyfunc.load_model(f"models:/{model_name}@champion").predict(X_test.head())
+champion_model = mlflow.pyfunc.load_model(f"models:/{model_name}@champion")
+with mlflow.start_run(run_name="champion_check") as check_run:
+    mlflow.set_tag("model_version", client.get_model_version_by_alias(model_name, "champion").version)
+    mlflow.log_dict({"predictions": champion_model.predict(X_test.head()).tolist()}, "predictions.json")
+check_run_id = check_run.info.run_id
 
 # %% tags=["check-exercise"]
-if lab_utils.attempted(champion_predictions, "Exercise 2"):
-    champion_version = client.get_model_version_by_alias(model_name, "champion")
-    expected = mlflow.pyfunc.load_model(f"models:/{model_name}/{champion_version.version}").predict(X_test.head())
-    assert np.allclose(champion_predictions, expected), "these are not the champion's predictions"
-    print("✓ Exercise 2")
+if lab_utils.attempted(check_run_id, "Exercise 2"):
+    logged = client.get_run(check_run_id)
+    assert logged.info.run_name == "champion_check", f"the run is named {logged.info.run_name!r}"
+    current = client.get_model_version_by_alias(model_name, "champion").version
+    assert logged.data.tags.get("model_version") == current, (
+        f"tag model_version is {logged.data.tags.get('model_version')!r}; @champion is version {current}")
+    try:
+        recorded = mlflow.artifacts.load_dict(f"{logged.info.artifact_uri}/predictions.json")["predictions"]
+    except Exception:
+        raise AssertionError("no predictions.json with a 'predictions' list in the run") from None
+    expected = mlflow.pyfunc.load_model(f"models:/{model_name}/{current}").predict(X_test.head())
+    assert np.allclose(recorded, expected), "predictions.json does not hold the champion's prices"
+    print(f"✓ Exercise 2: the run recorded version {current}'s prices for five test houses")
 
 # %% [markdown]
 # ## Summary
@@ -293,6 +409,40 @@ if lab_utils.attempted(champion_predictions, "Exercise 2"):
 # - Stages still work but are deprecated: use aliases to point at versions, tags to record
 #   facts, descriptions to document.
 # - Load `models:/name/3`, `models:/name@champion` — never a run id in production code.
-# - Promote through a gate that compares on validation data; keep the old version.
+# - Promote through a gate that compares on validation data; keep the old version; score
+#   the test houses once, for the model you keep.
+# - `copy_model_version` registers the same files under another name: nothing is copied.
+#
+# ## Further reading
+#
+# - [MLflow documentation](https://mlflow.org/docs/latest/)
+# - [Tracking](https://mlflow.org/docs/latest/ml/tracking/)
+# - [Models](https://mlflow.org/docs/latest/ml/model/)
+# - [Model Registry](https://mlflow.org/docs/latest/ml/model-registry/) — aliases, tags,
+#   and the migration away from stages
+# - [`MlflowClient.copy_model_version`](https://mlflow.org/docs/latest/python_api/mlflow.client.html#mlflow.client.MlflowClient.copy_model_version)
+#
+# ## Check your understanding
+#
+# 1. Code loads `models:/previsao_precos@champion`. What changes for that code when the gate
+#    promotes a challenger, and what do you change in the code?
+# 2. Why does the gate compare on validation houses rather than on test houses, and why is
+#    the test score computed only once, after the choice?
+# 3. What replaces a stage transition to `Archived`, and why is that better?
+# 4. After `copy_model_version`, you delete the development version. Does the production
+#    copy still load? What would break it?
+
+# %% [markdown] tags=["solution"]
+# 1. Nothing in the code: it loads whichever version `@champion` points at, now the
+#    challenger's. Only the alias moved on the server.
+# 2. A score used to choose is optimistic: the winner is partly the model that was lucky on
+#    those houses. Test houses that took part in no decision give an honest estimate; use
+#    them to choose again and they stop being a test set.
+# 3. A tag (`archived=true`) and a description, plus removing any alias that pointed at the
+#    version: a version can carry many tags and aliases, and they say why, where a stage is
+#    one fixed word.
+# 4. Yes: the copy's files are the development version's, whose location the registry
+#    resolved when it created the copy, and deleting a version deletes no file. Deleting the
+#    logged model (or run) that holds the files and running `mlflow gc` breaks both.
 #
 # Next: **05 · MLflow Models**: what a logged model is made of, and serving it over REST.
