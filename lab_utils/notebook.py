@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 
 from .config import LabConfig, LabConfigError, load_config
 from .doctor import (
@@ -40,6 +41,9 @@ def connect(check: bool = True) -> LabConfig:
     # MLflow prints a "View run ... at: <link>" line after every run; a lesson prints the
     # one link it needs with run_url().
     os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
+    # A warning prints as "Category: message", without the path of the library file that
+    # raised it (a path of this machine, not what the learner needs to read).
+    warnings.formatwarning = _short_warning
     # Commands a lesson runs (`mlflow run`, `mlflow models serve`, `python`) come from the
     # lab's environment, even when JupyterLab was started without it on PATH.
     if BIN_DIR not in os.environ.get("PATH", "").split(os.pathsep):
@@ -59,6 +63,10 @@ def connect(check: bool = True) -> LabConfig:
             ) from None
     os.environ.update(config.client_environment())
     return config
+
+
+def _short_warning(message, category, *_args, **_kwargs) -> str:
+    return f"{category.__name__}: {message}\n"
 
 
 def run_url(config: LabConfig, run) -> str:

@@ -211,14 +211,10 @@ keys = lab_utils.assert_in_bucket(lab, checked, "plots/residuals.png")
 # Inferring the schema, MLflow warns that it holds integer columns (our features are
 # counts, stored as integers): an integer column cannot hold a missing value, so a model
 # whose signature says "integer" refuses a row with one. The house data has none; lesson 05
-# shows what this means at prediction time. (The cell makes warnings print without the
-# path of MLflow's file.)
+# shows what this means at prediction time. (`lab_utils.connect()` has warnings print
+# without the path of the library file that raised them.)
 
 # %%
-import warnings
-
-warnings.formatwarning = lambda message, category, *args, **kwargs: f"{category.__name__}: {message}\n"
-
 train_data = mlflow.data.from_pandas(X_train.assign(price=y_train), targets="price", name="windsor_train")
 test_data = mlflow.data.from_pandas(X_test.assign(price=y_test), targets="price", name="windsor_test")
 
@@ -256,6 +252,8 @@ assert {i.dataset.name for i in inputs} == {"windsor_train", "windsor_test"}, "a
 # `log_metrics(..., model_id=..., dataset=...)` says "this model scored this, on that data".
 
 # %%
+import warnings
+
 from mlflow.models import infer_signature
 
 with warnings.catch_warnings():  # the integer-columns hint again, explained above

@@ -40,9 +40,6 @@ from mlflow.models import infer_signature
 from sklearn.linear_model import ElasticNet
 from sklearn.metrics import mean_squared_error
 
-# Warnings print as "Category: message", without the path of the file that raised them.
-warnings.formatwarning = lambda message, category, *args, **kwargs: f"{category.__name__}: {message}\n"
-
 split = lab_utils.split_train_validation_test()
 X_train, X_validation, X_test = split.X_train, split.X_validation, split.X_test
 y_train, y_validation, y_test = split.y_train, split.y_validation, split.y_test
@@ -317,10 +314,10 @@ print("✓ the copy and the development version share one run and one set of fil
 # %% [markdown]
 # What that means when you clean up:
 #
-# - **Deleting the development version** (`client.delete_model_version`) deletes no file;
-#   the copy still loads, because the registry resolved where its files are when it
-#   created it. Its `source` then names a version that no longer exists, so the copy's
-#   description and tags are your record of where it came from.
+# - **Deleting the development version** (`client.delete_model_version`) deletes no file,
+#   but the copy's `source` then names a version that no longer exists: its description and
+#   tags become the only record of where it came from, and a tool that follows `source`
+#   finds nothing. Archive the development version with a tag instead of deleting it.
 # - **Deleting the files** breaks both versions: deleting the logged model that holds them
 #   (`client.delete_logged_model`, or its run) and then running `mlflow gc` removes them
 #   from the bucket.
@@ -429,8 +426,8 @@ if lab_utils.attempted(check_run_id, "Exercise 2"):
 # 2. Why does the gate compare on validation houses rather than on test houses, and why is
 #    the test score computed only once, after the choice?
 # 3. What replaces a stage transition to `Archived`, and why is that better?
-# 4. After `copy_model_version`, you delete the development version. Does the production
-#    copy still load? What would break it?
+# 4. After `copy_model_version`, you delete the development version. What happens to the
+#    production copy's files and to its `source`? What would break it?
 
 # %% [markdown] tags=["solution"]
 # 1. Nothing in the code: it loads whichever version `@champion` points at, now the
@@ -441,8 +438,11 @@ if lab_utils.attempted(check_run_id, "Exercise 2"):
 # 3. A tag (`archived=true`) and a description, plus removing any alias that pointed at the
 #    version: a version can carry many tags and aliases, and they say why, where a stage is
 #    one fixed word.
-# 4. Yes: the copy's files are the development version's, whose location the registry
-#    resolved when it created the copy, and deleting a version deletes no file. Deleting the
-#    logged model (or run) that holds the files and running `mlflow gc` breaks both.
-#
+# 4. Its files are still there: they are the development version's, and deleting a
+#    version deletes no file. But the copy's `source` then points at a version that no
+#    longer exists, so archive (tag) the development version rather than delete it.
+#    Deleting the logged model (or run) that holds the files and running `mlflow gc` breaks
+#    both versions.
+
+# %% [markdown]
 # Next: **05 · MLflow Models**: what a logged model is made of, and serving it over REST.
