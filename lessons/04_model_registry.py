@@ -117,13 +117,13 @@ client.transition_model_version_stage(
     name="previsao_precos",
     version=1,
     stage="Production"
-)
+);
 
 # %% [markdown]
 # The two `FutureWarning`s say that stages are deprecated since MLflow 2.9 and will be
-# removed: we finish the page's example, then see what replaces them. The `ModelVersion`
-# shown is what the last call returned (the page's code does not assign it): version 1,
-# now in stage `Production`.
+# removed: we finish the page's example, then see what replaces them. The `;` after the
+# last call is Jupyter's way to not display what a cell's last line returns (here a whole
+# `ModelVersion`: version 1, now in stage `Production`).
 #
 # ### Loading a model from the registry
 

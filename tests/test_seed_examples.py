@@ -244,7 +244,10 @@ def test_prefect_example(house_data):
 
 
 def _normalized(code: str) -> str:
-    return "\n".join(line.rstrip() for line in textwrap.dedent(code).splitlines() if line.strip())
+    """Blank lines and trailing spaces aside, and a `;` at a line's end (Jupyter's "do not
+    display the result"), the code as written."""
+    return "\n".join(line.rstrip().removesuffix(";") for line in textwrap.dedent(code).splitlines()
+                     if line.strip())
 
 
 @pytest.mark.parametrize(("example", "lesson"), [
