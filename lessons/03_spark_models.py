@@ -431,6 +431,9 @@ batch_run_id = batch_run.info.run_id
 
 # %% tags=["check-exercise"]
 if lab_utils.attempted(batch_run_id, "Exercise 2"):
+    import os
+    import tempfile
+
     batch_record = client.get_run(batch_run_id)
     assert batch_record.info.run_name == "exercise_spark_batch", f"the run is named {batch_record.info.run_name!r}"
     files = [os.path.basename(f.path) for f in client.list_artifacts(batch_run_id, "priced")]

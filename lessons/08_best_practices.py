@@ -38,9 +38,10 @@ runs_to_compare = 3
 #    ![The experiments page](../docs/screenshots/01_experiments.png)
 #
 # 2. Click **meu_experimento**. To see only the candidates, type
-#    `attributes.run_name LIKE 'candidate_%'` in the search box and press Enter: nine rows
-#    after a first pass through lessons 01–04 (each re-run of lesson 02 adds nine more),
-#    with `alpha`, `l1_ratio` and the metrics as columns.
+#    `attributes.run_name LIKE 'candidate_%'` in the search box and press Enter. The nine
+#    candidates of a first pass through lessons 01–04 (each re-run of lesson 02 adds nine
+#    more) sit under their parent run `grid_search_nested`: click the **⊞** beside its name
+#    to unfold them, with `alpha`, `l1_ratio` and the metrics as columns.
 #
 #    ![The candidates of lesson 02](../docs/screenshots/02_runs.png)
 #

@@ -378,6 +378,7 @@ assert all(result.ok for result in results), "the lab is not healthy: see the âœ
 
 # %% tags=["exercise"]
 champion_uri = ...  # your code here
+fixed_model = ...  # your code here
 
 # %% [markdown]
 # <details><summary>Hint</summary>
@@ -395,6 +396,7 @@ fixed_model = mlflow.pyfunc.load_model(champion_uri)
 
 # %% tags=["check-exercise"]
 if lab_utils.attempted(champion_uri, "Exercise"):
+    assert fixed_model is not ..., "load the model with champion_uri into fixed_model too"
     expected = client.get_model_version_by_alias("previsao_precos", "champion")
     assert "@" not in champion_uri, f"{champion_uri} loads by the alias: use the version number"
     assert champion_uri == f"models:/previsao_precos/{expected.version}", \

@@ -203,6 +203,7 @@ finally:
 # %% tags=["check-exercise"]
 if lab_utils.attempted(served_response, "Milestone 3"):
     import json
+    import requests
     from urllib.parse import urlparse
 
     assert isinstance(served_response, requests.Response), "put the Response that requests.post returned here"

@@ -17,6 +17,7 @@ is caught.
 
     python tools/build_notebooks.py            # write the notebooks (outputs kept where cells are unchanged)
     python tools/build_notebooks.py --execute  # also run the lessons on a new lab and store their outputs
+                                               # (each edition on a new lab of its own)
     python tools/build_notebooks.py --check    # exit 1 when a notebook differs from its source or outputs
 """
 
@@ -53,8 +54,19 @@ def source_hash(source: Path) -> str:
     return hashlib.sha256(source.read_bytes()).hexdigest()[:16]
 
 
-def lesson_sources() -> list[Path]:
-    return sorted(LESSONS.glob("[0-9][0-9]_*.py"))
+# The lessons' editions: English in lessons/, Portuguese (Brazil) in lessons/pt-BR/, each built
+# into the same sub-folder of notebooks/ and solutions/. Their code is one program
+# (tests/test_editions.py).
+EDITIONS = ("", "pt-BR")
+CONTENTS = {"": "[Contents](../README.md#lessons)", "pt-BR": "[Sumário](../../README.pt-BR.md#lições)"}
+
+
+def lesson_sources(edition: str = "") -> list[Path]:
+    return sorted((LESSONS / edition).glob("[0-9][0-9]_*.py"))
+
+
+def notebook_paths(source: Path, edition: str) -> dict[str, Path]:
+    return {variant: ROOT / variant / edition / f"{source.stem}.ipynb" for variant in VARIANTS}
 
 
 def title_of(source: Path) -> str:
@@ -69,7 +81,7 @@ def navigation(sources: list[Path], index: int) -> str:
     if index > 0:
         prev = sources[index - 1]
         parts.append(f"[← {title_of(prev)}]({prev.stem}.ipynb)")
-    parts.append("[Contents](../README.md#lessons)")
+    parts.append(CONTENTS[sources[index].parent.name if sources[index].parent != LESSONS else ""])
     if index + 1 < len(sources):
         nxt = sources[index + 1]
         parts.append(f"[{title_of(nxt)} →]({nxt.stem}.ipynb)")
@@ -129,13 +141,13 @@ def strip(notebook: nbformat.NotebookNode) -> list[tuple[str, str, list[str]]]:
     return [(c.cell_type, c.source, sorted(c.metadata.get("tags", []))) for c in notebook.cells]
 
 
-def execute(path: Path) -> nbformat.NotebookNode:
+def execute(path: Path, cwd: Path) -> nbformat.NotebookNode:
     from harness import execute_lesson
 
     # Kept with papermill's per-cell timings: `benchmarks/lesson_cells.py --executed build/first-pass`.
-    kept = ROOT / "build" / "first-pass" / path.name
+    kept = ROOT / "build" / "first-pass" / path.parent.relative_to(ROOT / "solutions") / path.name
     kept.parent.mkdir(parents=True, exist_ok=True)
-    executed = execute_lesson(path, kept, cwd=ROOT / "notebooks")
+    executed = execute_lesson(path, kept, cwd=cwd)
     executed = copy.deepcopy(executed)
     executed.cells = [c for c in executed.cells if "injected-parameters" not in c.metadata.get("tags", [])]
     return executed
@@ -166,52 +178,57 @@ def first_pass_lab():
         stack.reset(config)
 
 
+def first_pass(edition: str, sources: list[Path], last: int) -> None:
+    """Run an edition's lessons 00..last in order on a new lab and store their outputs; after
+    the whole English edition, photograph the lessons' runs for docs/screenshots/."""
+    with first_pass_lab() as config:
+        for source in sources[: last + 1]:
+            built = {variant: build(source, sources, variant) for variant in VARIANTS}
+            paths = notebook_paths(source, edition)
+            print(f"executing {paths['solutions'].relative_to(ROOT)} …", flush=True)
+            executed = execute(paths["solutions"], cwd=ROOT / "notebooks" / edition)
+            for variant, path in paths.items():
+                built[variant].metadata[OUTPUTS_KEY] = source_hash(source)
+                carry_outputs(built[variant], executed, variant)
+                nbformat.write(built[variant], path)
+        if edition == "" and last == len(sources) - 1:
+            from screenshots import take_lesson_screenshots
+
+            print("screenshots of the lessons' runs -> docs/screenshots/", flush=True)
+            take_lesson_screenshots(config, ROOT / "docs" / "screenshots")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--execute", action="store_true", help="run the lessons and store their outputs")
     parser.add_argument("--check", action="store_true", help="fail when a notebook is out of date")
     parser.add_argument("lessons", nargs="*", help="lesson numbers or names to build (default: all)")
     args = parser.parse_args()
-    sources = lesson_sources()
-    chosen = [s for s in sources if not args.lessons or any(s.stem.startswith(x) for x in args.lessons)]
     stale = []
-    for source in chosen:
-        built = {variant: build(source, sources, variant) for variant in VARIANTS}
-        paths = {variant: ROOT / variant / f"{source.stem}.ipynb" for variant in VARIANTS}
-        if args.check:
-            for variant, path in paths.items():
-                if not path.exists() or strip(nbformat.read(path, as_version=4)) != strip(built[variant]):
-                    stale.append(f"{path.relative_to(ROOT)} (cells differ from the lesson)")
-                elif nbformat.read(path, as_version=4).metadata.get(OUTPUTS_KEY) != source_hash(source):
-                    stale.append(f"{path.relative_to(ROOT)} (outputs come from an older version of the lesson)")
-            continue
-        for variant, path in paths.items():
-            if path.exists():
-                previous = nbformat.read(path, as_version=4)
-                carry_outputs(built[variant], previous, variant)
-                if OUTPUTS_KEY in previous.metadata:
-                    built[variant].metadata[OUTPUTS_KEY] = previous.metadata[OUTPUTS_KEY]
-            path.parent.mkdir(exist_ok=True)
-            nbformat.write(built[variant], path)
-        print(f"built {source.stem}")
-    if args.execute:
-        # A lesson builds on the runs of the ones before it: a first pass starts at 00.
-        last = max(sources.index(s) for s in chosen)
-        with first_pass_lab() as config:
-            for source in sources[: last + 1]:
-                built = {variant: build(source, sources, variant) for variant in VARIANTS}
-                paths = {variant: ROOT / variant / f"{source.stem}.ipynb" for variant in VARIANTS}
-                print(f"executing {paths['solutions'].relative_to(ROOT)} …", flush=True)
-                executed = execute(paths["solutions"])
+    for edition in EDITIONS:
+        sources = lesson_sources(edition)
+        chosen = [s for s in sources if not args.lessons or any(s.stem.startswith(x) for x in args.lessons)]
+        for source in chosen:
+            built = {variant: build(source, sources, variant) for variant in VARIANTS}
+            paths = notebook_paths(source, edition)
+            if args.check:
                 for variant, path in paths.items():
-                    built[variant].metadata[OUTPUTS_KEY] = source_hash(source)
-                    carry_outputs(built[variant], executed, variant)
-                    nbformat.write(built[variant], path)
-            if last == len(sources) - 1:
-                from screenshots import take_lesson_screenshots
-
-                print("screenshots of the lessons' runs -> docs/screenshots/", flush=True)
-                take_lesson_screenshots(config, ROOT / "docs" / "screenshots")
+                    if not path.exists() or strip(nbformat.read(path, as_version=4)) != strip(built[variant]):
+                        stale.append(f"{path.relative_to(ROOT)} (cells differ from the lesson)")
+                    elif nbformat.read(path, as_version=4).metadata.get(OUTPUTS_KEY) != source_hash(source):
+                        stale.append(f"{path.relative_to(ROOT)} (outputs come from an older version of the lesson)")
+                continue
+            for variant, path in paths.items():
+                if path.exists():
+                    previous = nbformat.read(path, as_version=4)
+                    carry_outputs(built[variant], previous, variant)
+                    if OUTPUTS_KEY in previous.metadata:
+                        built[variant].metadata[OUTPUTS_KEY] = previous.metadata[OUTPUTS_KEY]
+                path.parent.mkdir(parents=True, exist_ok=True)
+                nbformat.write(built[variant], path)
+            print(f"built {Path(edition) / source.stem}")
+        if args.execute and chosen:
+            first_pass(edition, sources, max(sources.index(s) for s in chosen))
     if stale:
         print("Out of date with lessons/ (run `make notebooks`):\n  " + "\n  ".join(map(str, stale)))
         return 1

@@ -18,6 +18,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ROW_CHECKBOX = '[aria-label^="Press Space to toggle row selection"]'
+# The button on a parent run's name that shows its child runs.
+EXPAND_CHILD_RUNS = 'button[data-component-id*="runnamecellrenderer"]'
 Shoot = Callable[[object, str], None]
 
 
@@ -75,16 +77,16 @@ def compare_runs(page, tracking_uri: str, experiment: str, run_filter: str, run_
     search = page.get_by_placeholder(re.compile("metrics.rmse"))
     search.fill(run_filter)
     search.press("Enter")
-    for name in run_names:
-        page.get_by_role("link", name=name, exact=True).first.wait_for()
+    show_child_runs(page, run_names)
     shoot(page, "02_runs")
     if narrow_filter:
         search.fill(narrow_filter)
         search.press("Enter")
-    page.wait_for_function(f"document.querySelectorAll('{ROW_CHECKBOX}').length === {len(run_names)}")
+        show_child_runs(page, run_names)
 
-    for index in range(len(run_names)):
-        page.locator(ROW_CHECKBOX).nth(index).check()
+    for name in run_names:
+        row = page.locator('[role="row"]').filter(has=page.get_by_role("link", name=name, exact=True))
+        row.locator(ROW_CHECKBOX).check()
     compare = page.get_by_role("button", name=re.compile("^Compare"))
     compare.wait_for()
     shoot(page, "03_selected")
@@ -93,6 +95,17 @@ def compare_runs(page, tracking_uri: str, experiment: str, run_filter: str, run_
     page.wait_for_timeout(1500)  # let the plots draw before the screenshot
     shoot(page, "04_compare")
     return page.inner_text("body")
+
+
+def show_child_runs(page, run_names: list[str]) -> None:
+    """Wait for the runs named; nested runs sit under their parent's row, folded: unfold it."""
+    first = page.get_by_role("link", name=run_names[0], exact=True).first
+    try:
+        first.wait_for(timeout=5_000)
+    except Exception:
+        page.locator(EXPAND_CHILD_RUNS).first.click()
+    for name in run_names:
+        page.get_by_role("link", name=name, exact=True).first.wait_for()
 
 
 def registered_model(page, tracking_uri: str, name: str, alias: str, shoot: Shoot) -> str:

@@ -1,0 +1,457 @@
+# %% [markdown]
+# # 04 · O registro de modelos
+#
+# Uma execução (run) guarda um modelo; o **registro de modelos (Model Registry)** dá a ele
+# um nome, versões numeradas e um lugar no seu processo de publicação, para que o código
+# possa pedir "o modelo de preços de produção" em vez de um id de execução. Esta lição
+# executa os exemplos de registro da página do laboratório exatamente como estão escritos —
+# registrar, transições de estágio (stage), carregar por versão e por estágio — e depois
+# mostra o caminho que o MLflow recomenda hoje: apelidos (aliases), tags e descrições, e um
+# portão de promoção.
+#
+# **Você vai aprender** `register_model`; versões; estágios e por que estão obsoletos
+# (deprecated); apelidos (`@champion`, `@challenger`); tags e descrições em modelos e
+# versões; `search_model_versions`; um portão de promoção que escolhe com dados de validação
+# e informa o resultado de teste uma única vez; `copy_model_version` do desenvolvimento para
+# a produção, e o que ele realmente copia.
+#
+# **Tempo:** 30 minutos. **Pré-requisitos:** 01 · Rastreamento básico.
+
+# %%
+import lab_utils
+
+lab = lab_utils.connect()
+
+# %% tags=["parameters"]
+model_name = "previsao_precos"
+
+# %% [markdown]
+# Esta lição *escolhe* um modelo, por isso precisa de três conjuntos de casas, não dois:
+# **treino** para ajustar, **validação** para escolher (é nele que o portão de promoção
+# compara) e **teste**, mantido fora de toda decisão e avaliado uma única vez, no final, para
+# o modelo que mantivermos. `lab_utils.split_train_validation_test()` devolve os três; as
+# casas de teste são as mesmas das lições 01–03.
+
+# %%
+import warnings
+
+import mlflow
+import numpy as np
+from mlflow import MlflowClient
+from mlflow.models import infer_signature
+from sklearn.linear_model import ElasticNet
+from sklearn.metrics import mean_squared_error
+
+split = lab_utils.split_train_validation_test()
+X_train, X_validation, X_test = split.X_train, split.X_validation, split.X_test
+y_train, y_validation, y_test = split.y_train, split.y_validation, split.y_test
+print(f"{len(X_train)} casas de treino, {len(X_validation)} de validação, {len(X_test)} de teste")
+mlflow.set_experiment("meu_experimento")
+client = MlflowClient()
+
+
+def rmse(model, X, y) -> float:
+    return float(np.sqrt(mean_squared_error(y, model.predict(X))))
+
+
+def train_and_log(alpha: float, l1_ratio: float, run_name: str):
+    """Treina um ElasticNet nas casas de treino e o registra em log com seu RMSE de validação.
+
+    Devolve as informações do modelo registrado em log: seu `model_uri` é o modelo, `models:/m-…`."""
+    with mlflow.start_run(run_name=run_name):
+        model = ElasticNet(alpha=alpha, l1_ratio=l1_ratio, max_iter=10_000).fit(X_train, y_train)
+        mlflow.log_params({"alpha": alpha, "l1_ratio": l1_ratio})
+        mlflow.log_metric("validation_rmse", rmse(model, X_validation, y_validation))
+        # Os dados das casas não têm valores ausentes: o aviso de colunas inteiras (lição 03) não acrescenta nada.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
+            info = mlflow.sklearn.log_model(model, name="model", input_example=X_train.head(3),
+                                            signature=infer_signature(X_train, model.predict(X_train)))
+    return info
+
+
+baseline_model = train_and_log(alpha=1.0, l1_ratio=0.1, run_name="registry_baseline")
+
+# %% [markdown]
+# ## Os exemplos da página do laboratório, como estão escritos
+#
+# ### Registrando um modelo
+# Depois de uma execução que registrou em log um modelo chamado `model` (a célula acima),
+# registre-o no registro de modelos:
+
+# %%
+# Após treinar e rastrear o modelo com uma execução
+run_id = mlflow.last_active_run().info.run_id
+model_uri = f"runs:/{run_id}/model"
+model_details = mlflow.register_model(model_uri, "previsao_precos")
+
+# %%
+print(f"{model_details.name} versão {model_details.version}, da execução {model_details.run_id[:8]}…")
+print("na UI:", lab_utils.model_url(lab, model_details.name, model_details.version))
+
+# %% [markdown]
+# O aviso acima é o MLflow 3 em ação: um modelo salvo com `log_model(name="model")` é
+# guardado como um *modelo registrado em log* (logged model, `models:/m-…`), e não como
+# arquivos na pasta `model` da execução; por isso o `register_model` segue da execução até o
+# modelo registrado em log dela. O `source` da versão é essa URI `models:/m-…`. Mais abaixo,
+# registramos diretamente a URI do modelo registrado em log (`model_info.model_uri`,
+# devolvida por `log_model`), que é o jeito do MLflow 3 e não imprime aviso.
+#
+# Cada registro com o mesmo nome acrescenta uma versão: 1 na primeira vez que você executa
+# este notebook, 2 na seguinte, e assim por diante. Os exemplos abaixo usam a versão 1, que
+# existe desde a primeira vez que você o executou.
+#
+# ### Transições de estágio
+
+# %%
+from mlflow.tracking import MlflowClient
+
+client = MlflowClient()
+
+# Promover modelo para staging
+client.transition_model_version_stage(
+    name="previsao_precos",
+    version=1,
+    stage="Staging"
+)
+
+# Promover modelo para produção
+client.transition_model_version_stage(
+    name="previsao_precos",
+    version=1,
+    stage="Production"
+);
+
+# %% [markdown]
+# Os dois `FutureWarning` dizem que os estágios estão obsoletos desde o MLflow 2.9 e serão
+# removidos: terminamos o exemplo da página e depois vemos o que os substitui. O `;` depois
+# da última chamada é a forma do Jupyter de não exibir o que a última linha de uma célula
+# devolve (aqui, um `ModelVersion` inteiro: a versão 1, agora no estágio `Production`).
+#
+# ### Carregando um modelo do registro
+
+# %%
+# Carregar modelo específico por versão
+model = mlflow.pyfunc.load_model(model_uri="models:/previsao_precos/1")
+
+# Carregar modelo de stage específico
+model = mlflow.pyfunc.load_model(model_uri="models:/previsao_precos/Production")
+
+# %% tags=["nbval-check-output"]
+version_1 = client.get_model_version("previsao_precos", "1")
+by_version = mlflow.pyfunc.load_model(model_uri="models:/previsao_precos/1")
+print("estágio da versão 1:", version_1.current_stage)
+print("mesmo modelo por versão e por estágio:", np.allclose(model.predict(X_test), by_version.predict(X_test)))
+
+# %% [markdown]
+# ### Ponto de verificação
+
+# %%
+checked = lab_utils.assert_model_version("previsao_precos", version=1)
+assert checked.current_stage == "Production", f"a versão 1 está no estágio {checked.current_stage!r}"
+
+# %% [markdown]
+# ## Por que os estágios estão obsoletos, e o que os substitui
+#
+# Uma versão tem um único estágio, os quatro nomes de estágio são fixos, e uma transição não
+# diz nada sobre o *porquê*. Eles são substituídos por três ferramentas mais simples:
+#
+# > **Apelido (alias)** — um nome que você dá a uma versão de um modelo do registro, como um
+# > marcador de página. O código pede `models:/previsao_precos@champion` e recebe a versão
+# > para a qual o marcador aponta hoje; mover o marcador muda o que esse código carrega, sem
+# > editar o código.
+#
+# - **apelidos**: ponteiros nomeados e móveis para uma versão (`@champion`, `@challenger`),
+#   carregados como `models:/previsao_precos@champion`; quantos você precisar;
+# - **tags**: fatos chave-valor sobre um modelo ou uma versão (`validation_status=approved`);
+# - **descrições**: texto livre no modelo e em cada versão (a boa prática 6 da página).
+#
+# ## Apelidos, tags e descrições
+
+# %%
+client.update_registered_model(
+    model_name,
+    description="Predicts the sale price (CAD) of a house in Windsor, Canada, from 11 features. "
+                "Trained on the Anglin & Gençay (1996) data set.",
+)
+client.set_registered_model_tag(model_name, "task", "regression")
+client.set_registered_model_tag(model_name, "owner", "dataflow-lab")
+
+baseline = mlflow.register_model(baseline_model.model_uri, model_name)
+client.update_model_version(model_name, baseline.version,
+                            description="Baseline: ElasticNet alpha=1.0, l1_ratio=0.1")
+client.set_model_version_tag(model_name, baseline.version, "validation_status", "approved")
+client.set_registered_model_alias(model_name, "champion", baseline.version)
+
+champion = mlflow.pyfunc.load_model(f"models:/{model_name}@champion")
+print(f"@champion é a versão {baseline.version}")
+
+# %% [markdown]
+# ### Ponto de verificação
+
+# %%
+checked = lab_utils.assert_model_version(model_name, alias="champion")
+assert checked.version == baseline.version
+assert client.get_registered_model(model_name).description.startswith("Predicts the sale price")
+
+# %% [markdown]
+# ## Um portão de promoção
+#
+# Um modelo novo (o *desafiante*, challenger) só deve substituir o campeão (champion) quando
+# for melhor nas casas de **validação**. O apelido se move; o antigo campeão mantém sua
+# versão, seu histórico e uma tag que diz qual versão o substituiu. O código que carrega
+# `@champion` passa a usar o modelo novo sem nenhuma edição.
+
+# %%
+challenger_model = train_and_log(alpha=0.1, l1_ratio=0.9, run_name="registry_challenger")
+challenger = mlflow.register_model(challenger_model.model_uri, model_name)
+client.set_registered_model_alias(model_name, "challenger", challenger.version)
+
+
+def validation_rmse(uri: str) -> float:
+    return rmse(mlflow.pyfunc.load_model(uri), X_validation, y_validation)
+
+
+def promote_if_better(name: str) -> bool:
+    """Move @champion para a versão de @challenger quando o RMSE de validação do desafiante é menor."""
+    champion_rmse = validation_rmse(f"models:/{name}@champion")
+    challenger_rmse = validation_rmse(f"models:/{name}@challenger")
+    print(f"campeão {champion_rmse:,.0f} CAD · desafiante {challenger_rmse:,.0f} CAD")
+    if challenger_rmse >= champion_rmse:
+        print("o campeão continua")
+        return False
+    old = client.get_model_version_by_alias(name, "champion")
+    new = client.get_model_version_by_alias(name, "challenger")
+    client.set_model_version_tag(name, old.version, "replaced_by", new.version)
+    client.set_model_version_tag(name, new.version, "validation_status", "approved")
+    client.set_registered_model_alias(name, "champion", new.version)
+    client.delete_registered_model_alias(name, "challenger")
+    print(f"@champion passou da versão {old.version} para a versão {new.version}")
+    return True
+
+
+promoted = promote_if_better(model_name)
+
+# %% [markdown]
+# ### Ponto de verificação
+# O apelido foi para a versão do desafiante; o antigo campeão continua lá, com uma tag.
+
+# %%
+now_champion = lab_utils.assert_model_version(model_name, alias="champion")
+assert promoted and now_champion.version == challenger.version
+old_champion = client.get_model_version(model_name, baseline.version)
+assert old_champion.tags.get("replaced_by") == challenger.version
+print(f"✓ versão {baseline.version} mantida, com a tag replaced_by={old_champion.tags['replaced_by']}")
+
+# %% [markdown]
+# ## O resultado de teste, uma única vez
+#
+# O portão *usou* as casas de validação para escolher, então o RMSE de validação do campeão
+# é um pouco otimista: entre vários modelos, o vencedor é em parte aquele que teve sorte
+# nessas casas. As casas de teste não participaram de nenhuma decisão; avaliadas uma única
+# vez agora, para o modelo que mantemos, elas dão uma estimativa honesta do erro dele em
+# casas novas. Registramos esse valor na execução do campeão como `test_rmse`. (Se você
+# escolher de novo por causa desse número, o conjunto de teste vira apenas mais um conjunto
+# de validação.)
+
+# %%
+champion_version = client.get_model_version_by_alias(model_name, "champion")
+test_rmse = rmse(mlflow.pyfunc.load_model(f"models:/{model_name}@champion"), X_test, y_test)
+client.log_metric(champion_version.run_id, "test_rmse", test_rmse)
+
+# %% tags=["nbval-check-output"]
+champion_run = client.get_run(champion_version.run_id)
+print(f"campeão: {champion_run.info.run_name} (alpha={champion_run.data.params['alpha']}, "
+      f"l1_ratio={champion_run.data.params['l1_ratio']})")
+print(f"RMSE de validação {champion_run.data.metrics['validation_rmse']:,.0f} CAD (usado para escolher)")
+print(f"RMSE de teste     {champion_run.data.metrics['test_rmse']:,.0f} CAD (informado uma única vez)")
+
+# %% [markdown]
+# ## Encontrando versões
+#
+# `search_model_versions` filtra por nome, id de execução e tags; o modelo no registro sabe
+# para qual versão cada apelido aponta.
+
+# %%
+import pandas as pd
+
+versions = client.search_model_versions(f"name = '{model_name}'", order_by=["version_number DESC"],
+                                        max_results=10)
+aliases = client.get_registered_model(model_name).aliases  # {"champion": "3", ...}
+pd.DataFrame([{"version": v.version, "aliases": [a for a, n in aliases.items() if n == v.version],
+               "stage": v.current_stage, "status": v.tags.get("validation_status", ""),
+               "run": v.run_id[:8]} for v in versions])
+
+# %% [markdown]
+# ## Arquivamento, e desenvolvimento versus produção
+#
+# Uma promoção nunca apaga uma versão. Para aposentar uma versão, coloque uma tag nela (e,
+# com estágios, mova-a para `Archived`). Muitas equipes mantêm dois modelos no registro: um
+# de desenvolvimento, onde cai todo candidato, e um de produção, que recebe apenas versões
+# aprovadas. `copy_model_version` cria uma nova versão do modelo de produção cujo `source` é
+# `models:/previsao_precos_dev/<version>`: ela mantém a execução, as tags e a descrição da
+# versão de desenvolvimento e **aponta para os mesmos arquivos — nada é copiado**.
+
+# %%
+client.set_model_version_tag(model_name, baseline.version, "archived", "true")
+
+dev_name = "previsao_precos_dev"
+dev_version = mlflow.register_model(challenger_model.model_uri, dev_name)
+production_name = "previsao_precos_producao"
+copied = client.copy_model_version(f"models:/{dev_name}/{dev_version.version}", production_name)
+client.set_registered_model_alias(production_name, "champion", copied.version)
+print(f"{dev_name} v{dev_version.version} copiado para {production_name} v{copied.version}")
+print("source da cópia:", copied.source)
+
+# %% [markdown]
+# ### Ponto de verificação
+# O registro diz onde ficam os arquivos de cada versão: os da cópia são os da versão de
+# desenvolvimento.
+
+# %%
+checked = lab_utils.assert_model_version(production_name, alias="champion")
+dev_files = client.get_model_version_download_uri(dev_name, dev_version.version)
+copy_files = client.get_model_version_download_uri(production_name, copied.version)
+assert copy_files == dev_files and copied.run_id == dev_version.run_id
+print("✓ a cópia e a versão de desenvolvimento compartilham uma execução e um conjunto de arquivos")
+
+# %% [markdown]
+# O que isso significa na hora de fazer limpeza:
+#
+# - **Apagar a versão de desenvolvimento** (`client.delete_model_version`) não apaga nenhum
+#   arquivo, mas o `source` da cópia passa a nomear uma versão que não existe mais: a
+#   descrição e as tags da cópia viram o único registro de onde ela veio, e uma ferramenta
+#   que segue o `source` não encontra nada. Arquive a versão de desenvolvimento com uma tag
+#   em vez de apagá-la.
+# - **Apagar os arquivos** quebra as duas versões: apagar o modelo registrado em log que os
+#   contém (`client.delete_logged_model`, ou a execução dele) e depois executar `mlflow gc`
+#   remove os arquivos do bucket.
+
+# %% [markdown]
+# ## Exercícios
+#
+# ### Exercício 1
+# Adicione à versão `@champion` atual de `previsao_precos` uma descrição que contenha a
+# palavra `champion` e uma tag de versão `reviewed_by` com o seu nome. Coloque o número da
+# versão (uma string) em `described_version`.
+
+# %% tags=["exercise"]
+described_version = ...  # seu código aqui
+
+# %% [markdown]
+# <details><summary>Dica</summary>
+#
+# `client.get_model_version_by_alias(model_name, "champion")` dá a versão;
+# `client.update_model_version(..., description=...)` e `client.set_model_version_tag`
+# a alteram no servidor.
+#
+# </details>
+
+# %% tags=["solution"]
+described_version = client.get_model_version_by_alias(model_name, "champion").version
+client.update_model_version(model_name, described_version,
+                            description="Current champion: ElasticNet alpha=0.1, l1_ratio=0.9")
+client.set_model_version_tag(model_name, described_version, "reviewed_by", "ada")
+
+# %% tags=["check-exercise"]
+if lab_utils.attempted(described_version, "Exercise 1"):
+    current = client.get_model_version_by_alias(model_name, "champion")
+    assert str(described_version) == current.version, (
+        f"@champion é a versão {current.version}, não {described_version!r}")
+    assert "champion" in (current.description or "").lower(), (
+        f"a descrição da versão {current.version} no servidor não contém a palavra champion")
+    assert current.tags.get("reviewed_by", "").strip(), f"a versão {current.version} não tem a tag reviewed_by"
+    print(f"✓ Exercício 1: versão {current.version} descrita e revisada por {current.tags['reviewed_by']}")
+
+# %% [markdown]
+# ### Exercício 2
+# Carregue o campeão **pelo apelido** e dê preço às cinco primeiras casas de teste
+# (`X_test.head()`). Registre isso em uma execução chamada `champion_check`: as previsões,
+# como lista, no artefato (artifact) `predictions.json` (`{"predictions": [...]}`), e uma tag
+# `model_version` com a versão para a qual o apelido apontava. Coloque o id da execução em
+# `check_run_id`.
+
+# %% tags=["exercise"]
+check_run_id = ...  # seu código aqui
+
+# %% [markdown]
+# <details><summary>Dica</summary>
+#
+# `mlflow.pyfunc.load_model(f"models:/{model_name}@champion")` carrega pelo apelido e
+# `client.get_model_version_by_alias` informa a versão; dentro de
+# `mlflow.start_run(run_name=...)`, use `mlflow.log_dict` e `mlflow.set_tag`.
+#
+# </details>
+
+# %% tags=["solution"]
+champion_model = mlflow.pyfunc.load_model(f"models:/{model_name}@champion")
+with mlflow.start_run(run_name="champion_check") as check_run:
+    mlflow.set_tag("model_version", client.get_model_version_by_alias(model_name, "champion").version)
+    mlflow.log_dict({"predictions": champion_model.predict(X_test.head()).tolist()}, "predictions.json")
+check_run_id = check_run.info.run_id
+
+# %% tags=["check-exercise"]
+if lab_utils.attempted(check_run_id, "Exercise 2"):
+    logged = client.get_run(check_run_id)
+    assert logged.info.run_name == "champion_check", f"a execução se chama {logged.info.run_name!r}"
+    current = client.get_model_version_by_alias(model_name, "champion").version
+    assert logged.data.tags.get("model_version") == current, (
+        f"a tag model_version é {logged.data.tags.get('model_version')!r}; @champion é a versão {current}")
+    try:
+        recorded = mlflow.artifacts.load_dict(f"{logged.info.artifact_uri}/predictions.json")["predictions"]
+    except Exception:
+        raise AssertionError("a execução não tem um predictions.json com uma lista 'predictions'") from None
+    expected = mlflow.pyfunc.load_model(f"models:/{model_name}/{current}").predict(X_test.head())
+    assert np.allclose(recorded, expected), "o predictions.json não contém os preços do campeão"
+    print(f"✓ Exercício 2: a execução registrou os preços da versão {current} para cinco casas de teste")
+
+# %% [markdown]
+# ## Resumo
+#
+# - `register_model` transforma um modelo registrado em log em uma versão numerada de um
+#   modelo com nome.
+# - Os estágios ainda funcionam, mas estão obsoletos: use apelidos para apontar para versões,
+#   tags para registrar fatos e descrições para documentar.
+# - Carregue `models:/name/3`, `models:/name@champion` — nunca um id de execução em código
+#   de produção.
+# - Promova por meio de um portão que compara em dados de validação; mantenha a versão
+#   antiga; avalie nas casas de teste uma única vez, para o modelo que você mantém.
+# - `copy_model_version` registra os mesmos arquivos sob outro nome: nada é copiado.
+#
+# ## Leitura complementar
+#
+# - [Documentação do MLflow](https://mlflow.org/docs/latest/)
+# - [Rastreamento (Tracking)](https://mlflow.org/docs/latest/ml/tracking/)
+# - [Modelos (Models)](https://mlflow.org/docs/latest/ml/model/)
+# - [Registro de modelos (Model Registry)](https://mlflow.org/docs/latest/ml/model-registry/) —
+#   apelidos, tags e a migração para deixar os estágios
+# - [`MlflowClient.copy_model_version`](https://mlflow.org/docs/latest/python_api/mlflow.client.html#mlflow.client.MlflowClient.copy_model_version)
+#
+# ## Verifique o que aprendeu
+#
+# 1. Um código carrega `models:/previsao_precos@champion`. O que muda para esse código
+#    quando o portão promove um desafiante, e o que você muda no código?
+# 2. Por que o portão compara nas casas de validação e não nas de teste, e por que o
+#    resultado de teste é calculado uma única vez, depois da escolha?
+# 3. O que substitui uma transição de estágio para `Archived`, e por que isso é melhor?
+# 4. Depois de `copy_model_version`, você apaga a versão de desenvolvimento. O que acontece
+#    com os arquivos da cópia de produção e com o `source` dela? O que a quebraria?
+
+# %% [markdown] tags=["solution"]
+# 1. Nada no código: ele carrega a versão para a qual `@champion` aponta, agora a do
+#    desafiante. Só o apelido mudou, no servidor.
+# 2. Um resultado usado para escolher é otimista: o vencedor é em parte o modelo que teve
+#    sorte naquelas casas. Casas de teste que não participaram de nenhuma decisão dão uma
+#    estimativa honesta; use-as para escolher de novo e elas deixam de ser um conjunto de
+#    teste.
+# 3. Uma tag (`archived=true`) e uma descrição, além de remover qualquer apelido que
+#    apontasse para a versão: uma versão pode ter muitas tags e apelidos, e eles dizem o
+#    porquê, enquanto um estágio é uma única palavra fixa.
+# 4. Os arquivos continuam lá: são os da versão de desenvolvimento, e apagar uma versão não
+#    apaga nenhum arquivo. Mas o `source` da cópia passa a apontar para uma versão que não
+#    existe mais; por isso, arquive (com uma tag) a versão de desenvolvimento em vez de
+#    apagá-la. Apagar o modelo registrado em log (ou a execução) que contém os arquivos e
+#    executar `mlflow gc` quebra as duas versões.
+
+# %% [markdown]
+# Próxima: **05 · MLflow Models**: do que é feito um modelo registrado em log, e como servi-lo via REST.
