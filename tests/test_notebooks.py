@@ -111,14 +111,14 @@ def _run_lesson_twice(notebook: Path, lab) -> None:
 
 def test_no_lesson_shows_a_ci_marker_to_learners():
     marked = [f"{path.name}: {cell.source.splitlines()[0]}"
-              for path in sorted((ROOT / "notebooks").glob("*.ipynb"))
+              for path in sorted((ROOT / "notebooks").glob("**/[0-9][0-9]_*.ipynb"))
               for cell in nbformat.read(path, as_version=4).cells if "NBVAL_" in cell.source]
     assert not marked, marked
 
 
 def test_every_cell_that_must_raise_names_its_exception():
     unnamed = [f"{path.name} cell {cell.id}"
-               for path in sorted((ROOT / "solutions").glob("*.ipynb"))
+               for path in sorted((ROOT / "solutions").glob("**/[0-9][0-9]_*.ipynb"))
                for cell in nbformat.read(path, as_version=4).cells
                if "raises-exception" in cell.metadata.get("tags", [])
                and not any(t.startswith("raises:") for t in cell.metadata.get("tags", []))]
