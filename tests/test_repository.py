@@ -44,6 +44,7 @@ def test_every_exercise_check_is_checked_in_the_learners_copy():
         labels = [n.removeprefix("· ").split(" not attempted yet")[0] for n in notes]
         for cell, note, label in zip(checks, notes, labels, strict=True):
             assert "nbval-check-output" in cell.metadata["tags"], f"{path.name}: {cell.source}"
+            assert cell.execution_count is not None, f"{path.name}: nbval skips a cell that never ran"
             assert note == not_attempted_note(label) + "\n", f"{path.name}: {note!r}"
         assert len(set(labels)) == len(labels), f"{path.name}: two exercises share a label: {labels}"
 

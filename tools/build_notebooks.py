@@ -99,14 +99,18 @@ def build(source: Path, sources: list[Path], variant: str) -> nbformat.NotebookN
         "kernelspec": KERNELSPEC,
         "language_info": {"name": "python", "version": "3.11"},
     }
+    code_cells = 0
     for number, cell in enumerate(notebook.cells):
         cell.id = f"{source.stem[:2]}-{number:03d}"
         cell.metadata.pop("lines_to_next_cell", None)
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+            code_cells += 1
         if variant == "notebooks" and CHECK_TAG in cell.metadata.get("tags", []):
             cell.metadata["tags"] = [*cell.metadata["tags"], NBVAL_CHECK]
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=learners_note(source, cell))]
+            # As a learner's run from the top numbers it (nbval compares only cells that ran).
+            cell.execution_count = code_cells
     return notebook
 
 
