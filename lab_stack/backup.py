@@ -30,7 +30,7 @@ from . import stack
 from .health import sqlite_verdict
 from .secrets import postgres_password, write_private
 from .services.mlflow_server import write_auth_config
-from .services.postgres import DATABASES, PG_USER, connect_postgres, postgres_bin
+from .services.postgres import MLFLOW_DATABASES, PG_USER, connect_postgres, postgres_bin
 
 FORMAT = 1
 WORKSHOP_SECRETS = ("mlflow-admin-password", "learners.json")
@@ -56,7 +56,7 @@ def _dump_metadata(config: LabConfig, tmp: Path) -> dict[str, Path]:
             source.backup(target)
         return {"metadata/mlflow.db": copy}
     dumps = {}
-    for name in DATABASES:
+    for name in MLFLOW_DATABASES:
         path = tmp / f"{name}.pgdump"
         result = subprocess.run([postgres_bin("pg_dump"), *_pg_args(config), "-Fc", "-f", str(path), name],
                                 env=_pg_env(config), capture_output=True, text=True)
@@ -102,7 +102,7 @@ def export_lab(config: LabConfig, target: Path) -> dict:
 
 def _metadata_members(mode: str) -> set[str]:
     if mode == "workshop":
-        return {f"metadata/{name}.pgdump" for name in DATABASES}
+        return {f"metadata/{name}.pgdump" for name in MLFLOW_DATABASES}
     return {"metadata/mlflow.db"}
 
 
@@ -175,10 +175,10 @@ def _staging_name(name: str) -> str:
 def _stage_postgres(archive: tarfile.TarFile, config: LabConfig, tmp: Path) -> None:
     """Restore the archive's dumps into staging databases; the lab's own are untouched."""
     with connect_postgres(config, "postgres") as conn:
-        for name in DATABASES:
+        for name in MLFLOW_DATABASES:
             conn.execute(f'DROP DATABASE IF EXISTS "{_staging_name(name)}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{_staging_name(name)}"')
-    for name in DATABASES:
+    for name in MLFLOW_DATABASES:
         dump = tmp / f"{name}.pgdump"
         with archive.extractfile(f"metadata/{name}.pgdump") as source, open(dump, "wb") as target:
             shutil.copyfileobj(source, target)
@@ -192,21 +192,21 @@ def _stage_postgres(archive: tarfile.TarFile, config: LabConfig, tmp: Path) -> N
 
 def _drop_staging(config: LabConfig) -> None:
     with connect_postgres(config, "postgres") as conn:
-        for name in DATABASES:
+        for name in MLFLOW_DATABASES:
             conn.execute(f'DROP DATABASE IF EXISTS "{_staging_name(name)}" WITH (FORCE)')
 
 
 def _swap_postgres(config: LabConfig) -> None:
     """Put the staged databases in place of the lab's (the tracking server is stopped)."""
     with connect_postgres(config, "postgres") as conn:
-        for name in DATABASES:
+        for name in MLFLOW_DATABASES:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}_replaced" WITH (FORCE)')
             conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
         with conn.transaction():  # both databases are swapped, or neither
-            for name in DATABASES:
+            for name in MLFLOW_DATABASES:
                 conn.execute(f'ALTER DATABASE "{name}" RENAME TO "{name}_replaced"')
                 conn.execute(f'ALTER DATABASE "{_staging_name(name)}" RENAME TO "{name}"')
-        for name in DATABASES:
+        for name in MLFLOW_DATABASES:
             conn.execute(f'DROP DATABASE "{name}_replaced" WITH (FORCE)')
 
 

@@ -35,6 +35,12 @@ for _name in ("MLFLOW_TRACKING_URI", "PREFECT_API_URL", "PREFECT_API_AUTH_STRING
               "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_WORKSPACE"):
     os.environ.pop(_name, None)
 os.environ.update(TEST_LAB)
+# An xdist worker's __main__ has neither a spec nor a file: PySpark then takes the process for
+# a doctest run and exits when its Connect module is imported (`check_dependencies` in
+# pyspark/sql/connect/utils.py, which MLflow's `log_model` imports). Give it the file it runs.
+_main = sys.modules["__main__"]
+if os.environ.get("PYTEST_XDIST_WORKER") and getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
+    _main.__file__ = pytest.__file__
 os.environ["LAB_REQUIRE_EXERCISES"] = "1"
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 

@@ -16,8 +16,10 @@ from ..secrets import postgres_password, write_private
 from .service import Service
 
 PG_USER = "lab"
-# MLflow's tracking and account stores, and Prefect's (SQLite locks under a room of writers).
-DATABASES = ("mlflow", "mlflow_auth", "prefect")
+# MLflow's tracking and account stores (what `lab export` saves), and Prefect's (its SQLite
+# locks under a room of writers; flow-run history is not exported).
+MLFLOW_DATABASES = ("mlflow", "mlflow_auth")
+DATABASES = (*MLFLOW_DATABASES, "prefect")
 
 
 def postgres_bin(program: str) -> str:
