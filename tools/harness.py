@@ -9,6 +9,7 @@ from pathlib import Path
 import nbformat
 import papermill
 from papermill.execute import remove_error_markers
+from tenacity import retry, retry_if_exception, stop_after_attempt
 
 EXPECTED_ERROR_TAG = "raises-exception"
 # A cell that must raise names what: `raises:MlflowException` beside `raises-exception`.
@@ -91,6 +92,19 @@ class ProcessWatch:
         return stray
 
 
+def _kernel_died_at_start(error: BaseException) -> bool:
+    """jupyter_client picks a kernel's five TCP ports free, then the kernel binds them: when
+    kernels start at once (a room's learners, two test workers), one may lose a port to
+    another and die before its first reply. No cell has run then, so it is started again."""
+    return isinstance(error, RuntimeError) and "Kernel died before replying to kernel_info" in str(error)
+
+
+@retry(retry=retry_if_exception(_kernel_died_at_start), stop=stop_after_attempt(3), reraise=True)
+def _papermill(source: Path, output: Path, parameters: dict, cwd: Path) -> None:
+    papermill.execute_notebook(str(source), str(output), parameters=parameters, cwd=str(cwd),
+                               kernel_name="python3", progress_bar=False)
+
+
 class LessonFailed(AssertionError):
     """A lesson raised where it should not, or did not raise where it should."""
 
@@ -105,10 +119,7 @@ def execute_lesson(source: Path, output: Path, parameters: dict | None = None, c
     """
     try:
         with _fresh_mlflow_state():
-            papermill.execute_notebook(
-                str(source), str(output), parameters=parameters or {}, cwd=str(cwd or source.parent),
-                kernel_name="python3", progress_bar=False,
-            )
+            _papermill(source, output, parameters or {}, cwd or source.parent)
     except papermill.PapermillExecutionError:
         pass
     executed = remove_error_markers(nbformat.read(output, as_version=4))
