@@ -14,9 +14,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))  # the notebook harness, shared with tools/build_notebooks.py
 
 # `make test` runs two pytest workers (pytest-xdist, one per core), each test module whole on
-# one of them; each worker that needs the test lab gets its own, ports 50 apart.
+# one of them; each worker that needs the test lab gets its own, ports 50 apart. Workers past
+# the second (`-n 4` on a bigger machine) take ports above the fixed ones of the workshop,
+# exposure and platform tests (15100-15950, 29200-30950).
 WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
-_SHIFT = 50 * WORKER
+_SHIFT = 50 * WORKER if WORKER < 2 else 20000 + 50 * WORKER
 TEST_LAB = {
     "LAB_HOME": str(ROOT / (".lab-test" if WORKER == 0 else f".lab-test-{WORKER}")),
     "LAB_MLFLOW_PORT": str(15000 + _SHIFT),
