@@ -44,15 +44,42 @@ class ProcessWatch:
     _PR_SET_CHILD_SUBREAPER = 36
 
     def __enter__(self) -> ProcessWatch:
+        import threading
+
         import psutil
 
         self.before = {p.pid for p in psutil.Process().children(recursive=True)}
         self._subreaper(True)
+        self._stopped = threading.Event()
+        self._reaper = threading.Thread(target=self._reap_adopted, daemon=True)
+        self._reaper.start()
         return self
 
     def __exit__(self, *exc) -> None:
+        self._stopped.set()
+        self._reaper.join()
         self._subreaper(False)
         self._reap()
+
+    def _reap_adopted(self) -> None:
+        """Reap adopted orphans as they exit, as init would. Until reaped, a dead process is a
+        zombie that still counts as a member of its process group: a lesson stopping a server's
+        group would wait for it (20 s for each model server, before this). Only processes first
+        seen as a grandchild are reaped here; this process's own children are its Popen
+        objects' to wait for."""
+        import psutil
+
+        me = psutil.Process()
+        first_parent: dict[int, int] = {}
+        while not self._stopped.wait(0.1):
+            for process in me.children(recursive=True):
+                try:
+                    first_parent.setdefault(process.pid, process.ppid())
+                    if (first_parent[process.pid] != me.pid and process.ppid() == me.pid
+                            and process.status() == psutil.STATUS_ZOMBIE):
+                        os.waitpid(process.pid, os.WNOHANG)
+                except (psutil.NoSuchProcess, ChildProcessError):
+                    continue
 
     def _subreaper(self, on: bool) -> None:
         import ctypes
