@@ -205,7 +205,7 @@ with mlflow.start_run(run_name="my_first_run") as my_run:
 my_run_id = my_run.info.run_id
 
 # %% tags=["check-exercise"]
-if lab_utils.attempted(my_run_id, "Exercise 1"):
+if lab_utils.attempted(my_run_id, "Exercício 1"):
     checked = lab_utils.assert_run_logged(my_run_id, tags=["owner"], metrics=["coffee_cups"])
     assert checked.info.run_name == "my_first_run", f"a execução se chama {checked.info.run_name!r}"
 
@@ -225,9 +225,9 @@ if lab_utils.attempted(my_run_id, "Exercise 1"):
 # ## Leitura complementar
 #
 # - [Documentação do MLflow](https://mlflow.org/docs/latest/)
-# - [Tracking](https://mlflow.org/docs/latest/ml/tracking/)
-# - [Models](https://mlflow.org/docs/latest/ml/model/)
-# - [Model Registry](https://mlflow.org/docs/latest/ml/model-registry/)
+# - [Rastreamento (Tracking)](https://mlflow.org/docs/latest/ml/tracking/)
+# - [Modelos (Models)](https://mlflow.org/docs/latest/ml/model/)
+# - [Registro de modelos (Model Registry)](https://mlflow.org/docs/latest/ml/model-registry/)
 # - [O servidor de rastreamento](https://mlflow.org/docs/latest/self-hosting/architecture/tracking-server):
 #   armazenamento de backend (backend store), armazenamento de artefatos (artifact store),
 #   acesso a artefatos via proxy

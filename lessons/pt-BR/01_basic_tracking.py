@@ -1,8 +1,8 @@
 # %% [markdown]
 # # 01 · Rastreamento básico
 #
-# Todo experimento que você executa deixa perguntas para trás: quais parâmetros deram aquele
-# resultado? com quais dados? onde está o arquivo do modelo? O MLflow Tracking responde a elas
+# Todo experimento que você executa deixa perguntas para trás: quais parâmetros deram aquela
+# pontuação? com quais dados? onde está o arquivo do modelo? O MLflow Tracking responde a elas
 # registrando cada *execução* (run): seus parâmetros, métricas, tags e artefatos (artifacts),
 # em um servidor que você pode consultar depois. Esta lição parte do exemplo básico da página
 # do DataFlow Lab, executa-o tal como está escrito e depois o desmonta, uma chamada por vez,
@@ -127,7 +127,7 @@ checked = lab_utils.assert_run_logged(run.info.run_id, params=params, metrics={"
 # Uma curva como esta serve para *decidir* (quando parar de treinar), por isso é traçada sobre
 # casas de **validação**, retiradas do conjunto de treinamento por
 # `split_train_validation_test`, e não sobre as casas de teste: estas ficam de fora de
-# qualquer decisão, para que o resultado nelas continue sendo uma estimativa honesta. (O
+# qualquer decisão, para que a pontuação nelas continue sendo uma estimativa honesta. (O
 # conjunto de teste dessa função é exatamente o de `split_house_prices`.)
 
 # %%
@@ -259,7 +259,7 @@ assert {i.dataset.name for i in inputs} == {"windsor_train", "windsor_test"}, "f
 # própria, com um id (`m-…`), sua própria URI `models:/m-…` e um vínculo com a execução que o
 # registrou (a URI relativa à execução, `runs:/<run id>/<name>`, continua funcionando). É
 # possível vincular métricas a ele: `log_model` vincula as métricas que a execução já tem, e
-# `log_metrics(..., model_id=..., dataset=...)` diz "este modelo obteve este resultado, com
+# `log_metrics(..., model_id=..., dataset=...)` diz "este modelo obteve esta pontuação, com
 # aqueles dados".
 
 # %%
@@ -274,7 +274,7 @@ with warnings.catch_warnings():  # de novo o aviso das colunas inteiras, explica
         model_info = mlflow.sklearn.log_model(
             model, name="model", signature=signature, input_example=X_train.head(3)
         )
-        # Os mesmos resultados de teste de antes, agora vinculados ao modelo e ao conjunto de teste.
+        # As mesmas pontuações de teste de antes, agora vinculadas ao modelo e ao conjunto de teste.
         mlflow.log_metrics({"rmse": rmse, "r2": r2_score(y_test, predictions)},
                            model_id=model_info.model_id, dataset=test_data)
 
@@ -375,7 +375,7 @@ print("vinculadas ao modelo do autolog:", sorted(linked & {"mean_squared_error_X
 # %% [markdown]
 # O que o autolog **não tem como saber**:
 #
-# - *Quais dados foram separados.* Ele só fica sabendo de um conjunto de dados quando você
+# - *Quais dados foram reservados.* Ele só fica sabendo de um conjunto de dados quando você
 #   chama `predict` ou `score` no modelo dele enquanto está ligado; nomeia a métrica a partir
 #   da sua variável (`X_test`) e marca todo conjunto desses como `eval`, seja de casas de
 #   validação, seja de casas de teste.
@@ -515,7 +515,7 @@ with mlflow.start_run(run_name="exercise_1") as ex1:
 exercise_1_run_id = ex1.info.run_id
 
 # %% tags=["check-exercise"]
-if lab_utils.attempted(exercise_1_run_id, "Exercise 1"):
+if lab_utils.attempted(exercise_1_run_id, "Exercício 1"):
     expected = ElasticNet(alpha=1.0, l1_ratio=0.5).fit(X_train, y_train).predict(X_test)
     lab_utils.assert_run_logged(
         exercise_1_run_id, params={"alpha": 1.0, "l1_ratio": 0.5},
@@ -546,7 +546,7 @@ best_run_id = mlflow.search_runs(
 ).loc[0, "run_id"]
 
 # %% tags=["check-exercise"]
-if lab_utils.attempted(best_run_id, "Exercise 2"):
+if lab_utils.attempted(best_run_id, "Exercício 2"):
     tagged = [r for r in client.search_runs([experiment.experiment_id], "tags.dataset = 'windsor_house_prices'")
               if "rmse" in r.data.metrics]
     assert best_run_id == min(tagged, key=lambda r: r.data.metrics["rmse"]).info.run_id, \
@@ -580,7 +580,7 @@ with mlflow.start_run(run_name="exercise_3") as ex3:
 exercise_3_run_id = ex3.info.run_id
 
 # %% tags=["check-exercise"]
-if lab_utils.attempted(exercise_3_run_id, "Exercise 3"):
+if lab_utils.attempted(exercise_3_run_id, "Exercício 3"):
     checked = lab_utils.assert_run_logged(exercise_3_run_id, artifacts=["plots/price_histogram.png"])
     assert checked.info.run_name == "exercise_3", f"a execução se chama {checked.info.run_name!r}"
     try:  # o arquivo no servidor precisa ser uma imagem, não um arquivo qualquer chamado .png
@@ -598,8 +598,8 @@ if lab_utils.attempted(exercise_3_run_id, "Exercise 3"):
 #
 # - Uma execução registra parâmetros, métricas (com passos), tags e artefatos; dê a ela um
 #   nome e uma descrição.
-# - Registre métricas em dados separados, não só as de treinamento: casas de validação para o
-#   que você decide, casas de teste para o resultado final.
+# - Registre métricas em dados reservados, não só as de treinamento: casas de validação para o
+#   que você decide, casas de teste para a pontuação final.
 # - `mlflow.data.from_pandas` + `mlflow.log_input` registram quais dados uma execução usou
 #   (nome, digest, contexto).
 # - `log_model(name=...)` cria um modelo registrado em log (`models:/m-…`) com assinatura e
@@ -607,7 +607,7 @@ if lab_utils.attempted(exercise_3_run_id, "Exercise 3"):
 #   e `mlflow.search_logged_models` (ou a página **Models** do experimento) o encontra.
 # - O autolog registra parâmetros, métricas de treinamento, conjuntos de dados e as
 #   `sklearn.metrics` calculadas sobre o modelo dele enquanto está ligado; ele não sabe quais
-#   dados foram separados, então dê você mesmo nome às métricas com que decide.
+#   dados foram reservados, então dê você mesmo nome às métricas com que decide.
 # - `log_system_metrics=True` registra o uso de CPU, memória, disco e rede como métricas
 #   `system/…`.
 # - Leia de volta com `MlflowClient` e `mlflow.search_runs`; os pontos de verificação confiam
@@ -617,9 +617,9 @@ if lab_utils.attempted(exercise_3_run_id, "Exercise 3"):
 # ## Leitura complementar
 #
 # - [Documentação do MLflow](https://mlflow.org/docs/latest/)
-# - [Tracking](https://mlflow.org/docs/latest/ml/tracking/)
-# - [Models](https://mlflow.org/docs/latest/ml/model/)
-# - [Model Registry](https://mlflow.org/docs/latest/ml/model-registry/)
+# - [Rastreamento (Tracking)](https://mlflow.org/docs/latest/ml/tracking/)
+# - [Modelos (Models)](https://mlflow.org/docs/latest/ml/model/)
+# - [Registro de modelos (Model Registry)](https://mlflow.org/docs/latest/ml/model-registry/)
 # - [Rastreamento de conjuntos de dados](https://mlflow.org/docs/latest/ml/dataset)
 # - [Busca de modelos registrados em log](https://mlflow.org/docs/latest/ml/search/search-models)
 # - [`mlflow.sklearn.autolog`](https://mlflow.org/docs/latest/python_api/mlflow.sklearn.html#mlflow.sklearn.autolog):
@@ -637,15 +637,15 @@ if lab_utils.attempted(exercise_3_run_id, "Exercise 3"):
 # 4. Duas execuções usaram um conjunto de dados chamado `windsor_train`. Como você descobre se
 #    ele tinha as mesmas linhas nas duas?
 # 5. Onde ficam os arquivos de um modelo registrado em log, e como você encontra o modelo com o
-#    melhor resultado em `windsor_test` sem saber qual é a execução dele?
+#    melhor pontuação em `windsor_test` sem saber qual é a execução dele?
 
 # %% [markdown] tags=["solution"]
 # 1. Ele foi digitado à mão, não medido (e um RMSE de 0,876 CAD em preços de casas é
 #    impossível). A execução medida calculou o RMSE e o R² a partir das previsões do modelo
 #    nas casas de teste.
-# 2. Lemos a curva para decidir quando parar de treinar. Um resultado usado para decidir é
-#    otimista; as casas de teste precisam ficar de fora de todas as decisões para dar um
-#    resultado final honesto.
+# 2. Lemos a curva para decidir quando parar de treinar. Uma pontuação usada para decidir é
+#    otimista; as casas de teste precisam ficar de fora de todas as decisões para dar uma
+#    pontuação final honesta.
 # 3. Ele sabe que chamamos `predict`/`score` no modelo dele com uma variável chamada `X_test`,
 #    e registra esse conjunto de dados como `eval`. Ele não sabe se essas linhas são dados de
 #    validação ou de teste, nem qual métrica importa para a decisão.

@@ -4,7 +4,7 @@
 # Uma busca em grade (grid search) testa muitas combinações de parâmetros; sem rastreamento,
 # tudo o que sobra é a vencedora. Esta lição executa o exemplo de GridSearchCV da página do
 # DataFlow Lab tal como está escrito e depois o melhora: uma execução pai (parent run) para a
-# busca, uma execução filha (child run) por candidato com seus resultados de validação cruzada
+# busca, uma execução filha (child run) por candidato com suas pontuações de validação cruzada
 # (cross-validation, CV), o modelo escolhido avaliado uma única vez nos dados de teste e a
 # comparação desenhada em gráficos — em seguida deixa o registro automático (autologging) do
 # MLflow fazer o mesmo e compara os dois, e por fim roda a mesma busca com o Optuna, uma
@@ -75,13 +75,13 @@ print(f"melhor RMSE de CV: {np.sqrt(-grid_search.best_score_):,.0f} CAD")
 # descobrir os requisitos do modelo (de 10 a 30 s, conforme a carga da máquina).
 #
 # A execução guarda o vencedor, mas os outros oito candidatos — e o quanto chegaram perto —
-# se perdem. `best_score` é um MSE negativo (o scikit-learn maximiza resultados), o que fica
+# se perdem. `best_score` é um MSE negativo (o scikit-learn maximiza pontuações), o que fica
 # estranho em um painel; e nada diz como o modelo se sai em dados que nunca viu.
 #
 # A busca *escolhe* por validação cruzada: cada candidato é treinado em quatro quintos de
 # `X_train` e avaliado no quinto que não viu, cinco vezes. As casas de teste (`X_test`) não
 # participam da escolha; por isso avaliamos o modelo escolhido nelas uma única vez, no fim:
-# esse resultado é uma estimativa honesta porque nenhuma decisão o usou.
+# essa pontuação é uma estimativa honesta porque nenhuma decisão a usou.
 #
 # ## Uma execução pai, uma execução filha por candidato
 #
@@ -89,10 +89,10 @@ print(f"melhor RMSE de CV: {np.sqrt(-grid_search.best_score_):,.0f} CAD")
 # mostra as filhas recolhidas sob a execução pai, e `tags.mlflow.parentRunId` as encontra em
 # uma busca.
 #
-# `cv_results_` guarda o resultado de cada candidato em cada dobra (fold)
+# `cv_results_` guarda a pontuação de cada candidato em cada dobra (fold)
 # (`split0_test_score`, …), como MSE negativo. `cv_rmse` é a raiz quadrada da média dos MSEs
 # das dobras (o número pelo qual `best_score_` ordena); `cv_rmse_std` é a dispersão dos cinco
-# RMSEs por dobra, que mostra o quanto o resultado depende de quais casas caíram em qual
+# RMSEs por dobra, que mostra o quanto a pontuação depende de quais casas caíram em qual
 # dobra. (A raiz quadrada de `std_test_score` não seria isso: ela é a dispersão dos MSEs, em
 # CAD².)
 #
@@ -160,7 +160,7 @@ children = client.search_runs([parent.info.experiment_id],
                               f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
 assert len(children) == 9, f"{len(children)} execuções filhas no servidor, esperadas 9"
 assert all({"alpha", "l1_ratio"} <= set(c.data.params) and "cv_rmse" in c.data.metrics for c in children)
-print(f"✓ {len(children)} execuções filhas, cada uma com seus parâmetros e resultados de CV")
+print(f"✓ {len(children)} execuções filhas, cada uma com seus parâmetros e pontuações de CV")
 best_model_files = lab_utils.assert_model_in_bucket(lab, best_info.model_id)
 
 # %% [markdown]
@@ -223,9 +223,9 @@ print(landscape.round(0).astype(int).to_string())
 #
 # `mlflow.sklearn.autolog` conhece o `GridSearchCV`: ele abre uma execução pai, registra os
 # melhores parâmetros e o modelo, o `cv_results` completo como um artefato (artifact) CSV e
-# execuções filhas para os `max_tuning_runs` melhores candidatos. Como na lição 01, um
-# resultado calculado sobre a busca ajustada enquanto o autolog está ligado também é
-# registrado, com o nome da variável que recebeu. Esta é a célula mais lenta da lição: o
+# execuções filhas para os `max_tuning_runs` melhores candidatos. Como na lição 01, uma
+# pontuação calculada sobre a busca ajustada enquanto o autolog está ligado também é
+# registrada, com o nome da variável que recebeu. Esta é a célula mais lenta da lição: o
 # autolog registra dois modelos (a busca e o seu melhor estimador), e cada `log_model`
 # descobre os próprios requisitos.
 
@@ -243,18 +243,18 @@ auto_files = [f.path for f in client.list_artifacts(auto_parent.info.run_id)]
 auto_metrics = client.get_run(auto_parent.info.run_id).data.metrics
 print(f"autolog: {len(auto_children)} execuções filhas, artefatos {sorted(auto_files)}")
 print("         métricas em X_test:", sorted(k for k in auto_metrics if k.endswith("X_test")))
-print(f"à mão:   {len(children)} execuções filhas, mais o resultado de teste e os gráficos de comparação")
+print(f"à mão:   {len(children)} execuções filhas, mais a pontuação de teste e os gráficos de comparação")
 
 # %% [markdown]
 # | | à mão | autolog |
 # | --- | --- | --- |
 # | execuções filhas | todos os candidatos | os `max_tuning_runs` melhores |
 # | resultados de CV | como métricas em cada filha | artefato `cv_results.csv`, mais as métricas das filhas |
-# | resultado de teste | sim, com o nome que você escolher (`test_rmse`) | só se você avaliar a busca ajustada com o autolog ligado: `search.score(X_test, y_test)` → `GridSearchCV_score_X_test` (aqui, um MSE negativo), com o nome da sua variável, não do papel dela |
+# | pontuação de teste | sim, com o nome que você escolher (`test_rmse`) | só se você avaliar a busca ajustada com o autolog ligado: `search.score(X_test, y_test)` → `GridSearchCV_score_X_test` (aqui, um MSE negativo), com o nome da sua variável, não do papel dela |
 # | código | ~20 linhas | uma chamada |
 #
 # O autolog não tem como saber que `X_test` contém as casas de teste, nem que a escolha foi
-# feita por CV: ele dá ao resultado o nome da variável e marca esse conjunto de dados como
+# feita por CV: ele dá à pontuação o nome da variável e marca esse conjunto de dados como
 # `eval`.
 #
 # ### Ponto de verificação
@@ -262,13 +262,13 @@ print(f"à mão:   {len(children)} execuções filhas, mais o resultado de teste
 # %%
 assert len(auto_children) == min(max_tuning_runs, 9), f"{len(auto_children)} execuções filhas do autolog"
 assert "cv_results.csv" in auto_files, f"nenhum cv_results.csv entre {auto_files}"
-assert "GridSearchCV_score_X_test" in auto_metrics, f"nenhum resultado de teste entre {sorted(auto_metrics)}"
+assert "GridSearchCV_score_X_test" in auto_metrics, f"nenhuma pontuação de teste entre {sorted(auto_metrics)}"
 print(f"✓ o autolog criou {len(auto_children)} execuções filhas, cv_results.csv e GridSearchCV_score_X_test")
 
 # %% [markdown]
 # ## A mesma busca com o Optuna
 #
-# Uma grade testa todas as combinações que recebe, por pior que tenha sido o resultado das
+# Uma grade testa todas as combinações que recebe, por pior que tenha sido a pontuação das
 # vizinhas. O Optuna, em vez disso, busca em intervalos: cada *tentativa* (trial) pede
 # parâmetros a um amostrador (sampler) (aqui o TPE, que propõe valores perto das tentativas
 # que se saíram bem até agora), avalia-os e devolve o resultado. São dez tentativas com
@@ -321,12 +321,12 @@ assert abs(trials[0].data.metrics["cv_rmse"] - study.best_value) < 1e-6, "a melh
 print(f"✓ {len(trials)} execuções de tentativa; a melhor é {trials[0].info.run_name}")
 
 # %% [markdown]
-# As duas buscas escolheram por validação cruzada somente nas casas de treinamento, então seus
-# resultados de CV são comparáveis de forma justa; as casas de teste ficaram de fora das duas.
+# As duas buscas escolheram por validação cruzada somente nas casas de treinamento, então suas
+# pontuações de CV são comparáveis de forma justa; as casas de teste ficaram de fora das duas.
 # As tentativas do Optuna não se limitam aos valores da grade, e por isso a melhor delas pode
 # cair entre esses valores (compare as duas linhas acima). Ele compensa mais quando o espaço é
-# grande ou contínuo e cada tentativa é cara, porque gasta as tentativas onde estão os bons
-# resultados.
+# grande ou contínuo e cada tentativa é cara, porque gasta as tentativas onde estão as boas
+# pontuações.
 
 # %% [markdown]
 # ## Exercícios
@@ -355,7 +355,7 @@ best_row = mlflow.search_runs(
 best_child_id = best_row["run_id"]
 
 # %% tags=["check-exercise"]
-if lab_utils.attempted(best_child_id, "Exercise 1"):
+if lab_utils.attempted(best_child_id, "Exercício 1"):
     siblings = client.search_runs([parent.info.experiment_id],
                                   f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
     by_id = {r.info.run_id: r for r in siblings}
@@ -402,7 +402,7 @@ with mlflow.start_run(run_name="exercise_random_search") as random_parent:
 random_parent_id = random_parent.info.run_id
 
 # %% tags=["check-exercise"]
-if lab_utils.attempted(random_parent_id, "Exercise 2"):
+if lab_utils.attempted(random_parent_id, "Exercício 2"):
     run = lab_utils.assert_run_logged(random_parent_id)
     assert run.info.run_name == "exercise_random_search", f"a execução pai se chama {run.info.run_name!r}"
     kids = client.search_runs([run.info.experiment_id], f"tags.mlflow.parentRunId = '{random_parent_id}'")
@@ -413,15 +413,15 @@ if lab_utils.attempted(random_parent_id, "Exercise 2"):
 # %% [markdown]
 # ## Resumo
 #
-# - Rastreie uma busca como uma execução pai com uma filha por candidato; registre os
-#   resultados de CV como RMSE legível, com a dispersão entre as dobras (a partir de
+# - Rastreie uma busca como uma execução pai com uma filha por candidato; registre as
+#   pontuações de CV como RMSE legível, com a dispersão entre as dobras (a partir de
 #   `split{k}_test_score`).
 # - Escolha por validação cruzada; avalie o modelo escolhido nas casas de teste uma única vez,
-#   depois da escolha, ao lado dos resultados de treinamento e de CV.
+#   depois da escolha, ao lado das pontuações de treinamento e de CV.
 # - `search_runs` + pandas + matplotlib comparam execuções em código; registre os gráficos na
 #   execução pai.
 # - O autolog cuida do `GridSearchCV` com uma chamada, mantendo as `max_tuning_runs` melhores
-#   filhas; ele só registra um resultado de teste se você avaliar a busca enquanto ele está
+#   filhas; ele só registra uma pontuação de teste se você avaliar a busca enquanto ele está
 #   ligado, com o nome da sua variável.
 # - Um estudo do Optuna é rastreado do mesmo jeito: uma execução pai e uma execução aninhada
 #   por tentativa, aberta na função objetivo.
@@ -429,9 +429,9 @@ if lab_utils.attempted(random_parent_id, "Exercise 2"):
 # ## Leitura complementar
 #
 # - [Documentação do MLflow](https://mlflow.org/docs/latest/)
-# - [Tracking](https://mlflow.org/docs/latest/ml/tracking/)
-# - [Models](https://mlflow.org/docs/latest/ml/model/)
-# - [Model Registry](https://mlflow.org/docs/latest/ml/model-registry/)
+# - [Rastreamento (Tracking)](https://mlflow.org/docs/latest/ml/tracking/)
+# - [Modelos (Models)](https://mlflow.org/docs/latest/ml/model/)
+# - [Registro de modelos (Model Registry)](https://mlflow.org/docs/latest/ml/model-registry/)
 # - [Busca de execuções](https://mlflow.org/docs/latest/ml/search/search-runs) — a linguagem
 #   de filtro usada para `tags.mlflow.parentRunId`
 # - [`mlflow.sklearn.autolog`](https://mlflow.org/docs/latest/python_api/mlflow.sklearn.html#mlflow.sklearn.autolog):
@@ -441,9 +441,9 @@ if lab_utils.attempted(random_parent_id, "Exercise 2"):
 #
 # ## Verifique o que aprendeu
 #
-# 1. Por que `cv_rmse_std` é calculado a partir dos resultados por dobra, e não como
+# 1. Por que `cv_rmse_std` é calculado a partir das pontuações por dobra, e não como
 #    `sqrt(std_test_score)`?
-# 2. A busca escolheu seu candidato por CV. Por que o resultado de teste é registrado só para
+# 2. A busca escolheu seu candidato por CV. Por que a pontuação de teste é registrada só para
 #    o modelo escolhido, e uma única vez?
 # 3. O que `max_tuning_runs=5` muda, e o que se guarda dos outros quatro candidatos?
 # 4. O autolog registrou `GridSearchCV_score_X_test`. Por que esse valor é negativo, e o que o
@@ -454,11 +454,11 @@ if lab_utils.attempted(random_parent_id, "Exercise 2"):
 # 1. `std_test_score` é a dispersão dos MSEs negativos por dobra, em CAD²; a raiz quadrada
 #    dela não é a dispersão dos RMSEs das dobras (6.008 contra 1.115 CAD para um dos
 #    candidatos aqui). Calcule primeiro o RMSE de cada dobra e depois o desvio padrão deles.
-# 2. Um resultado usado para escolher é otimista. As casas de teste não participaram da
-#    escolha, então um único resultado nelas é uma estimativa honesta; avaliar muitos modelos
+# 2. Uma pontuação usada para escolher é otimista. As casas de teste não participaram da
+#    escolha, então uma única pontuação nelas é uma estimativa honesta; avaliar muitos modelos
 #    nelas e ficar com o melhor transformaria o conjunto de teste em um conjunto de validação.
-# 3. O autolog abre execuções filhas só para os 5 candidatos mais bem classificados; os
-#    resultados de todos os candidatos continuam no artefato `cv_results.csv` da execução pai.
+# 3. O autolog abre execuções filhas só para os 5 candidatos mais bem classificados; as
+#    pontuações de todos os candidatos continuam no artefato `cv_results.csv` da execução pai.
 # 4. A busca avalia com `neg_mean_squared_error`, então `score` devolve um MSE negativo. O
 #    autolog sabe que a variável se chamava `X_test`, mas não que ela contém as casas de
 #    teste, nem que a escolha foi feita por CV.

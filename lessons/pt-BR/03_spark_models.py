@@ -5,7 +5,7 @@
 # rastreia modelos do Spark MLlib do mesmo jeito: parâmetros, métricas e o próprio modelo,
 # que depois pode ser carregado de volta como modelo Spark, como uma função Python comum
 # sobre pandas ou como uma UDF do Spark que gera previsões para um DataFrame inteiro em
-# paralelo. Esta lição executa o exemplo PySpark da página do laboratório exatamente como
+# paralelo. Esta lição executa o exemplo PySpark da página do DataFlow Lab exatamente como
 # está escrito e depois constrói a versão que você manteria: um pipeline treinado,
 # rastreado, recarregado e usado para prever — localmente ou no cluster Spark do
 # laboratório, mudando um único parâmetro.
@@ -63,11 +63,11 @@ print("Spark", spark.version, "master", spark.sparkContext.master)
 # lugar. Nenhuma delas exige ação.
 
 # %% tags=["nbval-check-output"]
-print(train_data.count(), "linhas de treino,", test_data.count(), "linhas de teste")
+print(train_data.count(), "linhas de treinamento,", test_data.count(), "linhas de teste")
 train_data.select("features", "label").show(3, truncate=False)
 
 # %% [markdown]
-# ## O exemplo da página do laboratório, como está escrito
+# ## O exemplo da página do DataFlow Lab, como está escrito
 #
 # A última célula dele demora um pouco (a sessão Spark já está no ar): vamos ver por quê.
 
@@ -140,7 +140,7 @@ print(f"a execução da página durou {page_seconds:.1f} s")
 #
 # Um `Pipeline` leva o `VectorAssembler` junto com a floresta, então o modelo que
 # registramos recebe as 11 colunas simples. Registramos os parâmetros, o RMSE e o R² de
-# teste (nas mesmas casas de teste das lições 01 e 02), as importâncias das variáveis
+# teste (nas mesmas casas de teste das lições 01 e 02), as importâncias dos atributos
 # (features) e o modelo, com requisitos explícitos e um exemplo de entrada. Treinar e salvar
 # um modelo Spark ainda leva algum tempo: a célula imprime quanto tempo o `log_model` levou.
 #
@@ -221,7 +221,7 @@ print("modelos registrados em log da execução:", len(spark_logged_models))
 # %% [markdown]
 # ## Carregando o modelo de volta
 #
-# > **Sabor (flavor)** — uma das formas de carregar um modelo registrado. O arquivo
+# > **Sabor (flavor)** — uma das formas de carregar um modelo registrado em log. O arquivo
 # > `MLmodel` lista os sabores: aqui, `spark` (volta como um `PipelineModel` do Spark) e
 # > `python_function`, ou *pyfunc* (um `predict(pandas DataFrame)` genérico que qualquer
 # > código Python, ou um servidor de modelos, pode chamar).
@@ -285,7 +285,7 @@ print(f"✓ pyfunc = modelo Spark; spark_udf = modelo scikit-learn; {batch.count
 #
 # `mlflow.pyspark.ml.autolog()` modifica o `fit` dos estimadores do Spark ML e, enquanto
 # está ligado, também `transform` e `evaluate`: um avaliador chamado sobre as previsões de
-# um modelo cujo treino ele acompanhou é registrado como métrica da execução desse modelo.
+# um modelo cujo treinamento ele acompanhou é registrado como métrica da execução desse modelo.
 # Vamos guardar o modelo treinado e avaliá-lo nas casas de teste antes de desligar o
 # autolog. (`silent=True` mantém as mensagens de log do próprio autolog fora da saída.)
 #
@@ -324,7 +324,7 @@ assert "rmse_test_raw" in auto.data.metrics and contexts == ["eval", "train"], (
     "o autolog não registrou o que esta seção espera")
 
 # %% [markdown]
-# O autolog registrou cada parâmetro de cada etapa do pipeline, o DataFrame de treino
+# O autolog registrou cada parâmetro de cada etapa do pipeline, o DataFrame de treinamento
 # (contexto `train`), dois arquivos JSON que descrevem o estimador e as chamadas de métrica
 # e — como avaliamos o modelo treinado enquanto ele estava ligado —
 # `rmse_test_raw`, com o DataFrame avaliado como dados `eval`. Ele montou esse nome a
@@ -396,7 +396,7 @@ with mlflow.start_run(run_name="exercise_spark_deeper") as deeper_run:
 deeper_run_id = deeper_run.info.run_id
 
 # %% tags=["check-exercise"]
-if lab_utils.attempted(deeper_run_id, "Exercise 1"):
+if lab_utils.attempted(deeper_run_id, "Exercício 1"):
     run = lab_utils.assert_run_logged(deeper_run_id, params={"numTrees": 50, "maxDepth": 8}, metrics=["rmse"])
     assert run.info.run_name == "exercise_spark_deeper", f"a execução se chama {run.info.run_name!r}"
     try:
@@ -405,10 +405,10 @@ if lab_utils.attempted(deeper_run_id, "Exercise 1"):
         raise AssertionError("a execução não tem um modelo Spark em 'model': registre-o com mlflow.spark.log_model") from None
     forest = logged_pipeline.stages[-1]
     assert len(forest.trees) == 50 and forest.getMaxDepth() == 8, (
-        f"o modelo registrado tem {len(forest.trees)} árvores de profundidade {forest.getMaxDepth()}, não 50 de profundidade 8")
+        f"o modelo registrado em log tem {len(forest.trees)} árvores de profundidade {forest.getMaxDepth()}, não 50 de profundidade 8")
     served_rmse = evaluator.evaluate(logged_pipeline.transform(test_raw), {evaluator.metricName: "rmse"})
     assert np.isclose(run.data.metrics["rmse"], served_rmse), (
-        f"o rmse registrado, {run.data.metrics['rmse']:,.0f}, não é o RMSE de teste do modelo registrado, {served_rmse:,.0f}")
+        f"o rmse registrado, {run.data.metrics['rmse']:,.0f}, não é o RMSE de teste do modelo registrado em log, {served_rmse:,.0f}")
     print(f"✓ Exercício 1: {served_rmse:,.0f} CAD contra {spark_rmse:,.0f} com {num_trees} árvores de profundidade {max_depth}")
 
 # %% [markdown]
@@ -444,7 +444,7 @@ with tempfile.TemporaryDirectory() as folder, mlflow.start_run(run_name="exercis
 batch_run_id = batch_run.info.run_id
 
 # %% tags=["check-exercise"]
-if lab_utils.attempted(batch_run_id, "Exercise 2"):
+if lab_utils.attempted(batch_run_id, "Exercício 2"):
     import os
     import tempfile
 
@@ -492,7 +492,7 @@ spark.stop()
 # - [`mlflow.spark`](https://mlflow.org/docs/latest/python_api/mlflow.spark.html) — registro,
 #   carregamento e `pip_requirements`
 # - [`mlflow.pyspark.ml.autolog`](https://mlflow.org/docs/latest/python_api/mlflow.pyspark.ml.html)
-#   — o que ele registra e como as métricas pós-treino são nomeadas
+#   — o que ele registra e como as métricas pós-treinamento são nomeadas
 # - [Registro automático (autologging)](https://mlflow.org/docs/latest/ml/tracking/autolog)
 #
 # ## Verifique o que aprendeu

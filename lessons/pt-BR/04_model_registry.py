@@ -4,15 +4,15 @@
 # Uma execução (run) guarda um modelo; o **registro de modelos (Model Registry)** dá a ele
 # um nome, versões numeradas e um lugar no seu processo de publicação, para que o código
 # possa pedir "o modelo de preços de produção" em vez de um id de execução. Esta lição
-# executa os exemplos de registro da página do laboratório exatamente como estão escritos —
+# executa os exemplos de registro da página do DataFlow Lab exatamente como estão escritos —
 # registrar, transições de estágio (stage), carregar por versão e por estágio — e depois
 # mostra o caminho que o MLflow recomenda hoje: apelidos (aliases), tags e descrições, e um
-# portão de promoção.
+# critério de promoção.
 #
 # **Você vai aprender** `register_model`; versões; estágios e por que estão obsoletos
 # (deprecated); apelidos (`@champion`, `@challenger`); tags e descrições em modelos e
-# versões; `search_model_versions`; um portão de promoção que escolhe com dados de validação
-# e informa o resultado de teste uma única vez; `copy_model_version` do desenvolvimento para
+# versões; `search_model_versions`; um critério de promoção que escolhe com dados de validação
+# e informa a pontuação de teste uma única vez; `copy_model_version` do desenvolvimento para
 # a produção, e o que ele realmente copia.
 #
 # **Tempo:** 30 minutos. **Pré-requisitos:** 01 · Rastreamento básico.
@@ -27,7 +27,7 @@ model_name = "previsao_precos"
 
 # %% [markdown]
 # Esta lição *escolhe* um modelo, por isso precisa de três conjuntos de casas, não dois:
-# **treino** para ajustar, **validação** para escolher (é nele que o portão de promoção
+# **treinamento** para ajustar, **validação** para escolher (é nele que o critério de promoção
 # compara) e **teste**, mantido fora de toda decisão e avaliado uma única vez, no final, para
 # o modelo que mantivermos. `lab_utils.split_train_validation_test()` devolve os três; as
 # casas de teste são as mesmas das lições 01–03.
@@ -45,7 +45,7 @@ from sklearn.metrics import mean_squared_error
 split = lab_utils.split_train_validation_test()
 X_train, X_validation, X_test = split.X_train, split.X_validation, split.X_test
 y_train, y_validation, y_test = split.y_train, split.y_validation, split.y_test
-print(f"{len(X_train)} casas de treino, {len(X_validation)} de validação, {len(X_test)} de teste")
+print(f"{len(X_train)} casas de treinamento, {len(X_validation)} de validação, {len(X_test)} de teste")
 mlflow.set_experiment("meu_experimento")
 client = MlflowClient()
 
@@ -55,7 +55,7 @@ def rmse(model, X, y) -> float:
 
 
 def train_and_log(alpha: float, l1_ratio: float, run_name: str):
-    """Treina um ElasticNet nas casas de treino e o registra em log com seu RMSE de validação.
+    """Treina um ElasticNet nas casas de treinamento e o registra em log com seu RMSE de validação.
 
     Devolve as informações do modelo registrado em log: seu `model_uri` é o modelo, `models:/m-…`."""
     with mlflow.start_run(run_name=run_name):
@@ -73,7 +73,7 @@ def train_and_log(alpha: float, l1_ratio: float, run_name: str):
 baseline_model = train_and_log(alpha=1.0, l1_ratio=0.1, run_name="registry_baseline")
 
 # %% [markdown]
-# ## Os exemplos da página do laboratório, como estão escritos
+# ## Os exemplos da página do DataFlow Lab, como estão escritos
 #
 # ### Registrando um modelo
 # Depois de uma execução que registrou em log um modelo chamado `model` (a célula acima),
@@ -195,7 +195,7 @@ assert checked.version == baseline.version
 assert client.get_registered_model(model_name).description.startswith("Predicts the sale price")
 
 # %% [markdown]
-# ## Um portão de promoção
+# ## Um critério de promoção
 #
 # Um modelo novo (o *desafiante*, challenger) só deve substituir o campeão (champion) quando
 # for melhor nas casas de **validação**. O apelido se move; o antigo campeão mantém sua
@@ -244,9 +244,9 @@ assert old_champion.tags.get("replaced_by") == challenger.version
 print(f"✓ versão {baseline.version} mantida, com a tag replaced_by={old_champion.tags['replaced_by']}")
 
 # %% [markdown]
-# ## O resultado de teste, uma única vez
+# ## A pontuação de teste, uma única vez
 #
-# O portão *usou* as casas de validação para escolher, então o RMSE de validação do campeão
+# O critério *usou* as casas de validação para escolher, então o RMSE de validação do campeão
 # é um pouco otimista: entre vários modelos, o vencedor é em parte aquele que teve sorte
 # nessas casas. As casas de teste não participaram de nenhuma decisão; avaliadas uma única
 # vez agora, para o modelo que mantemos, elas dão uma estimativa honesta do erro dele em
@@ -354,7 +354,7 @@ client.update_model_version(model_name, described_version,
 client.set_model_version_tag(model_name, described_version, "reviewed_by", "ada")
 
 # %% tags=["check-exercise"]
-if lab_utils.attempted(described_version, "Exercise 1"):
+if lab_utils.attempted(described_version, "Exercício 1"):
     current = client.get_model_version_by_alias(model_name, "champion")
     assert str(described_version) == current.version, (
         f"@champion é a versão {current.version}, não {described_version!r}")
@@ -391,7 +391,7 @@ with mlflow.start_run(run_name="champion_check") as check_run:
 check_run_id = check_run.info.run_id
 
 # %% tags=["check-exercise"]
-if lab_utils.attempted(check_run_id, "Exercise 2"):
+if lab_utils.attempted(check_run_id, "Exercício 2"):
     logged = client.get_run(check_run_id)
     assert logged.info.run_name == "champion_check", f"a execução se chama {logged.info.run_name!r}"
     current = client.get_model_version_by_alias(model_name, "champion").version
@@ -414,7 +414,7 @@ if lab_utils.attempted(check_run_id, "Exercise 2"):
 #   tags para registrar fatos e descrições para documentar.
 # - Carregue `models:/name/3`, `models:/name@champion` — nunca um id de execução em código
 #   de produção.
-# - Promova por meio de um portão que compara em dados de validação; mantenha a versão
+# - Promova por meio de um critério que compara em dados de validação; mantenha a versão
 #   antiga; avalie nas casas de teste uma única vez, para o modelo que você mantém.
 # - `copy_model_version` registra os mesmos arquivos sob outro nome: nada é copiado.
 #
@@ -430,9 +430,9 @@ if lab_utils.attempted(check_run_id, "Exercise 2"):
 # ## Verifique o que aprendeu
 #
 # 1. Um código carrega `models:/previsao_precos@champion`. O que muda para esse código
-#    quando o portão promove um desafiante, e o que você muda no código?
-# 2. Por que o portão compara nas casas de validação e não nas de teste, e por que o
-#    resultado de teste é calculado uma única vez, depois da escolha?
+#    quando o critério promove um desafiante, e o que você muda no código?
+# 2. Por que o critério compara nas casas de validação e não nas de teste, e por que a
+#    pontuação de teste é calculada uma única vez, depois da escolha?
 # 3. O que substitui uma transição de estágio para `Archived`, e por que isso é melhor?
 # 4. Depois de `copy_model_version`, você apaga a versão de desenvolvimento. O que acontece
 #    com os arquivos da cópia de produção e com o `source` dela? O que a quebraria?
@@ -440,7 +440,7 @@ if lab_utils.attempted(check_run_id, "Exercise 2"):
 # %% [markdown] tags=["solution"]
 # 1. Nada no código: ele carrega a versão para a qual `@champion` aponta, agora a do
 #    desafiante. Só o apelido mudou, no servidor.
-# 2. Um resultado usado para escolher é otimista: o vencedor é em parte o modelo que teve
+# 2. Uma pontuação usada para escolher é otimista: o vencedor é em parte o modelo que teve
 #    sorte naquelas casas. Casas de teste que não participaram de nenhuma decisão dão uma
 #    estimativa honesta; use-as para escolher de novo e elas deixam de ser um conjunto de
 #    teste.

@@ -318,11 +318,11 @@ shutil.rmtree(image_folder.parent)
 #
 # `mlflow.models.evaluate` avalia um modelo em dados rotulados e registra as métricas na
 # execução ativa. Ele lê o conjunto de teste: o campeão já foi escolhido, então este é o
-# único relatório do resultado dele em dados que nenhuma decisão viu.
+# único relatório da pontuação dele em dados que nenhuma decisão viu.
 #
-# > **SHAP** — uma forma de explicar previsões: para cada linha, o quanto cada variável
+# > **SHAP** — uma forma de explicar previsões: para cada linha, o quanto cada atributo
 # > (feature) empurrou a previsão para cima ou para baixo da previsão média (seu "valor
-# > SHAP"). Ordenar as variáveis pelo efeito médio mostra o que mais mexe nos preços.
+# > SHAP"). Ordenar os atributos pelo efeito médio mostra o que mais mexe nos preços.
 #
 # O `evaluate` pode gerar gráficos SHAP por conta própria (`log_model_explainability`,
 # ligado por padrão). Para um regressor, ele usa o explainer genérico de permutação do SHAP,
@@ -347,7 +347,7 @@ print({k: round(float(v), 3) for k, v in result.metrics.items()
 
 # %% [markdown]
 # `shap.LinearExplainer` explica o estimador scikit-learn do campeão (seu sabor `sklearn`)
-# usando os dados de treino como referência (background); `client.log_figure` guarda o
+# usando os dados de treinamento como referência (background); `client.log_figure` guarda o
 # gráfico na execução de avaliação (o bloco `with` já terminou, então a chamada indica a
 # execução).
 
@@ -425,7 +425,7 @@ finally:
 import json
 from urllib.parse import urlparse
 
-if lab_utils.attempted(rest_response, "Exercise 1"):
+if lab_utils.attempted(rest_response, "Exercício 1"):
     assert isinstance(rest_response, requests.Response), "coloque em rest_response a Response que requests.post devolveu"
     sent, address = rest_response.request, urlparse(rest_response.url)
     assert sent.method == "POST" and address.path == "/invocations", "faça POST no /invocations do servidor"
@@ -476,7 +476,7 @@ finally:
     listing_server.stop()
 
 # %% tags=["check-exercise"]
-if lab_utils.attempted(listing_response, "Exercise 2"):
+if lab_utils.attempted(listing_response, "Exercício 2"):
     assert isinstance(listing_response, requests.Response), \
         "coloque em listing_response a Response que requests.post devolveu"
     aliased = client.get_model_version_by_alias("previsao_precos_anuncios", "champion")  # gera erro se não existir
@@ -543,4 +543,4 @@ if lab_utils.attempted(listing_response, "Exercise 2"):
 #    do modelo e o serve com o mesmo servidor de previsão, na porta 8080.
 
 # %% [markdown]
-# Próxima: **06 · MLflow Projects**: empacotar o código de treino para que qualquer pessoa possa executá-lo de novo.
+# Próxima: **06 · MLflow Projects**: empacotar o código de treinamento para que qualquer pessoa possa executá-lo de novo.

@@ -40,8 +40,8 @@ print((project / "MLproject").read_text())
 # de URI. `string` e `float` documentam a intenção: o MLflow repassa o valor sem verificá-lo,
 # como mostra uma seção mais adiante.
 #
-# `train` ajusta o modelo no conjunto de treino e registra em log sua pontuação no conjunto de
-# **validação**; `validate` é um critério de aprovação (gate) — aprova uma execução treinada
+# `train` ajusta o modelo no conjunto de treinamento e registra em log sua pontuação no conjunto de
+# **validação**; `validate` é um critério de promoção (gate) — aprova uma execução treinada
 # só se o RMSE de validação dela for baixo o bastante, e avalia o modelo aprovado no conjunto de
 # **teste**, uma única vez. A decisão (aprovar ou não) lê dados de validação, e assim a
 # pontuação no teste continua sendo uma estimativa honesta do modelo que você entrega.
@@ -259,7 +259,7 @@ exercise_validation_id = mlflow.projects.run(
 ).run_id
 
 # %% tags=["check-exercise"]
-if lab_utils.attempted(exercise_validation_id, "Exercise 1"):
+if lab_utils.attempted(exercise_validation_id, "Exercício 1"):
     run = lab_utils.assert_run_logged(exercise_validation_id, tags=["validated_run_id"],
                                       metrics=["validation_rmse"])
     tags = run.data.tags
@@ -289,9 +289,9 @@ if lab_utils.attempted(exercise_validation_id, "Exercise 1"):
 # ## Leitura complementar
 #
 # - Documentação do MLflow: https://mlflow.org/docs/latest/
-# - Tracking: https://mlflow.org/docs/latest/ml/tracking/
-# - Models: https://mlflow.org/docs/latest/ml/model/
-# - Model Registry: https://mlflow.org/docs/latest/ml/model-registry/
+# - Rastreamento (Tracking): https://mlflow.org/docs/latest/ml/tracking/
+# - Modelos (Models): https://mlflow.org/docs/latest/ml/model/
+# - Registro de modelos (Model Registry): https://mlflow.org/docs/latest/ml/model-registry/
 # - MLflow Projects (o arquivo `MLproject`, parâmetros, ambientes, `mlflow run`):
 #   https://mlflow.org/docs/latest/ml/projects/
 # - `mlflow.projects.run`: https://mlflow.org/docs/latest/api_reference/python_api/mlflow.projects.html

@@ -5,7 +5,7 @@
 # verificado e registrado — conforme um agendamento, com novas tentativas quando algo falha de
 # forma intermitente. O Prefect orquestra essas etapas como um *fluxo* (flow) de *tarefas*
 # (tasks); o MLflow registra o que cada treinamento produziu. Esta lição executa o fluxo da
-# página do laboratório, como está escrito, no servidor Prefect do laboratório, liga cada
+# página do DataFlow Lab, como está escrito, no servidor Prefect do laboratório, liga cada
 # execução (run) do MLflow à sua execução de fluxo (flow run) do Prefect (e vice-versa),
 # acrescenta novas tentativas (retries) e cache, serve uma implantação (deployment) agendada e
 # aciona o MLflow Project da lição 06 a partir de um fluxo.
@@ -49,7 +49,7 @@ print("Prefect UI: ", lab.prefect_ui_url)
 accuracy_threshold = 0.8
 
 # %% [markdown]
-# ## O fluxo da página do laboratório, como está escrito
+# ## O fluxo da página do DataFlow Lab, como está escrito
 #
 # O fluxo chama duas funções que a página deixa por nossa conta: `treinar(params)` treina um
 # modelo e `avaliar(model)` devolve as métricas dele, entre elas `accuracy`. O problema aqui é
@@ -158,7 +158,7 @@ checked = lab_utils.assert_model_version("modelo_producao")
 # %% [markdown]
 # O critério funcionou (acurácia de validação acima de 0,8). Um modelo abaixo do limiar é
 # rastreado, mas não registrado — experimente com um modelo regularizado ao extremo, que mal
-# usa as variáveis:
+# usa os atributos:
 
 # %%
 weak = pipeline_treinamento({"C": 0.00001})
@@ -339,7 +339,7 @@ strict_result = retrain.retreinar_modelo(C=0.1, limiar_acuracia=0.99)
 # </details>
 
 # %% tags=["check-exercise"]
-if lab_utils.attempted(strict_result, "Exercise 1"):
+if lab_utils.attempted(strict_result, "Exercício 1"):
     from uuid import UUID
 
     from prefect.client.orchestration import get_client
@@ -387,7 +387,7 @@ strict_flow_run_id = str(next(r.id for r in retrain_runs if r.parameters.get("li
 # </details>
 
 # %% tags=["check-exercise"]
-if lab_utils.attempted(strict_flow_run_id, "Exercise 2"):
+if lab_utils.attempted(strict_flow_run_id, "Exercício 2"):
     from uuid import UUID
 
     from prefect.client.orchestration import get_client
@@ -423,9 +423,9 @@ if lab_utils.attempted(strict_flow_run_id, "Exercise 2"):
 # ## Leitura complementar
 #
 # - [Documentação do MLflow](https://mlflow.org/docs/latest/)
-# - [Tracking](https://mlflow.org/docs/latest/ml/tracking/)
-# - [Models](https://mlflow.org/docs/latest/ml/model/)
-# - [Model Registry](https://mlflow.org/docs/latest/ml/model-registry/)
+# - [Rastreamento (Tracking)](https://mlflow.org/docs/latest/ml/tracking/)
+# - [Modelos (Models)](https://mlflow.org/docs/latest/ml/model/)
+# - [Registro de modelos (Model Registry)](https://mlflow.org/docs/latest/ml/model-registry/)
 # - [Prefect: cache de resultados de tarefas](https://docs.prefect.io/v3/concepts/caching)
 # - [Prefect: disparar execuções de implantações](https://docs.prefect.io/v3/how-to-guides/deployments/run-deployments)
 #   — `run_deployment` e, em código assíncrono, `arun_deployment`

@@ -1,14 +1,14 @@
 # %% [markdown]
 # # 08 · Comparando execuções e seis bons hábitos
 #
-# A página do laboratório encerra seu roteiro com duas coisas: como comparar execuções (runs)
+# A página do DataFlow Lab encerra seu roteiro com duas coisas: como comparar execuções (runs)
 # na UI do MLflow, e seis boas práticas. Esta lição percorre passo a passo a comparação na UI
 # com os candidatos da lição 02, faz a mesma comparação em código e depois mostra cada prática
 # numa célula própria, com uma verificação de que ela realmente aconteceu.
 #
 # **Você vai aprender** a visão **Compare** da UI; a comparar execuções com `search_runs`; a
 # nomear experimentos (experiments); a registrar em log todos os parâmetros e os conjuntos de
-# dados (datasets) que um modelo viu (`mlflow.data`); métricas de treino, validação e teste, e
+# dados (datasets) que um modelo viu (`mlflow.data`); métricas de treinamento, validação e teste, e
 # qual delas usar para escolher; a registrar em log artefatos (artifacts) de diagnóstico (matriz
 # de confusão, resíduos); a organizar execuções com tags; a documentar modelos registrados.
 #
@@ -122,7 +122,7 @@ print(experiment.name)
 # busca pode filtrar por eles (`filter_string="datasets.digest = '...'"`).
 #
 # Os dados são divididos em três com `lab_utils.split_train_validation_test()`: o modelo é
-# ajustado nas casas de treino, **comparado e escolhido** nas casas de validação, e avaliado nas
+# ajustado nas casas de treinamento, **comparado e escolhido** nas casas de validação, e avaliado nas
 # casas de teste **uma única vez**, depois da escolha (a prática 3 explica por quê).
 
 # %%
@@ -161,7 +161,7 @@ mlflow.log_params(split_params)
 mlflow.log_input(train_data, context="training")
 mlflow.log_input(validation_data, context="validation")
 print(len(forest.get_params()) + len(split_params), "parâmetros e 2 conjuntos de dados registrados em log;",
-      f"digest do treino {train_data.digest}")
+      f"digest do treinamento {train_data.digest}")
 
 # %% [markdown]
 # ### Ponto de verificação: os conjuntos de dados, lidos de volta da execução
@@ -186,10 +186,10 @@ for name, dataset_input in sorted(logged.items()):
     print(f"✓ {context:<11}{name:<25}{rows} linhas, origem {dataset_input.dataset.source}")
 
 # %% [markdown]
-# ## 3 · Métricas de validação ao lado das métricas de treino
+# ## 3 · Métricas de validação ao lado das métricas de treinamento
 #
-# Uma pontuação de treino sozinha esconde o sobreajuste (overfitting): uma floresta consegue
-# quase decorar as casas de treino. Registre as duas em log, com nomes que digam qual é qual.
+# Uma pontuação de treinamento sozinha esconde o sobreajuste (overfitting): uma floresta consegue
+# quase decorar as casas de treinamento. Registre as duas em log, com nomes que digam qual é qual.
 #
 # Por que não as casas de teste também? Uma pontuação que você usa para *escolher* — a melhor de
 # várias execuções, um critério de promoção — é uma pontuação de validação, e, depois que você
@@ -213,7 +213,7 @@ for name, X, y in (("train", X_train, y_train), ("validation", X_validation, y_v
                         f"{name}_mae": mean_absolute_error(y, predictions),
                         f"{name}_r2": r2_score(y, predictions)})
 metrics = client.get_run(run.info.run_id).data.metrics
-print(f"RMSE de treino {metrics['train_rmse']:,.0f} vs. RMSE de validação {metrics['validation_rmse']:,.0f} CAD")
+print(f"RMSE de treinamento {metrics['train_rmse']:,.0f} vs. RMSE de validação {metrics['validation_rmse']:,.0f} CAD")
 
 # %% [markdown]
 # ## 4 · Salve os artefatos que explicam o modelo
@@ -309,7 +309,7 @@ print("✓ modelo e versão documentados")
 #
 # Uma floresta mais rasa é melhor? Registre em log um segundo candidato em
 # `precos_casas_windsor/boas_praticas`, a mesma floresta com `max_depth=4`, do jeito que as
-# práticas 2, 3 e 5 registram: seus parâmetros, os conjuntos de dados de treino e de validação,
+# práticas 2, 3 e 5 registram: seus parâmetros, os conjuntos de dados de treinamento e de validação,
 # `train_rmse` e `validation_rmse`, e as tags `candidate = true` e
 # `model_family = random_forest`. Depois escolha entre ele e `random_forest_well_logged` pelo
 # `validation_rmse`, lido do servidor. Na execução escolhida, e em nenhuma outra: ponha a tag
@@ -386,9 +386,9 @@ if lab_utils.attempted(reviewed_run_id, "Exercise"):
 # ## Leitura complementar
 #
 # - [Documentação do MLflow](https://mlflow.org/docs/latest/)
-# - [Tracking](https://mlflow.org/docs/latest/ml/tracking/)
-# - [Models](https://mlflow.org/docs/latest/ml/model/)
-# - [Model Registry](https://mlflow.org/docs/latest/ml/model-registry/)
+# - [Rastreamento (Tracking)](https://mlflow.org/docs/latest/ml/tracking/)
+# - [Modelos (Models)](https://mlflow.org/docs/latest/ml/model/)
+# - [Registro de modelos (Model Registry)](https://mlflow.org/docs/latest/ml/model-registry/)
 # - [Rastreamento de conjuntos de dados (Dataset tracking)](https://mlflow.org/docs/latest/ml/dataset/)
 #   — `mlflow.data`, origens, digests e `log_input`
 # - [Busca de execuções (Searching runs)](https://mlflow.org/docs/latest/ml/search/search-runs/)

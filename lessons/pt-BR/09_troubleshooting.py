@@ -430,10 +430,10 @@ if lab_utils.attempted(champion_uri, "Exercise"):
 # ## Leitura complementar
 #
 # - [Documentação do MLflow](https://mlflow.org/docs/latest/)
-# - [Tracking](https://mlflow.org/docs/latest/ml/tracking/) — onde as execuções são
+# - [Rastreamento (Tracking)](https://mlflow.org/docs/latest/ml/tracking/) — onde as execuções são
 #   gravadas, e a URI de rastreamento
-# - [Models](https://mlflow.org/docs/latest/ml/model/)
-# - [Model Registry](https://mlflow.org/docs/latest/ml/model-registry/)
+# - [Modelos (Models)](https://mlflow.org/docs/latest/ml/model/)
+# - [Registro de modelos (Model Registry)](https://mlflow.org/docs/latest/ml/model-registry/)
 # - [Armazenamentos de backend (backend stores)](https://mlflow.org/docs/latest/self-hosting/architecture/backend-store/) —
 #   o SQLite `mlflow.db` na pasta atual como padrão
 # - [Armazenamentos de artefatos (artifact stores)](https://mlflow.org/docs/latest/self-hosting/architecture/artifact-store/) —
@@ -441,7 +441,7 @@ if lab_utils.attempted(champion_uri, "Exercise"):
 #
 # ## Verifique o que aprendeu
 #
-# 1. O script de treino de um colega "funciona", mas as execuções dele não estão na UI. O que
+# 1. O script de treinamento de um colega "funciona", mas as execuções dele não estão na UI. O que
 #    você pede para ele imprimir, e que resposta confirma a causa?
 # 2. O `lab doctor` mostra só linhas com ✓, mas o `register_model` falha. Quais duas causas
 #    desta lição se encaixam, e como você as distingue?

@@ -8,7 +8,7 @@
 # que lê de volta o estado do laboratório (o servidor de rastreamento, o registro de modelos, o log
 # do servidor de modelos, a API do Prefect); escreva seu código onde aparece `...`, execute
 # a verificação e siga em frente quando ela passar. Cada marco tem uma dica; as soluções comentadas estão em
-# `solutions/10_capstone.ipynb`.
+# `solutions/pt-BR/10_capstone.ipynb`.
 #
 # **Tempo:** 75 minutos. **Pré-requisitos:** lições 01–07.
 
@@ -30,13 +30,13 @@ model_name = "capstone_precos"
 # %% [markdown]
 # ## Três conjuntos de casas, três funções
 #
-# - **treino**: a busca ajusta seus candidatos aqui e os compara por validação cruzada de 5
-#   partes (5-fold) dentro dele;
+# - **treinamento**: a busca ajusta seus candidatos aqui e os compara por validação cruzada de 5
+#   dobras (5-fold) dentro dele;
 # - **validação**: decide entre um campeão e um desafiante (o critério de promoção, ou
 #   gate, do Marco 4);
-# - **teste**: nenhuma decisão o vê; ele dá a nota do campeão final, uma única vez, no fim.
+# - **teste**: nenhuma decisão o vê; ele dá a pontuação do campeão final, uma única vez, no fim.
 #
-# Uma nota usada para escolher é otimista, porque a escolha favorece o que por acaso foi
+# Uma pontuação usada para escolher é otimista, porque a escolha favorece o que por acaso foi
 # bem naquelas casas; só um conjunto mantido fora de todas as escolhas dá uma estimativa
 # honesta.
 
@@ -73,18 +73,18 @@ def validation_rmse(model) -> float:
 
 # %% [markdown]
 # A marca a superar: um "modelo" que prevê, para toda casa, o preço médio das casas de
-# treino.
+# treinamento.
 
 # %% tags=["nbval-check-output"]
 baseline_rmse = float(np.sqrt(mean_squared_error(y_validation, np.full(len(y_validation), y_train.mean()))))
-print(f"casas: {len(X_train)} treino · {len(X_validation)} validação · {len(X_test)} teste")
+print(f"casas: {len(X_train)} treinamento · {len(X_validation)} validação · {len(X_test)} teste")
 print(f"RMSE de validação da linha de base (preço médio): {baseline_rmse:,.0f} CAD")
 
 # %% [markdown]
 # ## Marco 1 · Uma busca rastreada
 #
 # Faça uma busca com `GradientBoostingRegressor(random_state=42)` sobre `n_estimators` em
-# `[50, 100]` e `max_depth` em `[2, 3]`, com validação cruzada de 5 partes em `X_train`.
+# `[50, 100]` e `max_depth` em `[2, 3]`, com validação cruzada de 5 dobras em `X_train`.
 # Rastreie-a como uma execução (run) pai chamada `capstone_search`, com uma execução filha
 # aninhada por candidato (seus parâmetros e `cv_rmse`), e, na execução pai: os melhores
 # parâmetros, o melhor modelo registrado em log (logged model) como `model` (com um exemplo
@@ -279,7 +279,7 @@ promotions = [retreinar_capstone(learning_rate=0.2), retreinar_capstone(learning
 # <details><summary>Dica</summary>
 #
 # No fluxo: `client.get_model_version_by_alias(model_name, "champion")` dá o campeão atual,
-# e `client.get_run(<o run_id dele>).data.metrics["validation_rmse"]`, a nota dele; chame
+# e `client.get_run(<o run_id dele>).data.metrics["validation_rmse"]`, a pontuação dele; chame
 # `client.set_registered_model_alias(...)` só quando o novo RMSE for menor.
 #
 # </details>
@@ -312,10 +312,10 @@ if lab_utils.attempted(promotions, "Milestone 4"):
     print(f"✓ Marco 4: 0.2 promovido (RMSE {better_rmse:,.0f}), 0.01 barrado (RMSE {worse_rmse:,.0f})")
 
 # %% [markdown]
-# ## A nota de teste, uma única vez
+# ## A pontuação de teste, uma única vez
 #
 # Todas as escolhas estão feitas: a busca escolheu pela validação cruzada, o critério de
-# promoção pela validação. Agora, e só agora, calcule a nota do `@champion` final nas casas
+# promoção pela validação. Agora, e só agora, calcule a pontuação do `@champion` final nas casas
 # de teste e registre-a na execução dele. Se as casas de teste tivessem decidido alguma
 # coisa, este número favoreceria o modelo, como faz o RMSE de validação.
 
@@ -346,9 +346,9 @@ else:
 # ## Leitura complementar
 #
 # - [Documentação do MLflow](https://mlflow.org/docs/latest/)
-# - [Tracking](https://mlflow.org/docs/latest/ml/tracking/)
-# - [Models](https://mlflow.org/docs/latest/ml/model/)
-# - [Model Registry](https://mlflow.org/docs/latest/ml/model-registry/) — versões, apelidos,
+# - [Rastreamento (Tracking)](https://mlflow.org/docs/latest/ml/tracking/)
+# - [Modelos (Models)](https://mlflow.org/docs/latest/ml/model/)
+# - [Registro de modelos (Model Registry)](https://mlflow.org/docs/latest/ml/model-registry/) — versões, apelidos,
 #   descrições
 # - [Busca de modelos registrados em log (searching logged models)](https://mlflow.org/docs/latest/ml/search/search-models)
 # - [Implantar um modelo como servidor de inferência local (deploy a model as a local inference server)](https://mlflow.org/docs/latest/ml/deployment/deploy-model-locally/)
@@ -357,7 +357,7 @@ else:
 #
 # ## Verifique o que aprendeu
 #
-# 1. A busca escolheu seus parâmetros por validação cruzada nas casas de treino. Por que o
+# 1. A busca escolheu seus parâmetros por validação cruzada nas casas de treinamento. Por que o
 #    campeão também recebe um RMSE de validação, e por que o RMSE de teste só é calculado
 #    no fim?
 # 2. O Marco 4 executa o fluxo primeiro com um modelo melhor e depois com um pior. Que
@@ -370,7 +370,7 @@ else:
 # %% [markdown] tags=["solution"]
 # 1. A validação cruzada escolheu entre os candidatos da busca; o RMSE de validação compara
 #    o campeão com os desafiantes posteriores (o critério de promoção) em casas nas quais
-#    nenhum modelo foi ajustado. Toda nota usada para escolher é otimista; as casas de
+#    nenhum modelo foi ajustado. Toda pontuação usada para escolher é otimista; as casas de
 #    teste, mantidas fora de todas as escolhas, dão a única estimativa honesta, para o
 #    campeão final.
 # 2. Só o melhor: passaria um critério que sempre promove. Só o pior: passaria um critério
