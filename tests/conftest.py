@@ -44,6 +44,9 @@ _main = sys.modules["__main__"]
 if os.environ.get("PYTEST_XDIST_WORKER") and getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
     _main.__file__ = pytest.__file__
 os.environ["LAB_REQUIRE_EXERCISES"] = "1"
+# The lab's messages in English whatever the machine's locale; the tests of the Portuguese
+# messages and edition set LAB_LANG=pt_BR themselves.
+os.environ["LAB_LANG"] = "en"
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 

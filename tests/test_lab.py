@@ -212,5 +212,9 @@ def test_jupyterlab_starts_with_its_token_kept(lab):
         assert requests.get(f"{base}/api/contents/notebooks", timeout=10).status_code == 403
         listing = requests.get(f"{base}/api/contents/notebooks", params={"token": token}, timeout=10)
         assert listing.ok and any(item["name"] == "00_welcome.ipynb" for item in listing.json()["content"])
+        # Portuguese learners are told where their edition is, and the link opens it.
+        assert f"{lab.jupyter_url}/tree/notebooks/pt-BR?token={token}" in result.stdout
+        portuguese = requests.get(f"{base}/api/contents/notebooks/pt-BR", params={"token": token}, timeout=10)
+        assert portuguese.ok and any(item["name"] == "00_welcome.ipynb" for item in portuguese.json()["content"])
     finally:
         stack.stop_group(lab, "jupyter")

@@ -11,6 +11,9 @@
    stored output is the one "not attempted yet" note, so the untouched copy must print
    exactly one note per exercise, and nothing else, there. Run on the lab that
    now holds the lesson's runs, it also proves that a lesson can be run again.
+3. The Portuguese edition's learners' copies of 00, 01 and 04, with nbval as in 2, under
+   LAB_LANG=pt_BR (the lab's own messages in Portuguese), in order on the other worker's lab;
+   its other lessons are the English ones' code (tests/test_editions.py).
 """
 
 from __future__ import annotations
@@ -40,16 +43,16 @@ CI_PARAMETERS: dict[str, dict] = {
 CHECK_TAG = "nbval-check-output"
 
 
-def _learners_copy(notebook: Path) -> nbformat.NotebookNode:
+def _learners_copy(path: Path) -> nbformat.NotebookNode:
     """The learners' copy as committed, with the CI parameters injected as papermill would."""
     from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
-    learners = load_notebook_node(str(ROOT / "notebooks" / notebook.name))
+    learners = load_notebook_node(str(path))
     for cell in learners.cells:
         if cell.cell_type == "code" and CHECK_TAG in cell.metadata.get("tags", []) and not cell.outputs:
             pytest.fail(f"no stored output for a checked cell (run `make notebooks`):\n{cell.source}")
-    parameters = CI_PARAMETERS.get(notebook.stem)
+    parameters = CI_PARAMETERS.get(path.stem)
     return parameterize_notebook(learners, parameters) if parameters else learners
 
 
@@ -94,19 +97,42 @@ def _run_lesson_twice(notebook: Path, lab) -> None:
         except LessonFailed as failure:
             pytest.fail(f"{failure}\n(executed copy: {executed_path})", pytrace=False)
 
-    nbval_path = BUILD / "nbval" / notebook.name
+    _run_learners_copy(ROOT / "notebooks" / notebook.name, language="en")
+
+
+def _run_learners_copy(learners: Path, language: str) -> None:
+    """nbval over the learners' copy, exercises untouched, in the lab's messages' `language`."""
+    edition = learners.parent.relative_to(ROOT / "notebooks")
+    nbval_path = BUILD / "nbval" / edition / learners.name
     nbval_path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(_learners_copy(notebook), nbval_path)
+    nbformat.write(_learners_copy(learners), nbval_path)
     # A learner has not answered the exercises: each check prints a note instead of failing.
     learner_environment = {k: v for k, v in lesson_environment().items() if k != "LAB_REQUIRE_EXERCISES"}
+    learner_environment["LAB_LANG"] = language
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
          "--nbval-current-env",
          "--rootdir", str(BUILD), "-o", "addopts=", str(nbval_path)],
-        cwd=ROOT / "notebooks", capture_output=True, text=True, env=learner_environment,
+        cwd=learners.parent, capture_output=True, text=True, env=learner_environment,
     )
     if result.returncode != 0:
-        pytest.fail(f"nbval run of the learners' copy of {notebook.name} failed:\n{result.stdout[-6000:]}", pytrace=False)
+        pytest.fail(f"nbval run of the learners' copy of {edition / learners.name} failed:\n{result.stdout[-6000:]}",
+                    pytrace=False)
+
+
+PORTUGUESE_EXECUTED = ["00_welcome", "01_basic_tracking", "04_model_registry"]
+
+
+class TestPortugueseEdition:
+    """A scope of its own for pytest-xdist: the other worker runs it while this one runs the
+    English lessons (00, 01 and 04 in order, as a learner would)."""
+
+    @pytest.mark.parametrize("lesson", PORTUGUESE_EXECUTED)
+    def test_learners_copy_runs_in_portuguese(self, lesson: str, lab):
+        with ProcessWatch() as processes:
+            _run_learners_copy(ROOT / "notebooks" / "pt-BR" / f"{lesson}.ipynb", language="pt_BR")
+            stray = processes.left_running()
+        assert not stray, f"pt-BR/{lesson} left processes running:\n" + "\n".join(stray)
 
 
 def test_no_lesson_shows_a_ci_marker_to_learners():

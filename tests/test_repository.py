@@ -94,16 +94,22 @@ def test_environment_yml_pins_match_the_lock():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_site_builds_every_lesson():
+def test_site_builds_every_lesson_in_both_editions():
     result = subprocess.run([sys.executable, "tools/build_site.py"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     site = ROOT / "build" / "site"
     lessons = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    assert sorted(p.stem for p in (site / "notebooks").glob("*.html")) == lessons
-    index = (site / "index.html").read_text()
-    assert all(f"notebooks/{stem}.html" in index for stem in lessons)
-    welcome = (site / "notebooks" / "00_welcome.html").read_text()
-    assert 'href="01_basic_tracking.html"' in welcome, "lesson links are not rewritten to the HTML pages"
+    for book, other in ((site, site / "pt-BR"), (site / "pt-BR", site)):
+        assert sorted(p.stem for p in (book / "notebooks").glob("*.html")) == lessons
+        index = (book / "index.html").read_text()
+        assert all(f"notebooks/{stem}.html" in index for stem in lessons)
+        welcome = (book / "notebooks" / "00_welcome.html").read_text()
+        assert 'href="01_basic_tracking.html"' in welcome, "lesson links are not rewritten to the HTML pages"
+        assert 'href="../index.html"' in welcome, "the contents link does not lead to the book's index"
+        # The language switch leads to the same lesson in the other edition.
+        switch = re.search(r'<a href="([^"]+)">(In English|Em português)</a>', welcome)
+        assert switch and (book / "notebooks" / switch.group(1)).resolve() == other / "notebooks" / "00_welcome.html"
+    assert "Boas-vindas ao laboratório" in (site / "pt-BR" / "notebooks" / "00_welcome.html").read_text()
 
 
 def test_code_and_notebooks_are_ruff_clean():
