@@ -8,6 +8,7 @@ from pathlib import Path
 
 from lab_utils.config import LabConfig
 from lab_utils.doctor import Check, CheckFailed, check_artifact_round_trip, check_tracking_server
+from lab_utils.i18n import N_, _
 
 from .supervisor import is_running, unsupervised_processes
 
@@ -21,14 +22,21 @@ def _free_mb(path: Path) -> float:
     return shutil.disk_usage(path).free / 2**20
 
 
-def disk_space_problem(config: LabConfig, min_free_mb: float = MIN_FREE_MB) -> str | None:
-    """A sentence naming the full disk under LAB_HOME, or None when there is room."""
+def _disk_space(config: LabConfig, min_free_mb: float) -> tuple[str, str] | None:
+    """What is wrong with the disk under LAB_HOME and its fix, or None when there is room."""
     free = _free_mb(config.home)
     if free >= min_free_mb:
         return None
-    return (f"the disk holding LAB_HOME ({config.home}) is full: {free:.0f} MB free, the lab needs at "
-            f"least {min_free_mb} MB; free space on that disk (`df -h {config.home}` shows it) or "
-            "move the lab elsewhere (`lab export`, then LAB_HOME=… `lab up` and `lab import`)")
+    return (_("the disk holding LAB_HOME ({home}) is full: {free:.0f} MB free, the lab needs at least "
+              "{needed} MB").format(home=config.home, free=free, needed=min_free_mb),
+            _("free space on that disk (`df -h {home}` shows it) or move the lab elsewhere "
+              "(`lab export`, then LAB_HOME=… `lab up` and `lab import`)").format(home=config.home))
+
+
+def disk_space_problem(config: LabConfig, min_free_mb: float = MIN_FREE_MB) -> str | None:
+    """A sentence naming the full disk under LAB_HOME and what to do, or None when there is room."""
+    problem = _disk_space(config, min_free_mb)
+    return "; ".join(problem) if problem else None
 
 
 def sqlite_verdict(path: Path) -> str:
@@ -40,48 +48,54 @@ def sqlite_verdict(path: Path) -> str:
         return str(error)
 
 
-def metadata_database_problem(config: LabConfig) -> str | None:
-    """A sentence naming what is wrong with the lab's SQLite database, or None when it is sound."""
+def _metadata_database(config: LabConfig) -> tuple[str, str] | None:
+    """What is wrong with the lab's SQLite database and its fix, or None when it is sound."""
     path = config.sqlite_path
     if not path.exists():
         return None
-    fix = ("restore a backup with `lab import ARCHIVE` (after moving the broken file away), or move "
-           f"{path} away to start an empty lab")
+    fix = _("restore a backup with `lab import ARCHIVE` (after moving the broken file away), or move "
+            "{path} away to start an empty lab").format(path=path)
     if path.stat().st_size == 0:
-        return (f"the metadata database {path} is empty (0 bytes): the runs it held are gone, and "
-                f"starting on it would hide that; {fix}")
+        return (_("the metadata database {path} is empty (0 bytes): the runs it held are gone, and "
+                  "starting on it would hide that").format(path=path), fix)
     verdict = sqlite_verdict(path)
     if verdict != "ok":
-        return f"the metadata database {path} is damaged ({verdict}); {fix}"
+        return _("the metadata database {path} is damaged ({verdict})").format(path=path, verdict=verdict), fix
     return None
 
 
+def metadata_database_problem(config: LabConfig) -> str | None:
+    """A sentence naming what is wrong with the lab's SQLite database, or None when it is sound."""
+    problem = _metadata_database(config)
+    return "; ".join(problem) if problem else None
+
+
 def check_metadata_database(config: LabConfig) -> str:
-    problem = metadata_database_problem(config)
+    problem = _metadata_database(config)
     if problem:
-        detail, _, fix = problem.partition("; ")
-        raise CheckFailed(detail, fix)
-    return f"{config.sqlite_path.name} passes SQLite's integrity check" if config.sqlite_path.exists() \
-        else "no database yet (the first `lab up` creates it)"
+        raise CheckFailed(*problem)
+    if config.sqlite_path.exists():
+        return _("{name} passes SQLite's integrity check").format(name=config.sqlite_path.name)
+    return _("no database yet (the first `lab up` creates it)")
 
 
 def check_disk_space(config: LabConfig) -> str:
-    problem = disk_space_problem(config)
+    problem = _disk_space(config, MIN_FREE_MB)
     if problem:
-        detail, _, fix = problem.partition("; ")
-        raise CheckFailed(detail, fix)
-    return f"{_free_mb(config.home):,.0f} MB free under {config.home}"
+        raise CheckFailed(*problem)
+    return _("{free:,.0f} MB free under {home}").format(free=_free_mb(config.home), home=config.home)
 
 
 def check_supervisor(config: LabConfig) -> str:
     leftovers = unsupervised_processes(config)
     if leftovers:
         raise CheckFailed(
-            f"supervisord is not running, but {len(leftovers)} process(es) of this lab are "
-            f"(pids {', '.join(str(p.pid) for p in leftovers[:8])}): nothing restarts them if they die",
-            "`lab down` stops them, then `lab up` starts the lab again under supervision",
+            _("supervisord is not running, but {count} process(es) of this lab are (pids {pids}): nothing "
+              "restarts them if they die").format(count=len(leftovers),
+                                                  pids=", ".join(str(p.pid) for p in leftovers[:8])),
+            _("`lab down` stops them, then `lab up` starts the lab again under supervision"),
         )
-    return "no process of this lab runs unsupervised"
+    return _("no process of this lab runs unsupervised")
 
 
 def check_local_tracking_server(config: LabConfig) -> str:
@@ -90,8 +104,8 @@ def check_local_tracking_server(config: LabConfig) -> str:
         return check_tracking_server(config, config.tracking_uri)
     except CheckFailed as failure:
         if is_running(config):
-            failure.fix = ("the lab is running but its tracking server does not answer: `lab status` "
-                           "shows its state, `lab logs mlflow` why (see the database and disk lines below)")
+            failure.fix = _("the lab is running but its tracking server does not answer: `lab status` "
+                            "shows its state, `lab logs mlflow` why (see the database and disk lines below)")
         raise
 
 
@@ -109,12 +123,12 @@ def local_checks(config: LabConfig) -> list[Check]:
     if config.user is not None or not config.marker_path.exists():
         return []
     checks: list[Check] = [
-        ("tracking server", lambda: check_local_tracking_server(config), None),
-        ("artifact round trip", lambda: check_local_artifact_round_trip(config),
+        (N_("tracking server"), lambda: check_local_tracking_server(config), None),
+        (N_("artifact round trip"), lambda: check_local_artifact_round_trip(config),
          "sign-in" if config.workshop else "tracking server"),
-        ("supervisor", lambda: check_supervisor(config), None),
-        ("disk space", lambda: check_disk_space(config), None),
+        (N_("supervisor"), lambda: check_supervisor(config), None),
+        (N_("disk space"), lambda: check_disk_space(config), None),
     ]
     if not config.workshop:
-        checks.append(("metadata database", lambda: check_metadata_database(config), None))
+        checks.append((N_("metadata database"), lambda: check_metadata_database(config), None))
     return checks

@@ -1,11 +1,7 @@
 """What the DataFlow Lab's notebooks import: configuration, `connect()`, checkpoints, data, helpers.
 
-The machinery that runs the lab (services, supervisor, workshop accounts, backups, the
-`lab` command) is the `lab_stack` package; nothing here imports it.
-
-Notebooks use `import lab_utils` and then, for example, `lab_utils.connect()`.
-Names load on first use so that the `lab` command starts fast; `dir(lab_utils)` lists
-them all, loaded or not, so `lab_utils.<TAB>` in JupyterLab offers them.
+The machinery that runs the lab is `lab_stack`; nothing here imports it. Names load on first
+use (`lab_utils.connect()`), so the `lab` command starts fast; `dir(lab_utils)` lists them all.
 """
 
 from importlib import import_module as _import_module
@@ -14,23 +10,16 @@ from importlib import import_module as _import_module
 # (requires-python) and README.md say the same; tests/test_repository.py checks that they do.
 _SUPPORTED_PYTHONS = ((3, 10), (3, 11), (3, 12), (3, 13))
 
-_EXPORTS = {
-    "connect": "notebook", "run_url": "notebook", "experiment_url": "notebook", "model_url": "notebook",
-    "LabNotReady": "notebook",
-    "load_config": "config", "LabConfig": "config", "REPO_ROOT": "config",
-    "load_house_prices": "data", "load_new_houses": "data", "split_house_prices": "data", "split_train_validation_test": "data",
-    "expensive_house_labels": "data",
-    "FEATURES": "data", "TARGET": "data", "SEED": "data",
-    "assert_run_logged": "checkpoints", "assert_in_bucket": "checkpoints",
-    "assert_model_in_bucket": "checkpoints", "bucket_prefix": "checkpoints",
-    "assert_model_version": "checkpoints", "bucket_keys": "checkpoints", "run_bucket_prefix": "checkpoints",
-    "CheckpointFailed": "checkpoints",
-    "attempted": "exercises",
-    "run_checks": "doctor",
-    "ModelServer": "serving", "port_is_free": "serving",
-    "s3_client": "clients",
-    "service_status": "doctor", "LabError": "errors",
-}
+_EXPORTS = {name: module for module, names in {
+    "notebook": "connect run_url model_url LabNotReady",
+    "config": "load_config LabConfig REPO_ROOT",
+    "data": "load_house_prices load_new_houses split_house_prices split_train_validation_test "
+            "expensive_house_labels FEATURES TARGET SEED",
+    "checkpoints": "assert_run_logged assert_in_bucket assert_model_in_bucket assert_model_version "
+                   "bucket_prefix bucket_keys CheckpointFailed",
+    "exercises": "attempted", "doctor": "run_checks service_status", "serving": "ModelServer port_is_free",
+    "clients": "s3_client", "errors": "LabError",
+}.items() for name in names.split()}
 
 __all__ = sorted(_EXPORTS)
 

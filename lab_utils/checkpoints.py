@@ -78,11 +78,6 @@ def bucket_prefix(config: LabConfig, artifact_uri: str) -> str:
     raise ValueError(f"{artifact_uri} is not stored in bucket {config.bucket!r}")
 
 
-def run_bucket_prefix(run) -> str:
-    """Where a run's artifacts sit in the bucket: proxied runs store `<experiment>/<run>/artifacts/`."""
-    return f"{run.info.experiment_id}/{run.info.run_id}/artifacts/"
-
-
 def _assert_objects(config: LabConfig, prefix: str) -> list[str]:
     keys = bucket_keys(config, prefix)
     if not keys:

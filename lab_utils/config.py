@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import LabError
+from .i18n import _
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LOOPBACK = "127.0.0.1"
@@ -124,26 +125,21 @@ class LabConfig:
             key = os.environ.get("LAB_S3_ACCESS_KEY") or os.environ.get("AWS_ACCESS_KEY_ID")
             secret = os.environ.get("LAB_S3_SECRET_KEY") or os.environ.get("AWS_SECRET_ACCESS_KEY")
             if not key or not secret:
-                raise LabConfigError(
-                    "LAB_S3_ENDPOINT_URL is set but no keys are: set LAB_S3_ACCESS_KEY and "
-                    "LAB_S3_SECRET_KEY to the keys of your S3 store."
-                )
+                raise LabConfigError(_("LAB_S3_ENDPOINT_URL is set but no keys are: set LAB_S3_ACCESS_KEY "
+                                       "and LAB_S3_SECRET_KEY to the keys of your S3 store."))
             return S3Credentials(key, secret)
         if self.workshop and self.user:
             key, secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
             if not key or not secret:
-                raise LabConfigError(
-                    f"Learner {self.user!r} has no object-store keys in the environment: ask the "
-                    f"instructor for the output of `lab users env {self.user}` and load it."
-                )
+                raise LabConfigError(_("Learner {user!r} has no object-store keys in the environment: ask "
+                                       "the instructor for the output of `lab users env {user}` and load it.").format(
+                    user=self.user))
             return S3Credentials(key, secret)
         try:
             data = json.loads(self.credentials_path.read_text())
         except FileNotFoundError:
-            raise LabConfigError(
-                f"No object-store keys at {self.credentials_path}: run `lab up` (or `make up`) "
-                "once; it generates them."
-            ) from None
+            raise LabConfigError(_("No object-store keys at {path}: run `lab up` (or `make up`) once; it "
+                                   "generates them.").format(path=self.credentials_path)) from None
         return S3Credentials(data["access_key"], data["secret_key"])
 
     def client_environment(self) -> dict[str, str]:

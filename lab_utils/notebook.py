@@ -10,12 +10,14 @@ from .config import LabConfig, LabConfigError, load_config
 from .doctor import (
     CheckFailed,
     check_prefect,
+    check_python,
     check_s3_keys,
     check_sign_in,
     check_tracking_server,
     run_checks,
 )
 from .errors import LabError
+from .i18n import _
 
 BIN_DIR = os.path.dirname(sys.executable)
 
@@ -30,22 +32,18 @@ def connect(check: bool = True) -> LabConfig:
     Sets MLFLOW_TRACKING_URI, PREFECT_API_URL, MLFLOW_S3_ENDPOINT_URL and the
     object-store keys in this process's environment, from the lab's configuration.
     """
-    from . import _SUPPORTED_PYTHONS
-
-    if sys.version_info[:2] not in _SUPPORTED_PYTHONS:  # a learner may pick another kernel
-        raise LabNotReady("This lab runs on Python 3.10 to 3.13: open the notebook with the lab's kernel, "
-                          "\"Python 3 (lab)\" (make lab).")
     config = load_config()
-    # Download progress bars clutter a lesson's output and make it differ between runs.
+    try:
+        check_python(config)  # a learner may pick another kernel
+    except CheckFailed as failure:
+        raise LabNotReady(f"{failure.detail}; {failure.fix}") from None
+    # No download progress bars, no "View run … at" line after every run (a lesson prints the
+    # one link it needs with run_url()), warnings without the path of the library that raised them.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    # MLflow prints a "View run ... at: <link>" line after every run; a lesson prints the
-    # one link it needs with run_url().
     os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
-    # A warning prints as "Category: message", without the path of the library file that
-    # raised it (a path of this machine, not what the learner needs to read).
     warnings.formatwarning = _short_warning
-    # Commands a lesson runs (`mlflow run`, `mlflow models serve`, `python`) come from the
-    # lab's environment, even when JupyterLab was started without it on PATH.
+    # Commands a lesson runs (`mlflow`, `python`) come from the lab's environment, even when
+    # JupyterLab was started without it on PATH.
     if BIN_DIR not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = f"{BIN_DIR}{os.pathsep}{os.environ.get('PATH', '')}"
     if check:
@@ -57,10 +55,9 @@ def connect(check: bool = True) -> LabConfig:
             check_prefect(config)
         except (CheckFailed, LabConfigError):
             report = "\n".join(r.line() for r in run_checks(config) if not r.ok)
-            raise LabNotReady(
-                f"The lab is not ready. `lab doctor` says:\n{report}\n\n"
-                "Start it with `make up` in a terminal at the repository root, then re-run this cell."
-            ) from None
+            raise LabNotReady(_("The lab is not ready. `lab doctor` says:\n{report}\n\nStart it with `make up` "
+                                "in a terminal at the repository root, then re-run this cell.").format(
+                report=report)) from None
     os.environ.update(config.client_environment())
     return config
 
@@ -72,10 +69,6 @@ def _short_warning(message, category, *_args, **_kwargs) -> str:
 def run_url(config: LabConfig, run) -> str:
     """The run's page in the MLflow UI."""
     return f"{config.tracking_uri}/#/experiments/{run.info.experiment_id}/runs/{run.info.run_id}"
-
-
-def experiment_url(config: LabConfig, experiment_id: str) -> str:
-    return f"{config.tracking_uri}/#/experiments/{experiment_id}"
 
 
 def model_url(config: LabConfig, name: str, version: str | int | None = None) -> str:

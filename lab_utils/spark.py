@@ -6,7 +6,7 @@ import os
 import sys
 
 from .config import LOOPBACK
-from .data import FEATURES, load_house_prices, split_house_prices
+from .data import FEATURES, split_house_prices
 from .doctor import java_install_hint, java_major_version
 from .errors import LabError
 
@@ -62,7 +62,3 @@ def house_prices_spark_frames(spark):
         frames.append(assembler.transform(frame))
     return frames[0], frames[1]
 
-
-def house_prices_spark_frame(spark):
-    """All 546 houses as one Spark DataFrame: the 11 feature columns and `price`."""
-    return spark.createDataFrame(load_house_prices())

@@ -36,6 +36,7 @@ def test_a_watched_lesson_stops_a_process_group_at_once(tmp_path):
     import time
 
     from harness import ProcessWatch
+
     from lab_utils.processes import BackgroundProcess
 
     with ProcessWatch() as processes:

@@ -34,18 +34,22 @@ def test_every_exercise_check_is_checked_in_the_learners_copy():
     """Each exercise has one check cell; in the learners' copy it is compared by nbval with the
     one note a first run prints, so an untouched copy must print exactly one note per exercise."""
     import nbformat
+    from build_notebooks import EXERCISE_LABEL, LAB_LANG, lab_language
 
     from lab_utils.exercises import not_attempted_note
 
     for path in sorted(lesson_notebooks("notebooks")):
         checks = [c for c in nbformat.read(path, as_version=4).cells if "check-exercise" in c.metadata.get("tags", [])]
         assert checks, f"{path.name} has no exercise"
-        notes = ["".join(o.get("text", "") for o in c.outputs) for c in checks]
-        labels = [n.removeprefix("· ").split(" not attempted yet")[0] for n in notes]
-        for cell, note, label in zip(checks, notes, labels, strict=True):
+        labels = [label for c in checks for label in EXERCISE_LABEL.findall(c.source)]
+        assert len(labels) == len(checks), f"{path.name}: a check cell without exactly one attempted(answer, label)"
+        edition = "pt-BR" if path.parent.name == "pt-BR" else ""
+        for cell, label in zip(checks, labels, strict=True):
             assert "nbval-check-output" in cell.metadata["tags"], f"{path.name}: {cell.source}"
             assert cell.execution_count is not None, f"{path.name}: nbval skips a cell that never ran"
-            assert note == not_attempted_note(label) + "\n", f"{path.name}: {note!r}"
+            note = "".join(o.get("text", "") for o in cell.outputs)
+            with lab_language(LAB_LANG[edition]):
+                assert note == not_attempted_note(label) + "\n", f"{edition}/{path.name}: {note!r}"
         assert len(set(labels)) == len(labels), f"{path.name}: two exercises share a label: {labels}"
 
 

@@ -59,6 +59,9 @@ def source_hash(source: Path) -> str:
 # (tests/test_editions.py).
 EDITIONS = ("", "pt-BR")
 CONTENTS = {"": "[Contents](../README.md#lessons)", "pt-BR": "[Sumário](../../README.pt-BR.md#lições)"}
+# The language of what lab_utils prints in each edition (LAB_LANG, lab_utils/i18n.py): its stored
+# notes, and its kernels when it runs, whatever the locale of the building machine.
+LAB_LANG = {"": "en", "pt-BR": "pt_BR"}
 
 
 def lesson_sources(edition: str = "") -> list[Path]:
@@ -81,7 +84,7 @@ def navigation(sources: list[Path], index: int) -> str:
     if index > 0:
         prev = sources[index - 1]
         parts.append(f"[← {title_of(prev)}]({prev.stem}.ipynb)")
-    parts.append(CONTENTS[sources[index].parent.name if sources[index].parent != LESSONS else ""])
+    parts.append(CONTENTS[edition_of(sources[index])])
     if index + 1 < len(sources):
         nxt = sources[index + 1]
         parts.append(f"[{title_of(nxt)} →]({nxt.stem}.ipynb)")
@@ -114,15 +117,35 @@ def build(source: Path, sources: list[Path], variant: str) -> nbformat.NotebookN
     return notebook
 
 
+def edition_of(source: Path) -> str:
+    return "" if source.parent == LESSONS else source.parent.name
+
+
+@contextmanager
+def lab_language(language: str):
+    """LAB_LANG set to `language` inside the block, as it was after it."""
+    saved = os.environ.get("LAB_LANG")
+    os.environ["LAB_LANG"] = language
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["LAB_LANG"]
+        else:
+            os.environ["LAB_LANG"] = saved
+
+
 def learners_note(source: Path, cell) -> str:
-    """What a check cell prints on a learner's first run: the one note of its exercise."""
+    """What a check cell prints on a learner's first run, in the edition's language: the one
+    note of its exercise."""
     from lab_utils.exercises import not_attempted_note
 
     labels = EXERCISE_LABEL.findall(cell.source)
     if len(labels) != 1:
         raise SystemExit(f"{source.name}: a check-exercise cell must call lab_utils.attempted(answer, \"<label>\") "
                          f"exactly once (found {len(labels)}):\n{cell.source}")
-    return not_attempted_note(labels[0]) + "\n"
+    with lab_language(LAB_LANG[edition_of(source)]):
+        return not_attempted_note(labels[0]) + "\n"
 
 
 def _key(cell) -> tuple[str, str]:
@@ -158,9 +181,9 @@ def execute(path: Path, cwd: Path) -> nbformat.NotebookNode:
 
 
 @contextmanager
-def first_pass_lab():
-    """A new lab at the default home and addresses, as a learner's first `make lab` makes it;
-    deleted afterwards. Refused while another lab occupies that home."""
+def first_pass_lab(language: str):
+    """A new lab at the default home and addresses, as a learner's first `make lab` makes it,
+    speaking `language` (LAB_LANG); deleted afterwards. Refused while another lab occupies that home."""
     sys.path.insert(0, str(ROOT))
     from lab_stack import stack
     from lab_utils.config import DEFAULTS, load_config
@@ -177,7 +200,8 @@ def first_pass_lab():
     try:
         stack.up(config)
         os.environ.update(config.client_environment())
-        yield config
+        with lab_language(language):
+            yield config
     finally:
         stack.reset(config)
 
@@ -185,7 +209,7 @@ def first_pass_lab():
 def first_pass(edition: str, sources: list[Path], last: int) -> None:
     """Run an edition's lessons 00..last in order on a new lab and store their outputs; after
     the whole English edition, photograph the lessons' runs for docs/screenshots/."""
-    with first_pass_lab() as config:
+    with first_pass_lab(LAB_LANG[edition]) as config:
         for source in sources[: last + 1]:
             built = {variant: build(source, sources, variant) for variant in VARIANTS}
             paths = notebook_paths(source, edition)

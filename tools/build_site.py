@@ -44,7 +44,7 @@ def build_edition(edition: str, exporter: HTMLExporter) -> int:
                   f'<a href="{html.escape(_relative(book / "notebooks", other_book / "notebooks"))}{path.stem}.html">'
                   f'{other_label}</a></p>')
         body = body.replace("<body", f'<body data-edition="{language}"', 1)
-        body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + switch, body, count=1)
+        body = re.sub(r"(<body[^>]*>)", lambda m, switch=switch: m.group(1) + switch, body, count=1)
         body = body.replace("<html>", f'<html lang="{language}">', 1)
         (book / "notebooks" / f"{path.stem}.html").write_text(body)
         title = next((c.source.splitlines()[0].lstrip("# ") for c in notebook.cells

@@ -19,9 +19,11 @@ EXPECTED_NAME_PREFIX = "raises:"
 INHERITED_MLFLOW_STATE = ("MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_ID")
 
 
-def lesson_environment() -> dict[str, str]:
-    """The environment a lesson's kernel gets: this process's, less inherited MLflow state."""
-    return {k: v for k, v in os.environ.items() if k not in INHERITED_MLFLOW_STATE}
+def lesson_environment(language: str = "en") -> dict[str, str]:
+    """The environment a lesson's kernel gets: this process's, less inherited MLflow state, with
+    lab_utils speaking `language` (LAB_LANG: `en`, or `pt_BR` for the Portuguese edition)."""
+    environment = {k: v for k, v in os.environ.items() if k not in INHERITED_MLFLOW_STATE}
+    return {**environment, "LAB_LANG": language}
 
 
 @contextmanager

@@ -65,8 +65,8 @@ def main() -> int:
             print(f"✗ {source.stem}: {failure}")
             status = 1
             continue
-        notes = sum(o.get("text", "").count("not attempted yet") for c in executed.cells
-                    if c.cell_type == "code" for o in c.outputs)
+        notes = sum(o.get("text", "").startswith("· ") for c in executed.cells
+                    if "check-exercise" in c.metadata.get("tags", []) for o in c.outputs)
         slow = sorted(((cell_seconds(c), c.id) for c in executed.cells if c.cell_type == "code"), reverse=True)[:3]
         print(f"✓ {source.stem} ({variant}): {notes} 'not attempted' notes; slowest cells "
               + ", ".join(f"{cid} {s:.1f}s" for s, cid in slow) + f"  -> {path.relative_to(ROOT)}")
