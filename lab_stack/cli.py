@@ -59,7 +59,10 @@ def up(jupyter: bool, workshop: bool) -> None:
     if jupyter:
         from .services.jupyterlab import jupyter_token
 
-        click.echo(f"\nJupyterLab: {config.jupyter_url}?token={jupyter_token(config)}")
+        token = jupyter_token(config)
+        click.echo(f"\nJupyterLab: {config.jupyter_url}?token={token}   (lessons in notebooks/)")
+        click.echo(f"Em português: {config.jupyter_url}/tree/notebooks/pt-BR?token={token}   "
+                   "(as lições em notebooks/pt-BR/)")
     click.echo(f"MLflow UI:  {config.tracking_uri}\nPrefect UI: {config.prefect_ui_url}\n"
                f"S3:         {config.s3_endpoint_url} (bucket {config.bucket})")
     if config.workshop:
@@ -218,6 +221,32 @@ def users_list() -> None:
 
     for name in sorted(learners(load_config())):
         click.echo(name)
+
+
+@users.command("progress")
+@click.option("--watch", "interval", type=click.FloatRange(min=1), is_flag=False, flag_value=10.0, default=None,
+              metavar="[SECONDS]", help="Redraw the table every SECONDS (10 if not given) until Ctrl-C.")
+def users_progress(interval: float | None) -> None:
+    """Which lessons each learner has done, read from their workspaces on the server."""
+    import time
+
+    from .progress import progress_table, read_progress
+
+    config = load_config()
+    # A server that stops answering is reported at once, not after MLflow's minutes of retries.
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
+    if interval is None:
+        click.echo(progress_table(read_progress(config)))
+        return
+    try:
+        while True:
+            table = progress_table(read_progress(config))  # read first: the old table stays up meanwhile
+            click.clear()
+            click.echo(f"{table}\n\n{time.strftime('%H:%M:%S')} · every {interval:g} s · Ctrl-C ends")
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        click.echo()
 
 
 @users.command("env")

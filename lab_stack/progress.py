@@ -1,0 +1,171 @@
+"""How far each learner of a workshop has come, read from their MLflow workspace.
+
+A lesson counts as done when the learner's workspace holds what the lesson's checkpoints
+assert and no other lesson leaves behind, taken as late in the lesson (before its
+exercises) as one request can read it: a learner who stopped halfway shows an empty cell.
+The admin reads every workspace with one client: one search of experiments per learner,
+then one request per lesson at most (none for a lesson whose experiment is not there yet).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import requests
+
+from lab_utils.config import LabConfig
+
+from .workshop import WorkshopError, _admin_client, learners
+
+LESSONS = ("00", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10")
+DONE, NOT_YET = "✓", "·"
+
+
+class _Workspace:
+    """One learner's workspace, as the admin's client reads it."""
+
+    def __init__(self, client):
+        self.client = client
+        self.experiments = {e.name: e.experiment_id for e in client.search_experiments()}
+
+    def finished_run(self, experiment: str, filter_string: str) -> bool:
+        """A finished run of `experiment` that matches `filter_string`."""
+        if experiment not in self.experiments:
+            return False
+        return bool(self.client.search_runs([self.experiments[experiment]],
+                                            f"attributes.status = 'FINISHED' and {filter_string}", max_results=1))
+
+    def logged_model(self, experiment: str, filter_string: str) -> bool:
+        if experiment not in self.experiments:
+            return False
+        return bool(self.client.search_logged_models([self.experiments[experiment]], filter_string, max_results=1))
+
+    def registered_model(self, experiment: str, name: str):
+        """The registered model `name` (with its aliases and description), None if there is none
+        (or no `experiment` yet, where the lesson logs the model it registers)."""
+        if experiment not in self.experiments:
+            return None
+        found = self.client.search_registered_models(f"name = '{name}'", max_results=1)
+        return found[0] if found else None
+
+
+# Lesson 00: run `first_run` of experiment `lab_tour`, with param greeting=olá and metric answer=42.
+def _lesson_00(workspace: _Workspace) -> bool:
+    return workspace.finished_run(
+        "lab_tour", "attributes.run_name = 'first_run' and params.greeting = 'olá' and metrics.answer = 42")
+
+
+# Lesson 01: run `system_metrics_demo` of `meu_experimento` with its CPU samples (the last checkpoint).
+def _lesson_01(workspace: _Workspace) -> bool:
+    return workspace.finished_run(
+        "meu_experimento", "attributes.run_name = 'system_metrics_demo' and metrics.fits > 0 "
+                           "and metrics.`system/cpu_utilization_percentage` >= 0")
+
+
+# Lesson 02: parent run `optuna_search` of `meu_experimento`, with the study's n_trials and best cv_rmse.
+def _lesson_02(workspace: _Workspace) -> bool:
+    return workspace.finished_run(
+        "meu_experimento", "attributes.run_name = 'optuna_search' and params.n_trials IS NOT NULL "
+                           "and metrics.cv_rmse > 0")
+
+
+# Lesson 03 (Spark): run `spark_autolog` of `meu_experimento` with autolog's test metric rmse_test_raw.
+def _lesson_03(workspace: _Workspace) -> bool:
+    return workspace.finished_run("meu_experimento",
+                                  "attributes.run_name = 'spark_autolog' and metrics.rmse_test_raw > 0")
+
+
+# Lesson 04: registered model `previsao_precos_producao` (the copied version) with alias @champion.
+def _lesson_04(workspace: _Workspace) -> bool:
+    model = workspace.registered_model("meu_experimento", "previsao_precos_producao")
+    return model is not None and "champion" in model.aliases
+
+
+# Lesson 05: run `batch_scoring` of `meu_experimento` with metric houses_scored=20 (the new houses).
+def _lesson_05(workspace: _Workspace) -> bool:
+    return workspace.finished_run("meu_experimento",
+                                  "attributes.run_name = 'batch_scoring' and metrics.houses_scored = 20")
+
+
+# Lesson 06: a run of `projetos_mlflow` by the project's `validate` entry point, tagged validation_passed=true.
+def _lesson_06(workspace: _Workspace) -> bool:
+    return workspace.finished_run(
+        "projetos_mlflow", "tags.`mlflow.project.entryPoint` = 'validate' and tags.validation_passed = 'true'")
+
+
+# Lesson 07 (Prefect): run `retreino-C2.0` of `pipeline_treinamento`, logged by flow retreinar-modelo:
+# the deployment's run (C=2.0); the flow's other runs (C=1.0, 0.5) can come from outside the lesson.
+def _lesson_07(workspace: _Workspace) -> bool:
+    return workspace.finished_run(
+        "pipeline_treinamento", "attributes.run_name = 'retreino-C2.0' and params.C = '2.0' "
+                                "and tags.`prefect.flow_name` = 'retreinar-modelo'")
+
+
+# Lesson 08: registered model `previsao_precos_floresta`, documented (its description names Windsor).
+def _lesson_08(workspace: _Workspace) -> bool:
+    model = workspace.registered_model("precos_casas_windsor/boas_praticas", "previsao_precos_floresta")
+    return model is not None and "Windsor" in (model.description or "")
+
+
+# Lesson 09: logged model `modelo` of `meu_experimento` registered as a version of `previsao_precos`
+# (MLflow tags a logged model with the versions made from it; lesson 01's `modelo` is never registered).
+def _lesson_09(workspace: _Workspace) -> bool:
+    return workspace.logged_model(
+        "meu_experimento", "name = 'modelo' and tags.`mlflow.modelVersions` LIKE '%\"previsao_precos\"%'")
+
+
+# Lesson 10: a run of `capstone` trained with learning_rate=0.2 (Milestone 4's promoted champion)
+# that the last cell scored on the test houses (metric test_rmse).
+def _lesson_10(workspace: _Workspace) -> bool:
+    return workspace.finished_run("capstone", "params.learning_rate = '0.2' and metrics.test_rmse > 0")
+
+
+EVIDENCE: dict[str, Callable[[_Workspace], bool]] = {
+    "00": _lesson_00, "01": _lesson_01, "02": _lesson_02, "03": _lesson_03, "04": _lesson_04, "05": _lesson_05,
+    "06": _lesson_06, "07": _lesson_07, "08": _lesson_08, "09": _lesson_09, "10": _lesson_10,
+}
+
+
+def read_progress(config: LabConfig) -> dict[str, dict[str, bool]]:
+    """For each learner of the roster, which lessons their workspace shows as done."""
+    if not config.workshop:
+        raise WorkshopError("This lab is not a workshop lab: start it with `lab up --workshop`.")
+    try:
+        requests.get(f"{config.tracking_uri}/health", timeout=5).raise_for_status()
+    except requests.RequestException:
+        raise WorkshopError(f"the workshop's tracking server at {config.tracking_uri} does not answer: "
+                            "start it with `lab up --workshop` (`lab status` shows what is down).") from None
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    client = _admin_client(config)
+    previous = os.environ.get("MLFLOW_WORKSPACE")
+    progress = {}
+    try:
+        for name in sorted(learners(config)):
+            mlflow.set_workspace(name)
+            workspace = _Workspace(client)
+            progress[name] = {lesson: EVIDENCE[lesson](workspace) for lesson in LESSONS}
+    except (MlflowException, requests.RequestException) as error:
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise WorkshopError(f"reading {name}'s workspace failed ({detail}): is the workshop lab up? "
+                            "`lab status` tells.") from None
+    finally:
+        mlflow.set_workspace(previous)
+    return progress
+
+
+def progress_table(progress: dict[str, dict[str, bool]]) -> str:
+    """One row per learner, one column per lesson (✓ done, · not yet), the count last; totals below."""
+    if not progress:
+        return "No learners yet: add them with `lab users import roster.csv`."
+    everyone = f"{len(progress)} learner{'s' if len(progress) > 1 else ''}"
+    width = max(len("learner"), len(everyone), *(len(name) for name in progress))
+    lines = [f"{'learner':<{width}}  " + " ".join(LESSONS) + "  done"]
+    for name, done in progress.items():
+        cells = " ".join(f"{DONE if done[lesson] else NOT_YET:>2}" for lesson in LESSONS)
+        lines.append(f"{name:<{width}}  {cells}  {sum(done.values()):>4}")
+    totals = " ".join(f"{sum(done[lesson] for done in progress.values()):>2}" for lesson in LESSONS)
+    lines.append(f"{everyone:<{width}}  {totals}")
+    return "\n".join(lines)
