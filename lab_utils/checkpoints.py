@@ -13,6 +13,7 @@ from mlflow.exceptions import MlflowException
 
 from .clients import s3_client
 from .config import LabConfig
+from .i18n import _
 
 
 class CheckpointFailed(AssertionError):
@@ -20,7 +21,7 @@ class CheckpointFailed(AssertionError):
 
 
 def _fail(message: str) -> None:
-    raise CheckpointFailed(f"✗ Checkpoint failed: {message}")
+    raise CheckpointFailed(_("✗ Checkpoint failed: {message}").format(message=message))
 
 
 def assert_run_logged(
@@ -40,24 +41,27 @@ def assert_run_logged(
     try:
         run = client.get_run(run_id)
     except MlflowException:
-        _fail(f"run {run_id!r} is not on the tracking server {client.tracking_uri}: "
-              "re-run the cell that starts it")
+        _fail(_("run {run_id!r} is not on the tracking server {server}: re-run the cell that starts it")
+              .format(run_id=run_id, server=client.tracking_uri))
     logged = {"param": run.data.params, "metric": run.data.metrics, "tag": run.data.tags}
     for kind, expected in (("param", params), ("metric", metrics), ("tag", tags)):
         for key in expected:
             if key not in logged[kind]:
-                _fail(f"run {run_id} has no {kind} {key!r} (it has {sorted(logged[kind])})")
+                _fail(_("run {run_id} has no {kind} {key!r} (it has {logged})")
+                      .format(run_id=run_id, kind=kind, key=key, logged=sorted(logged[kind])))
             if isinstance(expected, Mapping):
                 want, got = expected[key], logged[kind][key]
                 same = abs(float(got) - float(want)) <= tolerance if kind == "metric" else str(got) == str(want)
                 if not same:
-                    _fail(f"run {run_id} has {kind} {key}={got!r}, expected {want!r}")
+                    _fail(_("run {run_id} has {kind} {key}={got!r}, expected {want!r}")
+                          .format(run_id=run_id, kind=kind, key=key, got=got, want=want))
     for path in artifacts:
         parent = path.rsplit("/", 1)[0] if "/" in path else None
         names = {f.path for f in client.list_artifacts(run_id, parent)}
         if path not in names:
-            _fail(f"run {run_id} has no artifact {path!r} (found {sorted(names)})")
-    print(f"✓ run {run_id[:8]}… is on the server with what this section logged")
+            _fail(_("run {run_id} has no artifact {path!r} (found {names})")
+                  .format(run_id=run_id, path=path, names=sorted(names)))
+    print(_("✓ run {run}… is on the server with what this section logged").format(run=run_id[:8]))
     return run
 
 
@@ -81,8 +85,10 @@ def bucket_prefix(config: LabConfig, artifact_uri: str) -> str:
 def _assert_objects(config: LabConfig, prefix: str) -> list[str]:
     keys = bucket_keys(config, prefix)
     if not keys:
-        _fail(f"nothing in s3://{config.bucket}/{prefix} — the artifact did not reach the object store")
-    print(f"✓ {len(keys)} object(s) in s3://{config.bucket}/{prefix}")
+        _fail(_("nothing in s3://{bucket}/{prefix} — the artifact did not reach the object store")
+              .format(bucket=config.bucket, prefix=prefix))
+    print(_("✓ {count} object(s) in s3://{bucket}/{prefix}").format(count=len(keys), bucket=config.bucket,
+                                                                   prefix=prefix))
     return keys
 
 
@@ -100,7 +106,7 @@ def assert_model_in_bucket(config: LabConfig, model_id: str) -> list[str]:
     model = MlflowClient().get_logged_model(model_id)
     keys = _assert_objects(config, bucket_prefix(config, model.artifact_location))
     if not any(key.endswith("/MLmodel") for key in keys):
-        _fail(f"model {model_id} has files in the bucket but no MLmodel file")
+        _fail(_("model {model_id} has files in the bucket but no MLmodel file").format(model_id=model_id))
     return keys
 
 
@@ -110,7 +116,7 @@ def assert_model_version(name: str, version: int | str | None = None, alias: str
     try:
         client.get_registered_model(name)
     except MlflowException:
-        _fail(f"no registered model {name!r} in the registry: re-run the cell that registers it")
+        _fail(_("no registered model {name!r} in the registry: re-run the cell that registers it").format(name=name))
     try:
         if alias is not None:
             mv = client.get_model_version_by_alias(name, alias)
@@ -119,6 +125,8 @@ def assert_model_version(name: str, version: int | str | None = None, alias: str
         else:
             mv = max(client.search_model_versions(f"name='{name}'"), key=lambda v: int(v.version))
     except MlflowException:
-        _fail(f"model {name!r} has no {'alias ' + alias if alias else 'version ' + str(version)}")
-    print(f"✓ {name} version {mv.version} is in the registry" + (f" as @{alias}" if alias else ""))
+        _fail((_("model {name!r} has no alias {alias}") if alias else _("model {name!r} has no version {version}"))
+              .format(name=name, alias=alias, version=version))
+    print((_("✓ {name} version {version} is in the registry as @{alias}") if alias
+           else _("✓ {name} version {version} is in the registry")).format(name=name, version=mv.version, alias=alias))
     return mv
