@@ -270,12 +270,13 @@ if direct_to_s3:
 # ## 4 · "The model does not appear in the registry"
 #
 # Most often the name or the version is not what you think. The registry answers with
-# `RESOURCE_DOES_NOT_EXIST`:
+# `RESOURCE_DOES_NOT_EXIST` (on a workshop's server, which signs you in, with
+# `PERMISSION_DENIED`: it checks your permission on a model before it looks the model up):
 
-# %% tags=["raises-exception", "raises:RestException"]
+# %% tags=["raises-exception", "raises:RestException", "raises:MlflowException"]
 mlflow.pyfunc.load_model("models:/previsao_preco/1")  # the name lacks its final "s"
 
-# %% tags=["raises-exception", "raises:RestException"]
+# %% tags=["raises-exception", "raises:RestException", "raises:MlflowException"]
 mlflow.pyfunc.load_model("models:/previsao_precos/999")
 
 # %% [markdown]

@@ -281,12 +281,13 @@ if direct_to_s3:
 # ## 4 · "O modelo não aparece no registro de modelos"
 #
 # Na maioria das vezes, o nome ou a versão não é o que você pensa. O registro responde com
-# `RESOURCE_DOES_NOT_EXIST`:
+# `RESOURCE_DOES_NOT_EXIST` (no servidor de um workshop, que pede login, com
+# `PERMISSION_DENIED`: ele verifica sua permissão sobre um modelo antes de procurá-lo):
 
-# %% tags=["raises-exception", "raises:RestException"]
+# %% tags=["raises-exception", "raises:RestException", "raises:MlflowException"]
 mlflow.pyfunc.load_model("models:/previsao_preco/1")  # falta o "s" final do nome
 
-# %% tags=["raises-exception", "raises:RestException"]
+# %% tags=["raises-exception", "raises:RestException", "raises:MlflowException"]
 mlflow.pyfunc.load_model("models:/previsao_precos/999")
 
 # %% [markdown]

@@ -1,0 +1,298 @@
+# %% [markdown]
+# # 10 · Capstone, part 2: served, retrained, promoted
+#
+# Part 1 tracked a search and left its best model in the registry as
+# `capstone_precos@champion`. This part takes that champion the rest of the way: served
+# over REST, then challenged by a Prefect flow that retrains and promotes only when the new
+# model is better, and finally scored, once, on houses that no choice has seen. Each of the
+# two milestones ends with a check that reads the lab back (the model server's log, the
+# registry, Prefect's API); write your code where it says `...`, run the check, and move on
+# when it passes. Each milestone has a hint; worked solutions are in
+# `solutions/10_capstone_production.ipynb`.
+#
+# **You will learn** to start from what the registry holds rather than from a notebook's
+# variables; to serve a registered alias over REST and show which server answered; a
+# promotion gate in a Prefect flow, seen to work both ways; to report the test score once,
+# after every choice.
+#
+# **Time:** 45 minutes (about 10 to read, 2 to run the cells, 33 for the two milestones:
+# about 10 for serving, over 20 for the flow and its gate).
+# **Prerequisites:** 10 · Capstone, part 1 (it leaves `capstone_precos@champion`); lessons
+# 05 and 07 teach the serving and the flows this part uses.
+
+# %%
+import os
+
+import lab_utils
+
+lab = lab_utils.connect()
+# Prefect logs every flow and task run to the notebook; keep its warnings only (read when
+# Prefect is imported). The full logs are on each flow run's page in the Prefect UI.
+os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = "WARNING"
+
+# %% tags=["parameters"]
+experiment_name = "capstone"
+model_name = "capstone_precos"
+
+# %% [markdown]
+# ## Part 1's champion, read back
+#
+# Nothing of part 1's notebook is needed: the three sets of houses are the same every time
+# (the split is seeded), and the champion is in the registry. Part 1's champion is the
+# newest version of `capstone_precos` registered from a `capstone_search` run. If you run
+# this part again, its flow has already moved `@champion` to a retrained version: the cell
+# points the alias back at part 1's champion, so that Milestone 4's gate meets the same
+# champion every time. Only the alias moves; every version stays in the registry.
+
+# %%
+import warnings
+
+import mlflow
+import numpy as np
+from mlflow import MlflowClient
+from sklearn.ensemble import GradientBoostingRegressor
+from sklearn.metrics import mean_squared_error
+
+# As in part 1: skops must be told to trust the tree class, the model's requirements are
+# pinned (so `log_model` does not infer them), and the integer columns' warning is silenced.
+TREE_TYPES = ["sklearn.tree._tree.Tree"]
+REQUIREMENTS = mlflow.sklearn.get_default_pip_requirements(include_skops=True)
+warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
+
+X_train, X_validation, X_test, y_train, y_validation, y_test = lab_utils.split_train_validation_test()
+client = MlflowClient()
+experiment = mlflow.set_experiment(experiment_name)
+
+
+def validation_rmse(model) -> float:
+    return float(np.sqrt(mean_squared_error(y_validation, model.predict(X_validation))))
+
+
+search_run_ids = {run.info.run_id for run in client.search_runs(
+    [experiment.experiment_id], "attributes.run_name = 'capstone_search'")}
+from_search = [v for v in client.search_model_versions(f"name = '{model_name}'") if v.run_id in search_run_ids]
+if not from_search:
+    raise LookupError(f"no version of {model_name} comes from a capstone_search run: "
+                      "complete Milestones 1 and 2 of 10 · Capstone, part 1 first.")
+search_version = max(from_search, key=lambda v: int(v.version))
+search_run_id = search_version.run_id
+client.set_registered_model_alias(model_name, "champion", search_version.version)
+lab_utils.assert_model_version(model_name, alias="champion")
+print(f"part 1's champion, version {search_version.version}: "
+      f"validation RMSE {client.get_run(search_run_id).data.metrics['validation_rmse']:,.0f} CAD")
+
+# %% [markdown]
+# ## Milestone 3 · Served over REST
+#
+# Serve `models:/capstone_precos@champion` with `lab_utils.ModelServer`, price the twenty
+# houses of `lab_utils.load_new_houses()` through `POST /invocations` with a
+# `dataframe_split` body, stop the server, and put the `requests.post` response in
+# `served_response`. (Starting the server takes several seconds: it is a new Python process
+# that downloads the model and loads it.)
+
+# %% tags=["exercise"]
+served_response = ...  # your code here
+
+# %% tags=["solution"]
+import requests
+
+new_houses = lab_utils.load_new_houses()
+server = lab_utils.ModelServer(f"models:/{model_name}@champion").start()
+try:
+    served_response = requests.post(f"{server.url}/invocations", timeout=60,
+                                    json={"dataframe_split": new_houses.to_dict(orient="split", index=False)})
+    served_response.raise_for_status()
+finally:
+    server.stop()
+
+# %% [markdown]
+# <details><summary>Hint</summary>
+#
+# `server = lab_utils.ModelServer("models:/capstone_precos@champion").start()`, then
+# `requests.post(f"{server.url}/invocations", json={"dataframe_split": houses.to_dict(orient="split", index=False)})`
+# and `server.stop()` in a `finally:`.
+#
+# </details>
+
+# %% tags=["check-exercise"]
+if lab_utils.attempted(served_response, "Milestone 3"):
+    import json
+    import requests
+    from urllib.parse import urlparse
+
+    assert isinstance(served_response, requests.Response), "put the Response that requests.post returned here"
+    sent, address = served_response.request, urlparse(served_response.url)
+    assert sent.method == "POST" and address.path == "/invocations", "POST to the server's /invocations"
+    assert "dataframe_split" in json.loads(sent.body), "send a dataframe_split body"
+    server_log = lab.logs_dir / f"model-server-{address.port}.log"
+    assert server_log.exists() and '"POST /invocations HTTP/1.1" 200' in server_log.read_text(), \
+        "no model server started with lab_utils.ModelServer answered this request"
+    served_prices = served_response.json()["predictions"]
+    expected = mlflow.pyfunc.load_model(f"models:/{model_name}@champion").predict(lab_utils.load_new_houses())
+    assert len(served_prices) == 20 and np.allclose(served_prices, expected), "not the champion's prices"
+    print("✓ Milestone 3: twenty houses priced over REST by the champion")
+
+# %% [markdown]
+# ## Milestone 4 · A flow that retrains and promotes
+#
+# Write a Prefect flow `retreinar_capstone(learning_rate: float) -> bool` that trains
+# `GradientBoostingRegressor(n_estimators=100, max_depth=2, learning_rate=learning_rate,
+# random_state=42)` on `X_train`, logs it in an MLflow run (parameter `learning_rate`,
+# metric `validation_rmse`, model `model`), registers it as a new version of
+# `capstone_precos`, and moves `@champion` to it **only if** its validation RMSE beats the
+# current champion's. It returns `True` when it promoted.
+#
+# A gate must be seen to work both ways. Run the flow twice, in this order:
+# `learning_rate=0.2` (it should beat the champion and be promoted), then
+# `learning_rate=0.01` (worse: it is registered, but `@champion` must not move). Put the
+# two results, in that order, in the list `promotions`. (To run the two again, run the cell
+# that reads part 1's champion first: it points `@champion` back at the search's model.)
+
+# %% tags=["exercise"]
+promotions = ...  # your code here
+
+# %% tags=["solution"]
+from prefect import flow, task
+
+
+@task
+def treinar(learning_rate: float) -> tuple[str, str, float]:
+    with mlflow.start_run(run_name=f"capstone_retrain_lr{learning_rate}") as run:
+        model = GradientBoostingRegressor(n_estimators=100, max_depth=2, learning_rate=learning_rate,
+                                          random_state=42).fit(X_train, y_train)
+        rmse = validation_rmse(model)
+        mlflow.log_param("learning_rate", learning_rate)
+        mlflow.log_metric("validation_rmse", rmse)
+        logged = mlflow.sklearn.log_model(model, name="model", input_example=X_train.head(3),
+                                          skops_trusted_types=TREE_TYPES, pip_requirements=REQUIREMENTS)
+    return run.info.run_id, logged.model_uri, rmse
+
+
+@flow(name="retreinar-capstone")
+def retreinar_capstone(learning_rate: float) -> bool:
+    run_id, model_uri, rmse = treinar(learning_rate)
+    version = mlflow.register_model(model_uri, model_name).version
+    current = client.get_model_version_by_alias(model_name, "champion")
+    current_rmse = client.get_run(current.run_id).data.metrics["validation_rmse"]
+    if rmse < current_rmse:
+        client.set_registered_model_alias(model_name, "champion", version)
+        return True
+    return False
+
+
+promotions = [retreinar_capstone(learning_rate=0.2), retreinar_capstone(learning_rate=0.01)]
+
+# %% [markdown]
+# <details><summary>Hint</summary>
+#
+# In the flow: `client.get_model_version_by_alias(model_name, "champion")` gives the current
+# champion, `client.get_run(its run_id).data.metrics["validation_rmse"]` its score; call
+# `client.set_registered_model_alias(...)` only when the new RMSE is lower.
+#
+# </details>
+
+# %% tags=["check-exercise"]
+if lab_utils.attempted(promotions, "Milestone 4"):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    with get_client(sync_client=True) as prefect_client:
+        flow_runs = prefect_client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=["retreinar-capstone"])),
+            sort=FlowRunSort.START_TIME_DESC, limit=2)
+    assert [r.parameters.get("learning_rate") for r in reversed(flow_runs)] == [0.2, 0.01], \
+        "the two latest runs of the flow retreinar-capstone should have learning_rate 0.2, then 0.01"
+    assert all(r.state_type.value == "COMPLETED" for r in flow_runs), "a flow run did not complete"
+    versions = sorted(client.search_model_versions(f"name = '{model_name}'"), key=lambda v: int(v.version))
+    better, worse = versions[-2], versions[-1]
+    learning_rates = [client.get_run(v.run_id).data.params.get("learning_rate") for v in (better, worse)]
+    assert learning_rates == ["0.2", "0.01"], \
+        f"the two newest versions were trained with learning_rate {learning_rates}; expected 0.2, then 0.01"
+    better_rmse, worse_rmse = (client.get_run(v.run_id).data.metrics["validation_rmse"] for v in (better, worse))
+    search_rmse = client.get_run(search_run_id).data.metrics["validation_rmse"]
+    assert better_rmse < search_rmse < worse_rmse, "train the model Milestone 4 describes (n_estimators=100, max_depth=2)"
+    champion = client.get_model_version_by_alias(model_name, "champion")
+    assert champion.version != worse.version, "the gate let a worse model in: @champion moved to learning_rate 0.01"
+    assert champion.version == better.version, "the better model (learning_rate 0.2) was not promoted to @champion"
+    assert promotions == [True, False], f"the flow returned {promotions}; it promoted [True, False]"
+    print(f"✓ Milestone 4: 0.2 promoted (RMSE {better_rmse:,.0f}), 0.01 kept out (RMSE {worse_rmse:,.0f})")
+
+
+# %% [markdown]
+# ## The test score, once
+#
+# All the choosing is done: the search chose on cross-validation, the gate on validation.
+# Now, and only now, score the final `@champion` on the test houses and record it on its
+# run. Had the test houses decided anything, this number would flatter the model like the
+# validation RMSE does.
+
+# %%
+final = client.get_model_version_by_alias(model_name, "champion")
+if final.version == search_version.version:
+    print("@champion is still part 1's champion: complete Milestone 4 first (its gate may replace it).")
+else:
+    final_model = mlflow.pyfunc.load_model(f"models:/{model_name}@champion")
+    test_rmse = float(np.sqrt(mean_squared_error(y_test, final_model.predict(X_test))))
+    client.log_metric(final.run_id, "test_rmse", test_rmse)
+    validation = client.get_run(final.run_id).data.metrics["validation_rmse"]
+    print(f"@champion, version {final.version}: validation RMSE {validation:,.0f} CAD (chosen on it), "
+          f"test RMSE {test_rmse:,.0f} CAD (reported once)")
+
+# %% [markdown]
+# ## Done
+#
+# You have taken a model through the whole MLflow life cycle on a real stack: tracked,
+# compared, registered, documented, served, retrained and promoted by a pipeline, with
+# every step checked against the servers. Open the MLflow UI (the `capstone` experiment,
+# the `capstone_precos` model) and the Prefect UI (`retreinar-capstone`) to see it all.
+#
+# ## Summary
+#
+# - A part that starts from the registry needs nothing of the notebook before it: the alias
+#   names the champion, and the version's run holds its scores.
+# - `lab_utils.ModelServer` (`mlflow models serve`) serves `models:/<name>@<alias>`;
+#   `POST /invocations` with a `dataframe_split` body prices the houses, and the server's
+#   log shows which server answered.
+# - A promotion gate registers every challenger and moves the alias only for a better
+#   validation score; run it with a better and then a worse model to see it work both ways.
+# - The test score comes once, for the final champion, after every choice.
+#
+# ## Further reading
+#
+# - [MLflow documentation](https://mlflow.org/docs/latest/)
+# - [Models](https://mlflow.org/docs/latest/ml/model/)
+# - [Model Registry](https://mlflow.org/docs/latest/ml/model-registry/) — versions, aliases,
+#   descriptions
+# - [Deploy a model as a local inference server](https://mlflow.org/docs/latest/ml/deployment/deploy-model-locally/)
+#   — `mlflow models serve` and its REST API
+# - [Prefect: flows](https://docs.prefect.io/v3/concepts/flows)
+#
+# ## Check your understanding
+#
+# 1. Why is the test RMSE computed only at the end, for the final champion, and not for
+#    each challenger of the gate?
+# 2. Milestone 4 runs the flow with a better model first and a worse one second. Which
+#    wrong gate would pass if only the better model were run, and which if only the worse?
+# 3. Why does the flow register every retrained model, even the one it does not promote?
+# 4. Which server does each milestone's check read, and what could a learner fake if a
+#    check compared only local variables?
+
+# %% [markdown] tags=["solution"]
+# 1. Every score used to choose is optimistic: the choice favours whatever happened to do
+#    well on those houses. The test houses, kept out of all choices, give the one honest
+#    estimate, for the final champion; had the gate compared challengers on them, they
+#    would be a second validation set, as optimistic as the first.
+# 2. Only the better: a gate that always promotes would pass. Only the worse: a gate that
+#    never promotes would pass. Run in order, each wrong gate leaves the wrong champion.
+# 3. The registry then keeps every candidate with its run (parameters, metrics, model), so
+#    a refused challenger can be inspected, compared, or promoted by hand later; the alias,
+#    not the registration, is the decision.
+# 4. 3: the model server's own log (the request reached it) and the registry's champion
+#    (the prices); 4: Prefect's API (the flow runs and their parameters) and the registry
+#    (versions and `@champion`). Compared with local variables, a learner could type the
+#    expected values (a `True`, a list of prices) without doing the work.
+
+# %% [markdown]
+# Next: the course is complete. Go back to **00 · Welcome** for the lab's commands, or to
+# any lesson to try its exercises again.

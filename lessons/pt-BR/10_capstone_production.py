@@ -1,0 +1,308 @@
+# %% [markdown]
+# # 10 · Projeto final, parte 2: servido, retreinado, promovido
+#
+# A parte 1 rastreou uma busca e deixou o melhor modelo dela no registro de modelos (Model
+# Registry) como `capstone_precos@champion`. Esta parte leva esse campeão até o fim: servido
+# via REST, depois desafiado por um fluxo (flow) do Prefect que retreina e promove só quando
+# o novo modelo é melhor e, por fim, avaliado, uma única vez, em casas que nenhuma escolha
+# viu. Cada um dos dois marcos (milestones) termina com uma verificação que lê de volta o
+# estado do laboratório (o log do servidor de modelos, o registro de modelos, a API do
+# Prefect); escreva seu código onde aparece `...`, execute a verificação e siga em frente
+# quando ela passar. Cada marco tem uma dica; as soluções comentadas estão em
+# `solutions/pt-BR/10_capstone_production.ipynb`.
+#
+# **Você vai aprender** a partir do que o registro de modelos guarda, e não das variáveis de
+# um notebook; a servir um apelido (alias) registrado via REST e mostrar qual servidor
+# respondeu; um critério de promoção (gate) num fluxo do Prefect, visto funcionando nos dois
+# sentidos; a informar a pontuação de teste uma única vez, depois de todas as escolhas.
+#
+# **Tempo:** 45 minutos (cerca de 10 para ler, 2 para executar as células, 33 para os dois
+# marcos: cerca de 10 para servir, mais de 20 para o fluxo e o seu critério de promoção).
+# **Pré-requisitos:** 10 · Projeto final, parte 1 (ela deixa `capstone_precos@champion`); as
+# lições 05 e 07 ensinam o serviço de modelos e os fluxos que esta parte usa.
+
+# %%
+import os
+
+import lab_utils
+
+lab = lab_utils.connect()
+# O Prefect registra cada execução de fluxo e de tarefa no notebook; mantenha só os avisos
+# (a variável é lida quando o Prefect é importado). Os logs completos ficam na página de
+# cada execução de fluxo, na UI do Prefect.
+os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = "WARNING"
+
+# %% tags=["parameters"]
+experiment_name = "capstone"
+model_name = "capstone_precos"
+
+# %% [markdown]
+# ## O campeão da parte 1, lido de volta
+#
+# Nada do notebook da parte 1 é necessário: os três conjuntos de casas são sempre os mesmos
+# (a divisão usa uma semente fixa), e o campeão está no registro de modelos. O campeão da
+# parte 1 é a versão mais nova de `capstone_precos` registrada a partir de uma execução
+# (run) `capstone_search`. Se você executar esta parte de novo, o fluxo dela já terá movido
+# `@champion` para uma versão retreinada: a célula aponta o apelido de volta para o campeão
+# da parte 1, para que o critério de promoção do Marco 4 encontre sempre o mesmo campeão. Só
+# o apelido se move; todas as versões continuam no registro de modelos.
+
+# %%
+import warnings
+
+import mlflow
+import numpy as np
+from mlflow import MlflowClient
+from sklearn.ensemble import GradientBoostingRegressor
+from sklearn.metrics import mean_squared_error
+
+# Como na parte 1: o skops precisa ser instruído a confiar na classe da árvore, os requisitos
+# do modelo são fixados (assim o `log_model` não os infere) e o aviso das colunas inteiras é
+# silenciado.
+TREE_TYPES = ["sklearn.tree._tree.Tree"]
+REQUIREMENTS = mlflow.sklearn.get_default_pip_requirements(include_skops=True)
+warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
+
+X_train, X_validation, X_test, y_train, y_validation, y_test = lab_utils.split_train_validation_test()
+client = MlflowClient()
+experiment = mlflow.set_experiment(experiment_name)
+
+
+def validation_rmse(model) -> float:
+    return float(np.sqrt(mean_squared_error(y_validation, model.predict(X_validation))))
+
+
+search_run_ids = {run.info.run_id for run in client.search_runs(
+    [experiment.experiment_id], "attributes.run_name = 'capstone_search'")}
+from_search = [v for v in client.search_model_versions(f"name = '{model_name}'") if v.run_id in search_run_ids]
+if not from_search:
+    raise LookupError(f"nenhuma versão de {model_name} vem de uma execução capstone_search: "
+                      "conclua primeiro os Marcos 1 e 2 de 10 · Projeto final, parte 1.")
+search_version = max(from_search, key=lambda v: int(v.version))
+search_run_id = search_version.run_id
+client.set_registered_model_alias(model_name, "champion", search_version.version)
+lab_utils.assert_model_version(model_name, alias="champion")
+print(f"campeão da parte 1, versão {search_version.version}: "
+      f"RMSE de validação {client.get_run(search_run_id).data.metrics['validation_rmse']:,.0f} CAD")
+
+# %% [markdown]
+# ## Marco 3 · Servido via REST
+#
+# Sirva `models:/capstone_precos@champion` com `lab_utils.ModelServer`, calcule o preço das
+# vinte casas de `lab_utils.load_new_houses()` por `POST /invocations` com um corpo
+# `dataframe_split`, pare o servidor e coloque a resposta de `requests.post` em
+# `served_response`. (Iniciar o servidor leva alguns segundos: é um novo processo Python que
+# baixa o modelo e o carrega.)
+
+# %% tags=["exercise"]
+served_response = ...  # seu código aqui
+
+# %% tags=["solution"]
+import requests
+
+new_houses = lab_utils.load_new_houses()
+server = lab_utils.ModelServer(f"models:/{model_name}@champion").start()
+try:
+    served_response = requests.post(f"{server.url}/invocations", timeout=60,
+                                    json={"dataframe_split": new_houses.to_dict(orient="split", index=False)})
+    served_response.raise_for_status()
+finally:
+    server.stop()
+
+# %% [markdown]
+# <details><summary>Dica</summary>
+#
+# `server = lab_utils.ModelServer("models:/capstone_precos@champion").start()`, depois
+# `requests.post(f"{server.url}/invocations", json={"dataframe_split": houses.to_dict(orient="split", index=False)})`
+# e `server.stop()` em um `finally:`.
+#
+# </details>
+
+# %% tags=["check-exercise"]
+if lab_utils.attempted(served_response, "Milestone 3"):
+    import json
+    import requests
+    from urllib.parse import urlparse
+
+    assert isinstance(served_response, requests.Response), "coloque aqui a Response que o requests.post devolveu"
+    sent, address = served_response.request, urlparse(served_response.url)
+    assert sent.method == "POST" and address.path == "/invocations", "faça POST em /invocations do servidor"
+    assert "dataframe_split" in json.loads(sent.body), "envie um corpo dataframe_split"
+    server_log = lab.logs_dir / f"model-server-{address.port}.log"
+    assert server_log.exists() and '"POST /invocations HTTP/1.1" 200' in server_log.read_text(), \
+        "nenhum servidor de modelos iniciado com lab_utils.ModelServer respondeu a esta requisição"
+    served_prices = served_response.json()["predictions"]
+    expected = mlflow.pyfunc.load_model(f"models:/{model_name}@champion").predict(lab_utils.load_new_houses())
+    assert len(served_prices) == 20 and np.allclose(served_prices, expected), "não são os preços do campeão"
+    print("✓ Marco 3: vinte casas com preço calculado via REST pelo campeão")
+
+# %% [markdown]
+# ## Marco 4 · Um fluxo que retreina e promove
+#
+# Escreva um fluxo do Prefect `retreinar_capstone(learning_rate: float) -> bool` que treine
+# `GradientBoostingRegressor(n_estimators=100, max_depth=2, learning_rate=learning_rate,
+# random_state=42)` em `X_train`, o registre em log em uma execução do MLflow (parâmetro
+# `learning_rate`, métrica `validation_rmse`, modelo `model`), o registre como uma nova
+# versão de `capstone_precos` e mova `@champion` para ela **somente se** o seu RMSE de
+# validação for melhor que o do campeão atual. Ele devolve `True` quando promove.
+#
+# É preciso ver um critério de promoção funcionar nos dois sentidos. Execute o fluxo
+# duas vezes, nesta ordem: `learning_rate=0.2` (deve superar o campeão e ser promovido),
+# depois `learning_rate=0.01` (pior: é registrado, mas `@champion` não pode se mover).
+# Coloque os dois resultados, nessa ordem, na lista `promotions`. (Para executar os dois de
+# novo, execute antes a célula que lê o campeão da parte 1: ela aponta `@champion` de volta
+# para o modelo da busca.)
+
+# %% tags=["exercise"]
+promotions = ...  # seu código aqui
+
+# %% tags=["solution"]
+from prefect import flow, task
+
+
+@task
+def treinar(learning_rate: float) -> tuple[str, str, float]:
+    with mlflow.start_run(run_name=f"capstone_retrain_lr{learning_rate}") as run:
+        model = GradientBoostingRegressor(n_estimators=100, max_depth=2, learning_rate=learning_rate,
+                                          random_state=42).fit(X_train, y_train)
+        rmse = validation_rmse(model)
+        mlflow.log_param("learning_rate", learning_rate)
+        mlflow.log_metric("validation_rmse", rmse)
+        logged = mlflow.sklearn.log_model(model, name="model", input_example=X_train.head(3),
+                                          skops_trusted_types=TREE_TYPES, pip_requirements=REQUIREMENTS)
+    return run.info.run_id, logged.model_uri, rmse
+
+
+@flow(name="retreinar-capstone")
+def retreinar_capstone(learning_rate: float) -> bool:
+    run_id, model_uri, rmse = treinar(learning_rate)
+    version = mlflow.register_model(model_uri, model_name).version
+    current = client.get_model_version_by_alias(model_name, "champion")
+    current_rmse = client.get_run(current.run_id).data.metrics["validation_rmse"]
+    if rmse < current_rmse:
+        client.set_registered_model_alias(model_name, "champion", version)
+        return True
+    return False
+
+
+promotions = [retreinar_capstone(learning_rate=0.2), retreinar_capstone(learning_rate=0.01)]
+
+# %% [markdown]
+# <details><summary>Dica</summary>
+#
+# No fluxo: `client.get_model_version_by_alias(model_name, "champion")` dá o campeão atual,
+# e `client.get_run(<o run_id dele>).data.metrics["validation_rmse"]`, a pontuação dele; chame
+# `client.set_registered_model_alias(...)` só quando o novo RMSE for menor.
+#
+# </details>
+
+# %% tags=["check-exercise"]
+if lab_utils.attempted(promotions, "Milestone 4"):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    with get_client(sync_client=True) as prefect_client:
+        flow_runs = prefect_client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=["retreinar-capstone"])),
+            sort=FlowRunSort.START_TIME_DESC, limit=2)
+    assert [r.parameters.get("learning_rate") for r in reversed(flow_runs)] == [0.2, 0.01], \
+        "as duas últimas execuções do fluxo retreinar-capstone deveriam ter learning_rate 0.2 e depois 0.01"
+    assert all(r.state_type.value == "COMPLETED" for r in flow_runs), "uma execução do fluxo não foi concluída"
+    versions = sorted(client.search_model_versions(f"name = '{model_name}'"), key=lambda v: int(v.version))
+    better, worse = versions[-2], versions[-1]
+    learning_rates = [client.get_run(v.run_id).data.params.get("learning_rate") for v in (better, worse)]
+    assert learning_rates == ["0.2", "0.01"], \
+        f"as duas versões mais novas foram treinadas com learning_rate {learning_rates}; esperado: 0.2, depois 0.01"
+    better_rmse, worse_rmse = (client.get_run(v.run_id).data.metrics["validation_rmse"] for v in (better, worse))
+    search_rmse = client.get_run(search_run_id).data.metrics["validation_rmse"]
+    assert better_rmse < search_rmse < worse_rmse, "treine o modelo que o Marco 4 descreve (n_estimators=100, max_depth=2)"
+    champion = client.get_model_version_by_alias(model_name, "champion")
+    assert champion.version != worse.version, "o critério deixou entrar um modelo pior: @champion foi para learning_rate 0.01"
+    assert champion.version == better.version, "o modelo melhor (learning_rate 0.2) não foi promovido a @champion"
+    assert promotions == [True, False], f"o fluxo devolveu {promotions}; as promoções feitas foram [True, False]"
+    print(f"✓ Marco 4: 0.2 promovido (RMSE {better_rmse:,.0f}), 0.01 barrado (RMSE {worse_rmse:,.0f})")
+
+# %% [markdown]
+# ## A pontuação de teste, uma única vez
+#
+# Todas as escolhas estão feitas: a busca escolheu pela validação cruzada, o critério de
+# promoção pela validação. Agora, e só agora, calcule a pontuação do `@champion` final nas casas
+# de teste e registre-a na execução dele. Se as casas de teste tivessem decidido alguma
+# coisa, este número favoreceria o modelo, como faz o RMSE de validação.
+
+# %%
+final = client.get_model_version_by_alias(model_name, "champion")
+if final.version == search_version.version:
+    print("@champion ainda é o campeão da parte 1: conclua primeiro o Marco 4 (o critério de promoção "
+          "dele pode substituí-lo).")
+else:
+    final_model = mlflow.pyfunc.load_model(f"models:/{model_name}@champion")
+    test_rmse = float(np.sqrt(mean_squared_error(y_test, final_model.predict(X_test))))
+    client.log_metric(final.run_id, "test_rmse", test_rmse)
+    validation = client.get_run(final.run_id).data.metrics["validation_rmse"]
+    print(f"@champion, versão {final.version}: RMSE de validação {validation:,.0f} CAD (usado na escolha), "
+          f"RMSE de teste {test_rmse:,.0f} CAD (informado uma única vez)")
+
+# %% [markdown]
+# ## Concluído
+#
+# Você levou um modelo por todo o ciclo de vida do MLflow em uma pilha real: rastreado,
+# comparado, registrado, documentado, servido, retreinado e promovido por um pipeline, com
+# cada passo verificado nos servidores. Abra a UI do MLflow — o experimento (experiment)
+# `capstone` e o modelo `capstone_precos` — e a UI do Prefect (`retreinar-capstone`) para
+# ver tudo.
+#
+# ## Resumo
+#
+# - Uma parte que começa pelo registro de modelos não precisa de nada do notebook anterior:
+#   o apelido nomeia o campeão, e a execução da versão guarda as pontuações dele.
+# - `lab_utils.ModelServer` (`mlflow models serve`) serve `models:/<nome>@<apelido>`;
+#   `POST /invocations` com um corpo `dataframe_split` calcula o preço das casas, e o log do
+#   servidor mostra qual servidor respondeu.
+# - Um critério de promoção registra todo desafiante e move o apelido só para uma pontuação
+#   de validação melhor; execute-o com um modelo melhor e depois com um pior para vê-lo
+#   funcionar nos dois sentidos.
+# - A pontuação de teste vem uma única vez, para o campeão final, depois de todas as
+#   escolhas.
+#
+# ## Leitura complementar
+#
+# - [Documentação do MLflow](https://mlflow.org/docs/latest/)
+# - [Modelos (Models)](https://mlflow.org/docs/latest/ml/model/)
+# - [Registro de modelos (Model Registry)](https://mlflow.org/docs/latest/ml/model-registry/) — versões, apelidos,
+#   descrições
+# - [Implantar um modelo como servidor de inferência local (deploy a model as a local inference server)](https://mlflow.org/docs/latest/ml/deployment/deploy-model-locally/)
+#   — `mlflow models serve` e sua API REST
+# - [Prefect: fluxos (flows)](https://docs.prefect.io/v3/concepts/flows)
+#
+# ## Verifique o que aprendeu
+#
+# 1. Por que o RMSE de teste só é calculado no fim, para o campeão final, e não para cada
+#    desafiante do critério de promoção?
+# 2. O Marco 4 executa o fluxo primeiro com um modelo melhor e depois com um pior. Que
+#    critério de promoção errado passaria se só o modelo melhor fosse executado, e qual
+#    passaria se só o pior fosse?
+# 3. Por que o fluxo registra todo modelo retreinado, mesmo o que ele não promove?
+# 4. Que servidor a verificação de cada marco lê, e o que um aluno poderia forjar se uma
+#    verificação comparasse apenas variáveis locais?
+
+# %% [markdown] tags=["solution"]
+# 1. Toda pontuação usada para escolher é otimista: a escolha favorece o que por acaso foi
+#    bem naquelas casas. As casas de teste, mantidas fora de todas as escolhas, dão a única
+#    estimativa honesta, para o campeão final; se o critério de promoção comparasse os
+#    desafiantes nelas, elas seriam um segundo conjunto de validação, tão otimista quanto o
+#    primeiro.
+# 2. Só o melhor: passaria um critério que sempre promove. Só o pior: passaria um critério
+#    que nunca promove. Executados em ordem, cada critério errado deixa o campeão errado.
+# 3. Assim o registro de modelos guarda cada candidato com a sua execução (parâmetros,
+#    métricas, modelo), e um desafiante recusado pode ser inspecionado, comparado ou
+#    promovido à mão mais tarde; quem decide é o apelido, não o registro.
+# 4. 3: o próprio log do servidor de modelos (a requisição chegou até ele) e o campeão do
+#    registro (os preços); 4: a API do Prefect (as execuções do fluxo e seus parâmetros) e o
+#    registro (as versões e `@champion`). Comparando com variáveis locais, um aluno poderia
+#    digitar os valores esperados (um `True`, uma lista de preços) sem fazer o trabalho.
+
+# %% [markdown]
+# Próxima: nenhuma — o curso está completo. Volte a **00 · Boas-vindas** para os comandos do
+# laboratório, ou a qualquer lição para tentar de novo os seus exercícios.
