@@ -17,8 +17,7 @@ from .processes import BackgroundProcess
 BIN = Path(sys.executable).parent
 
 
-# Model servers take the first free port from 5001 (the tracking server has 5000), as MLflow's
-# docs do; a machine that uses them all gets one from the system.
+# The first free port from 5001 (the tracking server has 5000), as MLflow's docs do; else the system's.
 MODEL_SERVER_PORTS = range(5001, 5011)
 _claimed: set[int] = set()
 
@@ -65,6 +64,9 @@ class ModelServer:
                                          self._ping, f"the model server for {model_uri}")
 
     def _ping(self) -> bool:
+        # Ours once its own log says it holds the port: another lab's server there is not ours.
+        if f"Uvicorn running on {self.url} " not in self.process.log_path.read_text(errors="replace"):
+            return False
         try:
             return requests.get(f"{self.url}/ping", timeout=1).ok
         except requests.RequestException:

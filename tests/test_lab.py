@@ -218,3 +218,26 @@ def test_jupyterlab_starts_with_its_token_kept(lab):
         assert portuguese.ok and any(item["name"] == "00_welcome.ipynb" for item in portuguese.json()["content"])
     finally:
         stack.stop_group(lab, "jupyter")
+
+
+def test_a_model_server_does_not_take_another_servers_port_for_its_own(tmp_path, monkeypatch):
+    """Two labs' notebooks may pick the same free port at the same moment: the second server
+    must fail with its log, not pass for started because the first one answers /ping."""
+    import mlflow.sklearn
+    import numpy as np
+    from sklearn.linear_model import LinearRegression
+
+    from lab_utils.processes import BackgroundProcessError
+    from lab_utils.serving import ModelServer, free_port
+
+    model = tmp_path / "model"
+    mlflow.sklearn.save_model(LinearRegression().fit(np.arange(6).reshape(-1, 1), np.arange(6)), model)
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("LAB_HOME", str(tmp_path / "first-lab"))
+    first = ModelServer(str(model), port=free_port()).start()
+    try:
+        monkeypatch.setenv("LAB_HOME", str(tmp_path / "second-lab"))
+        with pytest.raises(BackgroundProcessError, match="did not start"):
+            ModelServer(str(model), port=first.port).start()
+    finally:
+        first.stop()
