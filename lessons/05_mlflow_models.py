@@ -1,21 +1,22 @@
 # %% [markdown]
-# # 05 · MLflow Models: what a model is made of, and serving it
+# # 05 · MLflow Models, part 1: what a model is made of
 #
 # An MLflow Model is a folder with a description file (`MLmodel`) that says how to load
 # it in several flavors, what input it expects (its signature), an example of that
 # input, and the packages it needs. That contract is what lets the same model be loaded
 # in a notebook, scored in batch, served over REST or packed into a container image
-# without code changes. This lesson opens a model in the bucket, breaks its signature on
+# without code changes. This part opens a model in the bucket, breaks its signature on
 # purpose, wraps preprocessing around the champion of lesson 04 as a model written in
-# code, serves the champion over HTTP, writes its Dockerfile, and evaluates it.
+# code, evaluates the champion and scores a file in batch. Part 2 serves these models
+# over HTTP and writes a container image's Dockerfile.
 #
 # **You will learn** the files of a logged model; flavors; signature enforcement;
 # logged models and `mlflow.search_logged_models`; custom `pyfunc` models written as
-# code (models from code) with pinned requirements; `mlflow models serve` and its REST
-# input formats; `mlflow models generate-dockerfile`; `mlflow.models.evaluate`; batch
+# code (models from code) with pinned requirements; `mlflow.models.evaluate`; batch
 # scoring a file.
 #
-# **Time:** 50 minutes. **Prerequisites:** 04 · The Model Registry (it creates `previsao_precos@champion`).
+# **Time:** 35 minutes (about 22 to read, 2 to run the cells, 10 for the exercise).
+# **Prerequisites:** 04 · The Model Registry (it creates `previsao_precos@champion`).
 
 # %%
 import lab_utils
@@ -162,7 +163,6 @@ print(model_code.read_text())
 # are integers on purpose, so the cell silences that one hint.
 
 # %%
-import tempfile
 import warnings
 from importlib.metadata import version
 
@@ -210,99 +210,6 @@ assert all("==" in line for line in requirements), f"unpinned requirements: {req
 reloaded = mlflow.pyfunc.load_model(f"models:/previsao_precos_anuncios/{custom_version.version}")
 assert np.allclose(reloaded.predict(listings.head(5)), model.predict(X_test.head(5)), rtol=1e-3)
 print("✓ raw listings priced like clean rows; requirements in the bucket:", requirements)
-
-# %% [markdown]
-# ## Serving over REST
-#
-# `mlflow models serve` starts an HTTP server for any MLflow model: `GET /ping` for health,
-# `POST /invocations` to predict. `--env-manager local` uses this environment instead of
-# building a new one. `lab_utils.ModelServer` runs that command in the background and
-# stops it when asked (or when the notebook's kernel ends); we give it the first free port
-# from 5001 up.
-#
-# Starting takes from about 8 seconds to half a minute, more on a busy machine: the command starts a Python process
-# that imports MLflow, asks the registry where `@champion` is and downloads it from the
-# bucket, then starts the web server (uvicorn), a second Python process that imports
-# MLflow and loads the model again before it answers `/ping`. All of it competes for the
-# machine's processor with whatever else runs.
-
-# %%
-import requests
-
-port = next(p for p in range(5001, 5100) if lab_utils.port_is_free(p))
-server = lab_utils.ModelServer(f"models:/{model_name}@champion", port=port).start()
-
-# %% [markdown]
-# The endpoint takes JSON in several shapes: `dataframe_split` (columns + rows),
-# `dataframe_records` (one object per row), or `inputs`.
-
-# %%
-houses = X_test.head(3)
-for body in (
-    {"dataframe_split": houses.to_dict(orient="split", index=False)},
-    {"dataframe_records": houses.to_dict(orient="records")},
-    {"inputs": houses.to_dict(orient="list")},
-):
-    response = requests.post(f"{server.url}/invocations", json=body, timeout=30)
-    print(list(body)[0], "→", response.status_code, np.round(response.json()["predictions"], -2))
-
-# %% [markdown]
-# A malformed request gets an HTTP 400 with the reason: here, a missing column.
-
-# %%
-bad = requests.post(f"{server.url}/invocations",
-                    json={"dataframe_records": [{"lotsize": 5000, "bedrooms": 3}]}, timeout=30)
-print(bad.status_code, bad.json()["error_code"])
-print(bad.json()["message"][-160:])
-
-# %% [markdown]
-# ### Checkpoint
-# The served model answers like the one loaded from the registry.
-
-# %%
-served = requests.post(f"{server.url}/invocations",
-                       json={"dataframe_split": X_test.to_dict(orient="split", index=False)}, timeout=30)
-assert served.status_code == 200 and bad.status_code == 400
-assert np.allclose(served.json()["predictions"], model.predict(X_test))
-print(f"✓ {len(X_test)} predictions over REST match the registry model")
-
-# %%
-server.stop()
-assert lab_utils.port_is_free(server.port), f"port {server.port} is still in use"
-
-# %% [markdown]
-# ## A model as a container image
-#
-# The same server runs in a container. `mlflow models generate-dockerfile` writes a
-# folder with the model and a `Dockerfile` whose image serves it on port 8080. This
-# machine has no Docker engine, so we generate the folder and read the file:
-
-# %%
-from pathlib import Path
-
-image_folder = Path(tempfile.mkdtemp()) / "champion-image"
-# !MLFLOW_LOGGING_LEVEL=WARNING mlflow models generate-dockerfile -m models:/{model_name}@champion -d {image_folder}
-
-# %%
-print(sorted(str(path.relative_to(image_folder)) for path in image_folder.iterdir()))
-print((image_folder / "Dockerfile").read_text())
-
-# %% [markdown]
-# Reading it: a Python base image; the model copied into `/opt/ml/model`; its
-# requirements and MLflow installed; and an entry point that starts the same scoring
-# server as `mlflow models serve` on port 8080. With a Docker engine, one command builds
-# the image (and another runs it):
-#
-# ```bash
-# mlflow models build-docker -m models:/previsao_precos@champion -n previsao-precos
-# docker run -p 5001:8080 previsao-precos     # then POST to http://localhost:5001/invocations
-# ```
-
-# %%
-import shutil
-
-assert (image_folder / "Dockerfile").exists() and (image_folder / "model_dir").is_dir()
-shutil.rmtree(image_folder.parent)
 
 # %% [markdown]
 # ## Evaluating a model
@@ -379,117 +286,67 @@ checked = lab_utils.assert_run_logged(scoring_run.info.run_id, metrics={"houses_
                                       artifacts=["predictions/new_houses.json"])
 
 # %% [markdown]
-# ## Exercises
+# ## Exercise
 #
 # ### Exercise 1
-# Call the model server's REST API yourself: start a `ModelServer` for version 1 of
-# `previsao_precos`, `POST` `X_test.head(1)` to its `/invocations` as a
-# `dataframe_records` body, stop the server, and put the `requests.Response` you got in
-# `rest_response`. The check reads the server's own log and compares its answer with
-# version 1 in the registry. (Starting the server takes up to half a minute, as above.)
+# The champion refuses `3.0` bedrooms: its signature declares `bedrooms` as `long`.
+# Suppose a web form sends that column as floats. Log the champion's scikit-learn
+# estimator again (`estimator`, loaded above for SHAP) as a new logged model whose
+# signature declares `bedrooms` as a float (`double`) and keeps the other columns as the
+# champion has them, and put the `ModelInfo` that `log_model` returns in `float_info`. The
+# check reads the signature from the `MLmodel` file in the bucket and prices `3.0`
+# bedrooms with your model.
 
 # %% tags=["exercise"]
-rest_response = ...  # your code here
+float_info = ...  # your code here
 
 # %% [markdown]
 # <details><summary>Hint</summary>
 #
-# `lab_utils.ModelServer("models:/previsao_precos/1", port=...).start()` gives a server
-# with a `.url`; `requests.post(f"{server.url}/invocations", json={"dataframe_records": ...})`
-# with `DataFrame.to_dict(orient="records")`; then `server.stop()`.
+# `mlflow.sklearn.log_model(estimator, name="model", input_example=...)` infers the
+# signature from the example: give it rows of `X_test` whose `bedrooms` column is
+# `float64` (`DataFrame.astype`). Silence the integer-columns hint as the custom-model cell
+# does.
 #
 # </details>
 
 # %% tags=["solution"]
-port = next(p for p in range(5001, 5100) if lab_utils.port_is_free(p))
-version_1_server = lab_utils.ModelServer(f"models:/{model_name}/1", port=port).start()
-try:
-    rest_response = requests.post(f"{version_1_server.url}/invocations", timeout=30,
-                                  json={"dataframe_records": X_test.head(1).to_dict(orient="records")})
-finally:
-    version_1_server.stop()
+with mlflow.start_run(run_name="float_bedrooms"), warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message=INTEGER_HINT, category=UserWarning)
+    float_info = mlflow.sklearn.log_model(estimator, name="model",
+                                          input_example=X_test.head(3).astype({"bedrooms": "float64"}))
 
 # %% tags=["check-exercise"]
-import json
-from urllib.parse import urlparse
+from mlflow.models.model import ModelInfo
 
-if lab_utils.attempted(rest_response, "Exercise 1"):
-    assert isinstance(rest_response, requests.Response), "put the Response that requests.post returned in rest_response"
-    sent, address = rest_response.request, urlparse(rest_response.url)
-    assert sent.method == "POST" and address.path == "/invocations", "POST to the server's /invocations"
-    body = json.loads(sent.body)
-    assert list(body) == ["dataframe_records"], "send a dataframe_records body"
-    assert pd.DataFrame(body["dataframe_records"]).equals(X_test.head(1).reset_index(drop=True)), \
-        "send the row of X_test.head(1)"
-    server_log = lab.logs_dir / f"model-server-{address.port}.log"
-    assert server_log.exists() and '"POST /invocations HTTP/1.1" 200' in server_log.read_text(), \
-        "no model server started with lab_utils.ModelServer answered this request"
-    version_1 = mlflow.pyfunc.load_model(f"models:/{model_name}/1")  # what the registry holds
-    answer = rest_response.json()["predictions"][0]
-    assert abs(answer - version_1.predict(X_test.head(1))[0]) < 1e-6, \
-        f"the server answered {answer:,.0f}: that is not version 1's prediction"
-    print(f"✓ Exercise 1: the model server answered {answer:,.0f}, version 1's price")
-
-# %% [markdown]
-# ### Exercise 2
-# Give the custom model of this lesson the alias `champion` in the registry
-# (`previsao_precos_anuncios`, the version registered above), serve
-# `models:/previsao_precos_anuncios@champion`, price the `listing` below over REST, stop
-# the server, and put the `requests.Response` in `listing_response`.
-
-# %%
-listing = pd.DataFrame([{"lotsize_m2": 450.0, "bedrooms": 3, "bathrms": 1, "stories": 2, "garagepl": 1,
-                         "driveway": "yes", "recroom": "no", "fullbase": "yes", "gashw": "no",
-                         "airco": "yes", "prefarea": "no"}])
-
-# %% tags=["exercise"]
-listing_response = ...  # your code here
-
-# %% [markdown]
-# <details><summary>Hint</summary>
-#
-# `client.set_registered_model_alias(name, "champion", version)`, then the same
-# `ModelServer` / `requests.post` steps as in Exercise 1, with the listing as the body.
-#
-# </details>
-
-# %% tags=["solution"]
-client.set_registered_model_alias("previsao_precos_anuncios", "champion", custom_version.version)
-port = next(p for p in range(5001, 5100) if lab_utils.port_is_free(p))
-listing_server = lab_utils.ModelServer("models:/previsao_precos_anuncios@champion", port=port).start()
-try:
-    listing_response = requests.post(f"{listing_server.url}/invocations", timeout=30,
-                                     json={"dataframe_split": listing.to_dict(orient="split", index=False)})
-finally:
-    listing_server.stop()
-
-# %% tags=["check-exercise"]
-if lab_utils.attempted(listing_response, "Exercise 2"):
-    assert isinstance(listing_response, requests.Response), \
-        "put the Response that requests.post returned in listing_response"
-    aliased = client.get_model_version_by_alias("previsao_precos_anuncios", "champion")  # raises if missing
-    assert aliased.run_id == custom_run.info.run_id, \
-        f"@champion is version {aliased.version}, not the version this lesson registered"
-    address = urlparse(listing_response.url)
-    server_log = lab.logs_dir / f"model-server-{address.port}.log"
-    assert server_log.exists() and '"POST /invocations HTTP/1.1" 200' in server_log.read_text(), \
-        "no model server started with lab_utils.ModelServer answered this request"
-    expected = mlflow.pyfunc.load_model("models:/previsao_precos_anuncios@champion").predict(listing)[0]
-    price = listing_response.json()["predictions"][0]
-    assert abs(price - expected) < 1, f"the server answered {price:,.0f}, not the aliased model's price"
-    print(f"✓ Exercise 2: the model server priced the listing at {price:,.0f} CAD")
+if lab_utils.attempted(float_info, "Exercise 1"):
+    assert isinstance(float_info, ModelInfo), "put the ModelInfo that log_model returned in float_info"
+    float_logged = client.get_logged_model(float_info.model_id)  # raises if the server has no such model
+    stored = yaml.safe_load(s3.get_object(Bucket=lab.bucket, Key=lab_utils.bucket_prefix(
+        lab, float_logged.artifact_location) + "MLmodel")["Body"].read())
+    assert "signature" in stored, "the model in the bucket has no signature: log it with an input_example"
+    declared = {column["name"]: column["type"] for column in yaml.safe_load(stored["signature"]["inputs"])}
+    expected = {column["name"]: column["type"] for column in yaml.safe_load(mlmodel["signature"]["inputs"])}
+    wanted = {**expected, "bedrooms": "double"}
+    wrong = {name: declared.get(name) for name in sorted(wanted.keys() | declared.keys())
+             if declared.get(name) != wanted.get(name)}
+    assert not wrong, f"the signature in the bucket should declare bedrooms as double and the other columns " \
+                      f"as the champion does; it declares {wrong}"
+    float_prices = mlflow.pyfunc.load_model(float_info.model_uri).predict(X_test.head(5).astype({"bedrooms": "float64"}))
+    assert np.allclose(float_prices, model.predict(X_test.head(5))), \
+        "your model does not price houses like the champion: log the champion's estimator"
+    print(f"✓ Exercise 1: logged model {float_logged.model_id} takes 3.0 bedrooms "
+          f"and prices the first test house at {float_prices[0]:,.0f} CAD")
 
 # %% [markdown]
 # ## Summary
 #
 # - A logged model is an entity on the server (`search_logged_models`) and files in the
 #   bucket: `MLmodel` (flavors, signature), examples, pinned requirements.
-# - The signature protects predictions from malformed input, in Python and over REST.
+# - The signature protects predictions from malformed input; declare a column that may
+#   have missing values as a float.
 # - A custom `pyfunc` ships preprocessing with the model; log it from code (a file and
 #   `set_model`), not as a pickled object.
-# - `mlflow models serve` serves any model; `/invocations` takes `dataframe_split`,
-#   `dataframe_records` or `inputs`; `generate-dockerfile` / `build-docker` put the same
-#   server in a container image.
 # - `mlflow.models.evaluate` logs metrics; SHAP explains predictions, `log_figure` keeps the
 #   plot; batch scoring is `load_model` + `predict`.
 #
@@ -501,7 +358,6 @@ if lab_utils.attempted(listing_response, "Exercise 2"):
 # - Model Registry: https://mlflow.org/docs/latest/ml/model-registry/
 # - Models from code: https://mlflow.org/docs/latest/ml/model/models-from-code/
 # - Model signatures: https://mlflow.org/docs/latest/ml/model/signatures/
-# - Serving (`mlflow models serve`, containers): https://mlflow.org/docs/latest/ml/deployment/
 # - Evaluation: https://mlflow.org/docs/latest/ml/evaluation/
 #
 # ## Check your understanding
@@ -511,9 +367,8 @@ if lab_utils.attempted(listing_response, "Exercise 2"):
 # 2. Why does MLflow recommend logging a custom `pyfunc` from a code file rather than
 #    passing an instance?
 # 3. What goes wrong, months later, with `pip_requirements=["scikit-learn", "pandas"]`?
-# 4. Which two processes start when `mlflow models serve` runs with `--env-manager local`,
-#    and why does that take seconds?
-# 5. What does `generate-dockerfile` produce, and what does the image do when it runs?
+# 4. This lesson loads the champion in two flavors. Which one does SHAP's
+#    `LinearExplainer` get, which one scores the file, and why?
 
 # %% [markdown] tags=["solution"]
 # 1. `double` (a float): pandas stores a column with missing values as floats, and a `long`
@@ -523,11 +378,9 @@ if lab_utils.attempted(listing_response, "Exercise 2"):
 #    stored as readable source and run to build the model.
 # 3. A rebuild installs the newest versions, not the ones the model was tested with; the
 #    model may fail to load or predict differently. Pin `==` the versions you tested.
-# 4. The `mlflow models serve` command (imports MLflow, resolves the registry URI,
-#    downloads the model) and uvicorn's scoring server (imports MLflow, loads the model);
-#    each Python start-up imports large libraries.
-# 5. A folder with the model (`model_dir`) and a `Dockerfile`; the image installs the
-#    model's requirements and serves it with the same scoring server on port 8080.
+# 4. `LinearExplainer` gets the `sklearn` flavor: it needs the estimator itself (its
+#    coefficients). Scoring uses the `python_function` flavor: it checks every input
+#    against the signature, and the same code would score a model of any library.
 
 # %% [markdown]
-# Next: **06 · MLflow Projects**: packaging training code so anyone can re-run it.
+# Next: **05 · MLflow Models, part 2**: serving a model over REST and as a container image.

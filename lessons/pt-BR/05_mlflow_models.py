@@ -1,23 +1,24 @@
 # %% [markdown]
-# # 05 · MLflow Models: do que um modelo é feito, e como servi-lo
+# # 05 · MLflow Models, parte 1: do que um modelo é feito
 #
 # Um MLflow Model é uma pasta com um arquivo de descrição (`MLmodel`) que diz como
 # carregá-lo em vários sabores (flavors), que entrada ele espera (sua assinatura, ou
 # signature), um exemplo dessa entrada e os pacotes de que ele precisa. É esse contrato que
 # permite carregar o mesmo modelo em um notebook, usá-lo em previsão em lote (batch
 # scoring), servi-lo via REST ou empacotá-lo em uma imagem de contêiner sem mudar código.
-# Esta lição abre um modelo no bucket, quebra a assinatura dele de propósito, envolve o
-# campeão da lição 04 com pré-processamento em um modelo escrito como código, serve o
-# campeão via HTTP, gera o Dockerfile dele e o avalia.
+# Esta parte abre um modelo no bucket, quebra a assinatura dele de propósito, envolve o
+# campeão da lição 04 com pré-processamento em um modelo escrito como código, avalia o
+# campeão e faz a previsão em lote de um arquivo. A parte 2 serve esses modelos via HTTP e
+# gera o Dockerfile de uma imagem de contêiner.
 #
 # **Você vai aprender** os arquivos de um modelo registrado em log (logged model); sabores;
 # a verificação da assinatura; modelos registrados em log e `mlflow.search_logged_models`;
 # modelos `pyfunc` personalizados escritos como código (models from code), com requisitos
-# fixados; `mlflow models serve` e seus formatos de entrada REST;
-# `mlflow models generate-dockerfile`; `mlflow.models.evaluate`; previsão em lote de um
-# arquivo.
+# fixados; `mlflow.models.evaluate`; previsão em lote de um arquivo.
 #
-# **Tempo:** 50 minutos. **Pré-requisitos:** 04 · O registro de modelos (ela cria `previsao_precos@champion`).
+# **Tempo:** 35 minutos (cerca de 22 para ler, 2 para executar as células, 10 para o
+# exercício).
+# **Pré-requisitos:** 04 · O registro de modelos (ela cria `previsao_precos@champion`).
 
 # %%
 import lab_utils
@@ -171,7 +172,6 @@ print(model_code.read_text())
 # do formulário são inteiras de propósito, então a célula silencia esse aviso específico.
 
 # %%
-import tempfile
 import warnings
 from importlib.metadata import version
 
@@ -219,99 +219,6 @@ assert all("==" in line for line in requirements), f"requisitos sem versão fixa
 reloaded = mlflow.pyfunc.load_model(f"models:/previsao_precos_anuncios/{custom_version.version}")
 assert np.allclose(reloaded.predict(listings.head(5)), model.predict(X_test.head(5)), rtol=1e-3)
 print("✓ anúncios brutos recebem o mesmo preço que as linhas limpas; requisitos no bucket:", requirements)
-
-# %% [markdown]
-# ## Servindo via REST
-#
-# `mlflow models serve` inicia um servidor HTTP para qualquer modelo MLflow: `GET /ping`
-# para verificar se está no ar, `POST /invocations` para prever. `--env-manager local` usa
-# este ambiente em vez de construir um novo. `lab_utils.ModelServer` executa esse comando em
-# segundo plano e o encerra quando pedido (ou quando o kernel do notebook termina); passamos
-# a ele a primeira porta livre a partir da 5001.
-#
-# Iniciar leva de uns 8 segundos a meio minuto, mais em uma máquina ocupada: o comando inicia um processo Python
-# que importa o MLflow, pergunta ao registro de modelos (Model Registry) onde está o
-# `@champion` e o baixa do bucket, e então inicia o servidor web (uvicorn), um segundo
-# processo Python que importa o MLflow e carrega o modelo de novo antes de responder ao
-# `/ping`. Tudo isso disputa o processador da máquina com o que mais estiver rodando.
-
-# %%
-import requests
-
-port = next(p for p in range(5001, 5100) if lab_utils.port_is_free(p))
-server = lab_utils.ModelServer(f"models:/{model_name}@champion", port=port).start()
-
-# %% [markdown]
-# O endpoint aceita JSON em vários formatos: `dataframe_split` (colunas + linhas),
-# `dataframe_records` (um objeto por linha) ou `inputs`.
-
-# %%
-houses = X_test.head(3)
-for body in (
-    {"dataframe_split": houses.to_dict(orient="split", index=False)},
-    {"dataframe_records": houses.to_dict(orient="records")},
-    {"inputs": houses.to_dict(orient="list")},
-):
-    response = requests.post(f"{server.url}/invocations", json=body, timeout=30)
-    print(list(body)[0], "→", response.status_code, np.round(response.json()["predictions"], -2))
-
-# %% [markdown]
-# Uma requisição malformada recebe um HTTP 400 com o motivo: aqui, uma coluna ausente.
-
-# %%
-bad = requests.post(f"{server.url}/invocations",
-                    json={"dataframe_records": [{"lotsize": 5000, "bedrooms": 3}]}, timeout=30)
-print(bad.status_code, bad.json()["error_code"])
-print(bad.json()["message"][-160:])
-
-# %% [markdown]
-# ### Ponto de verificação
-# O modelo servido responde como o modelo carregado do registro.
-
-# %%
-served = requests.post(f"{server.url}/invocations",
-                       json={"dataframe_split": X_test.to_dict(orient="split", index=False)}, timeout=30)
-assert served.status_code == 200 and bad.status_code == 400
-assert np.allclose(served.json()["predictions"], model.predict(X_test))
-print(f"✓ {len(X_test)} previsões via REST batem com o modelo do registro")
-
-# %%
-server.stop()
-assert lab_utils.port_is_free(server.port), f"a porta {server.port} ainda está em uso"
-
-# %% [markdown]
-# ## Um modelo como imagem de contêiner
-#
-# O mesmo servidor roda em um contêiner. `mlflow models generate-dockerfile` grava uma pasta
-# com o modelo e um `Dockerfile` cuja imagem o serve na porta 8080. Esta máquina não tem um
-# Docker engine, então geramos a pasta e lemos o arquivo:
-
-# %%
-from pathlib import Path
-
-image_folder = Path(tempfile.mkdtemp()) / "champion-image"
-# !MLFLOW_LOGGING_LEVEL=WARNING mlflow models generate-dockerfile -m models:/{model_name}@champion -d {image_folder}
-
-# %%
-print(sorted(str(path.relative_to(image_folder)) for path in image_folder.iterdir()))
-print((image_folder / "Dockerfile").read_text())
-
-# %% [markdown]
-# Lendo o arquivo: uma imagem base de Python; o modelo copiado para `/opt/ml/model`; os
-# requisitos dele e o MLflow instalados; e um entry point que inicia o mesmo servidor de
-# previsão de `mlflow models serve`, na porta 8080. Com um Docker engine, um comando
-# constrói a imagem (e outro a executa):
-#
-# ```bash
-# mlflow models build-docker -m models:/previsao_precos@champion -n previsao-precos
-# docker run -p 5001:8080 previsao-precos     # depois, faça POST em http://localhost:5001/invocations
-# ```
-
-# %%
-import shutil
-
-assert (image_folder / "Dockerfile").exists() and (image_folder / "model_dir").is_dir()
-shutil.rmtree(image_folder.parent)
 
 # %% [markdown]
 # ## Avaliando um modelo
@@ -390,118 +297,67 @@ checked = lab_utils.assert_run_logged(scoring_run.info.run_id, metrics={"houses_
                                       artifacts=["predictions/new_houses.json"])
 
 # %% [markdown]
-# ## Exercícios
+# ## Exercício
 #
 # ### Exercício 1
-# Chame você mesmo a API REST do servidor de modelos: inicie um `ModelServer` para a
-# versão 1 de `previsao_precos`, faça `POST` de `X_test.head(1)` no `/invocations` dele como
-# um corpo `dataframe_records`, encerre o servidor e coloque em `rest_response` a
-# `requests.Response` que você recebeu. A verificação lê o log do próprio servidor e compara
-# a resposta dele com a versão 1 no registro. (Iniciar o servidor leva até meio minuto, como
-# acima.)
+# O campeão recusa `3.0` quartos: a assinatura dele declara `bedrooms` como `long`. Suponha
+# que um formulário web envie essa coluna como float. Registre em log de novo o estimador
+# scikit-learn do campeão (`estimator`, carregado acima para o SHAP) como um novo modelo
+# registrado em log cuja assinatura declare `bedrooms` como float (`double`) e mantenha as
+# outras colunas como o campeão as tem, e coloque em `float_info` o `ModelInfo` que
+# `log_model` devolve. A verificação lê a assinatura no arquivo `MLmodel` do bucket e dá
+# preço a `3.0` quartos com o seu modelo.
 
 # %% tags=["exercise"]
-rest_response = ...  # seu código aqui
+float_info = ...  # seu código aqui
 
 # %% [markdown]
 # <details><summary>Dica</summary>
 #
-# `lab_utils.ModelServer("models:/previsao_precos/1", port=...).start()` dá um servidor
-# com um `.url`; `requests.post(f"{server.url}/invocations", json={"dataframe_records": ...})`
-# com `DataFrame.to_dict(orient="records")`; depois, `server.stop()`.
+# `mlflow.sklearn.log_model(estimator, name="model", input_example=...)` infere a
+# assinatura a partir do exemplo: passe linhas de `X_test` cuja coluna `bedrooms` seja
+# `float64` (`DataFrame.astype`). Silencie o aviso de colunas inteiras como faz a célula do
+# modelo personalizado.
 #
 # </details>
 
 # %% tags=["solution"]
-port = next(p for p in range(5001, 5100) if lab_utils.port_is_free(p))
-version_1_server = lab_utils.ModelServer(f"models:/{model_name}/1", port=port).start()
-try:
-    rest_response = requests.post(f"{version_1_server.url}/invocations", timeout=30,
-                                  json={"dataframe_records": X_test.head(1).to_dict(orient="records")})
-finally:
-    version_1_server.stop()
+with mlflow.start_run(run_name="float_bedrooms"), warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message=INTEGER_HINT, category=UserWarning)
+    float_info = mlflow.sklearn.log_model(estimator, name="model",
+                                          input_example=X_test.head(3).astype({"bedrooms": "float64"}))
 
 # %% tags=["check-exercise"]
-import json
-from urllib.parse import urlparse
+from mlflow.models.model import ModelInfo
 
-if lab_utils.attempted(rest_response, "Exercício 1"):
-    assert isinstance(rest_response, requests.Response), "coloque em rest_response a Response que requests.post devolveu"
-    sent, address = rest_response.request, urlparse(rest_response.url)
-    assert sent.method == "POST" and address.path == "/invocations", "faça POST no /invocations do servidor"
-    body = json.loads(sent.body)
-    assert list(body) == ["dataframe_records"], "envie um corpo dataframe_records"
-    assert pd.DataFrame(body["dataframe_records"]).equals(X_test.head(1).reset_index(drop=True)), \
-        "envie a linha de X_test.head(1)"
-    server_log = lab.logs_dir / f"model-server-{address.port}.log"
-    assert server_log.exists() and '"POST /invocations HTTP/1.1" 200' in server_log.read_text(), \
-        "nenhum servidor de modelos iniciado com lab_utils.ModelServer respondeu a esta requisição"
-    version_1 = mlflow.pyfunc.load_model(f"models:/{model_name}/1")  # o que o registro guarda
-    answer = rest_response.json()["predictions"][0]
-    assert abs(answer - version_1.predict(X_test.head(1))[0]) < 1e-6, \
-        f"o servidor respondeu {answer:,.0f}: essa não é a previsão da versão 1"
-    print(f"✓ Exercício 1: o servidor de modelos respondeu {answer:,.0f}, o preço da versão 1")
-
-# %% [markdown]
-# ### Exercício 2
-# Dê ao modelo personalizado desta lição o apelido (alias) `champion` no registro
-# (`previsao_precos_anuncios`, a versão registrada acima), sirva
-# `models:/previsao_precos_anuncios@champion`, dê preço ao `listing` abaixo via REST, encerre
-# o servidor e coloque a `requests.Response` em `listing_response`.
-
-# %%
-listing = pd.DataFrame([{"lotsize_m2": 450.0, "bedrooms": 3, "bathrms": 1, "stories": 2, "garagepl": 1,
-                         "driveway": "yes", "recroom": "no", "fullbase": "yes", "gashw": "no",
-                         "airco": "yes", "prefarea": "no"}])
-
-# %% tags=["exercise"]
-listing_response = ...  # seu código aqui
-
-# %% [markdown]
-# <details><summary>Dica</summary>
-#
-# `client.set_registered_model_alias(name, "champion", version)` e depois os mesmos passos
-# de `ModelServer` / `requests.post` do Exercício 1, com o anúncio como corpo.
-#
-# </details>
-
-# %% tags=["solution"]
-client.set_registered_model_alias("previsao_precos_anuncios", "champion", custom_version.version)
-port = next(p for p in range(5001, 5100) if lab_utils.port_is_free(p))
-listing_server = lab_utils.ModelServer("models:/previsao_precos_anuncios@champion", port=port).start()
-try:
-    listing_response = requests.post(f"{listing_server.url}/invocations", timeout=30,
-                                     json={"dataframe_split": listing.to_dict(orient="split", index=False)})
-finally:
-    listing_server.stop()
-
-# %% tags=["check-exercise"]
-if lab_utils.attempted(listing_response, "Exercício 2"):
-    assert isinstance(listing_response, requests.Response), \
-        "coloque em listing_response a Response que requests.post devolveu"
-    aliased = client.get_model_version_by_alias("previsao_precos_anuncios", "champion")  # gera erro se não existir
-    assert aliased.run_id == custom_run.info.run_id, \
-        f"@champion é a versão {aliased.version}, não a versão que esta lição registrou"
-    address = urlparse(listing_response.url)
-    server_log = lab.logs_dir / f"model-server-{address.port}.log"
-    assert server_log.exists() and '"POST /invocations HTTP/1.1" 200' in server_log.read_text(), \
-        "nenhum servidor de modelos iniciado com lab_utils.ModelServer respondeu a esta requisição"
-    expected = mlflow.pyfunc.load_model("models:/previsao_precos_anuncios@champion").predict(listing)[0]
-    price = listing_response.json()["predictions"][0]
-    assert abs(price - expected) < 1, f"o servidor respondeu {price:,.0f}, não o preço do modelo com o apelido"
-    print(f"✓ Exercício 2: o servidor de modelos deu ao anúncio o preço de {price:,.0f} CAD")
+if lab_utils.attempted(float_info, "Exercício 1"):
+    assert isinstance(float_info, ModelInfo), "coloque em float_info o ModelInfo que log_model devolveu"
+    float_logged = client.get_logged_model(float_info.model_id)  # gera erro se o servidor não tiver esse modelo
+    stored = yaml.safe_load(s3.get_object(Bucket=lab.bucket, Key=lab_utils.bucket_prefix(
+        lab, float_logged.artifact_location) + "MLmodel")["Body"].read())
+    assert "signature" in stored, "o modelo no bucket não tem assinatura: registre-o com um input_example"
+    declared = {column["name"]: column["type"] for column in yaml.safe_load(stored["signature"]["inputs"])}
+    expected = {column["name"]: column["type"] for column in yaml.safe_load(mlmodel["signature"]["inputs"])}
+    wanted = {**expected, "bedrooms": "double"}
+    wrong = {name: declared.get(name) for name in sorted(wanted.keys() | declared.keys())
+             if declared.get(name) != wanted.get(name)}
+    assert not wrong, f"a assinatura no bucket deveria declarar bedrooms como double e as outras colunas " \
+                      f"como o campeão declara; ela declara {wrong}"
+    float_prices = mlflow.pyfunc.load_model(float_info.model_uri).predict(X_test.head(5).astype({"bedrooms": "float64"}))
+    assert np.allclose(float_prices, model.predict(X_test.head(5))), \
+        "o seu modelo não dá às casas o preço que o campeão dá: registre o estimador do campeão"
+    print(f"✓ Exercício 1: o modelo registrado em log {float_logged.model_id} aceita 3.0 quartos "
+          f"e dá à primeira casa de teste o preço de {float_prices[0]:,.0f} CAD")
 
 # %% [markdown]
 # ## Resumo
 #
 # - Um modelo registrado em log é uma entidade no servidor (`search_logged_models`) e
 #   arquivos no bucket: `MLmodel` (sabores, assinatura), exemplos, requisitos fixados.
-# - A assinatura protege as previsões de entradas malformadas, em Python e via REST.
+# - A assinatura protege as previsões de entradas malformadas; declare como float uma
+#   coluna que possa ter valores ausentes.
 # - Um `pyfunc` personalizado leva o pré-processamento junto com o modelo; registre-o a
 #   partir de código (um arquivo e `set_model`), não como um objeto serializado com pickle.
-# - `mlflow models serve` serve qualquer modelo; `/invocations` aceita `dataframe_split`,
-#   `dataframe_records` ou `inputs`; `generate-dockerfile` / `build-docker` colocam o mesmo
-#   servidor em uma imagem de contêiner.
 # - `mlflow.models.evaluate` registra métricas; o SHAP explica previsões, e `log_figure`
 #   guarda o gráfico; previsão em lote é `load_model` + `predict`.
 #
@@ -513,7 +369,6 @@ if lab_utils.attempted(listing_response, "Exercício 2"):
 # - Registro de modelos (Model Registry): https://mlflow.org/docs/latest/ml/model-registry/
 # - Modelos a partir de código (models from code): https://mlflow.org/docs/latest/ml/model/models-from-code/
 # - Assinaturas de modelos: https://mlflow.org/docs/latest/ml/model/signatures/
-# - Servir modelos (`mlflow models serve`, contêineres): https://mlflow.org/docs/latest/ml/deployment/
 # - Avaliação: https://mlflow.org/docs/latest/ml/evaluation/
 #
 # ## Verifique o que aprendeu
@@ -523,9 +378,8 @@ if lab_utils.attempted(listing_response, "Exercício 2"):
 # 2. Por que o MLflow recomenda registrar um `pyfunc` personalizado a partir de um arquivo de
 #    código em vez de passar uma instância?
 # 3. O que dá errado, meses depois, com `pip_requirements=["scikit-learn", "pandas"]`?
-# 4. Quais dois processos iniciam quando `mlflow models serve` roda com
-#    `--env-manager local`, e por que isso leva segundos?
-# 5. O que `generate-dockerfile` produz, e o que a imagem faz quando roda?
+# 4. Esta lição carrega o campeão em dois sabores. Qual deles o `LinearExplainer` do SHAP
+#    recebe, qual deles faz a previsão do arquivo, e por quê?
 
 # %% [markdown] tags=["solution"]
 # 1. `double` (um float): o pandas guarda como float uma coluna com valores ausentes, e uma
@@ -536,11 +390,9 @@ if lab_utils.attempted(listing_response, "Exercício 2"):
 # 3. Uma reconstrução instala as versões mais novas, não as que foram testadas com o modelo;
 #    o modelo pode não carregar ou prever de outro jeito. Fixe com `==` as versões que você
 #    testou.
-# 4. O comando `mlflow models serve` (importa o MLflow, resolve a URI do registro, baixa o
-#    modelo) e o servidor de previsão do uvicorn (importa o MLflow, carrega o modelo); cada
-#    inicialização do Python importa bibliotecas grandes.
-# 5. Uma pasta com o modelo (`model_dir`) e um `Dockerfile`; a imagem instala os requisitos
-#    do modelo e o serve com o mesmo servidor de previsão, na porta 8080.
+# 4. O `LinearExplainer` recebe o sabor `sklearn`: ele precisa do próprio estimador (seus
+#    coeficientes). A previsão usa o sabor `python_function`: ele confere cada entrada com a
+#    assinatura, e o mesmo código faria a previsão com um modelo de qualquer biblioteca.
 
 # %% [markdown]
-# Próxima: **06 · MLflow Projects**: empacotar o código de treinamento para que qualquer pessoa possa executá-lo de novo.
+# Próxima: **05 · MLflow Models, parte 2**: servir um modelo via REST e como imagem de contêiner.

@@ -1,0 +1,279 @@
+# %% [markdown]
+# # 05 · MLflow Models, parte 2: servindo um modelo
+#
+# A parte 1 abriu um modelo registrado em log e registrou `previsao_precos_anuncios`, um
+# modelo escrito como código que dá preço a anúncios brutos. Qualquer modelo MLflow pode ser
+# servido via HTTP com um comando, e o mesmo servidor cabe em uma imagem de contêiner. Esta
+# parte serve o campeão da lição 04 via REST, envia a ele cada formato de entrada e uma
+# requisição malformada, gera o Dockerfile dele e, nos exercícios, serve uma versão e um
+# apelido (alias) à sua escolha.
+#
+# **Você vai aprender** `mlflow models serve` e seus formatos de entrada REST; o que uma
+# requisição malformada recebe de volta; `mlflow models generate-dockerfile` e
+# `build-docker`; servir uma versão registrada ou um apelido.
+#
+# **Tempo:** 30 minutos (cerca de 10 para ler, 3 para executar as células, 17 para os dois
+# exercícios, cada um dos quais inicia um servidor de modelos).
+# **Pré-requisitos:** 04 · O registro de modelos e 05 · MLflow Models, parte 1 (ela
+# registra `previsao_precos_anuncios`).
+
+# %%
+import lab_utils
+
+lab = lab_utils.connect()
+
+# %% [markdown]
+# Nada do notebook da parte 1 é necessário: o registro tem os dois modelos, e a divisão dos
+# dados é sempre a mesma (ela usa uma semente fixa).
+
+# %%
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow import MlflowClient
+
+model_name = "previsao_precos"
+client = MlflowClient()
+X_train, X_test, y_train, y_test = lab_utils.split_house_prices()
+champion = lab_utils.assert_model_version(model_name, alias="champion")
+custom_version = lab_utils.assert_model_version("previsao_precos_anuncios")  # a última versão que a parte 1 registrou
+model = mlflow.pyfunc.load_model(f"models:/{model_name}@champion")
+
+# %% [markdown]
+# ## Servindo via REST
+#
+# `mlflow models serve` inicia um servidor HTTP para qualquer modelo MLflow: `GET /ping`
+# para verificar se está no ar, `POST /invocations` para prever. `--env-manager local` usa
+# este ambiente em vez de construir um novo. `lab_utils.ModelServer` executa esse comando em
+# segundo plano e o encerra quando pedido (ou quando o kernel do notebook termina); passamos
+# a ele a primeira porta livre a partir da 5001.
+#
+# Iniciar leva de uns 8 segundos a meio minuto, mais em uma máquina ocupada: o comando inicia um processo Python
+# que importa o MLflow, pergunta ao registro de modelos (Model Registry) onde está o
+# `@champion` e o baixa do bucket, e então inicia o servidor web (uvicorn), um segundo
+# processo Python que importa o MLflow e carrega o modelo de novo antes de responder ao
+# `/ping`. Tudo isso disputa o processador da máquina com o que mais estiver rodando.
+
+# %%
+import requests
+
+port = next(p for p in range(5001, 5100) if lab_utils.port_is_free(p))
+server = lab_utils.ModelServer(f"models:/{model_name}@champion", port=port).start()
+
+# %% [markdown]
+# O endpoint aceita JSON em vários formatos: `dataframe_split` (colunas + linhas),
+# `dataframe_records` (um objeto por linha) ou `inputs`.
+
+# %%
+houses = X_test.head(3)
+for body in (
+    {"dataframe_split": houses.to_dict(orient="split", index=False)},
+    {"dataframe_records": houses.to_dict(orient="records")},
+    {"inputs": houses.to_dict(orient="list")},
+):
+    response = requests.post(f"{server.url}/invocations", json=body, timeout=30)
+    print(list(body)[0], "→", response.status_code, np.round(response.json()["predictions"], -2))
+
+# %% [markdown]
+# Uma requisição malformada recebe um HTTP 400 com o motivo: aqui, uma coluna ausente.
+
+# %%
+bad = requests.post(f"{server.url}/invocations",
+                    json={"dataframe_records": [{"lotsize": 5000, "bedrooms": 3}]}, timeout=30)
+print(bad.status_code, bad.json()["error_code"])
+print(bad.json()["message"][-160:])
+
+# %% [markdown]
+# ### Ponto de verificação
+# O modelo servido responde como o modelo carregado do registro.
+
+# %%
+served = requests.post(f"{server.url}/invocations",
+                       json={"dataframe_split": X_test.to_dict(orient="split", index=False)}, timeout=30)
+assert served.status_code == 200 and bad.status_code == 400
+assert np.allclose(served.json()["predictions"], model.predict(X_test))
+print(f"✓ {len(X_test)} previsões via REST batem com o modelo do registro")
+
+# %%
+server.stop()
+assert lab_utils.port_is_free(server.port), f"a porta {server.port} ainda está em uso"
+
+# %% [markdown]
+# ## Um modelo como imagem de contêiner
+#
+# O mesmo servidor roda em um contêiner. `mlflow models generate-dockerfile` grava uma pasta
+# com o modelo e um `Dockerfile` cuja imagem o serve na porta 8080. Esta máquina não tem um
+# Docker engine, então geramos a pasta e lemos o arquivo:
+
+# %%
+import tempfile
+from pathlib import Path
+
+image_folder = Path(tempfile.mkdtemp()) / "champion-image"
+# !MLFLOW_LOGGING_LEVEL=WARNING mlflow models generate-dockerfile -m models:/{model_name}@champion -d {image_folder}
+
+# %%
+print(sorted(str(path.relative_to(image_folder)) for path in image_folder.iterdir()))
+print((image_folder / "Dockerfile").read_text())
+
+# %% [markdown]
+# Lendo o arquivo: uma imagem base de Python; o modelo copiado para `/opt/ml/model`; os
+# requisitos dele e o MLflow instalados; e um entry point que inicia o mesmo servidor de
+# previsão de `mlflow models serve`, na porta 8080. Com um Docker engine, um comando
+# constrói a imagem (e outro a executa):
+#
+# ```bash
+# mlflow models build-docker -m models:/previsao_precos@champion -n previsao-precos
+# docker run -p 5001:8080 previsao-precos     # depois, faça POST em http://localhost:5001/invocations
+# ```
+
+# %%
+import shutil
+
+assert (image_folder / "Dockerfile").exists() and (image_folder / "model_dir").is_dir()
+shutil.rmtree(image_folder.parent)
+
+# %% [markdown]
+# ## Exercícios
+#
+# ### Exercício 1
+# Chame você mesmo a API REST do servidor de modelos: inicie um `ModelServer` para a
+# versão 1 de `previsao_precos`, faça `POST` de `X_test.head(1)` no `/invocations` dele como
+# um corpo `dataframe_records`, encerre o servidor e coloque em `rest_response` a
+# `requests.Response` que você recebeu. A verificação lê o log do próprio servidor e compara
+# a resposta dele com a versão 1 no registro. (Iniciar o servidor leva até meio minuto, como
+# acima.)
+
+# %% tags=["exercise"]
+rest_response = ...  # seu código aqui
+
+# %% [markdown]
+# <details><summary>Dica</summary>
+#
+# `lab_utils.ModelServer("models:/previsao_precos/1", port=...).start()` dá um servidor
+# com um `.url`; `requests.post(f"{server.url}/invocations", json={"dataframe_records": ...})`
+# com `DataFrame.to_dict(orient="records")`; depois, `server.stop()`.
+#
+# </details>
+
+# %% tags=["solution"]
+port = next(p for p in range(5001, 5100) if lab_utils.port_is_free(p))
+version_1_server = lab_utils.ModelServer(f"models:/{model_name}/1", port=port).start()
+try:
+    rest_response = requests.post(f"{version_1_server.url}/invocations", timeout=30,
+                                  json={"dataframe_records": X_test.head(1).to_dict(orient="records")})
+finally:
+    version_1_server.stop()
+
+# %% tags=["check-exercise"]
+import json
+from urllib.parse import urlparse
+
+if lab_utils.attempted(rest_response, "Exercício 1"):
+    assert isinstance(rest_response, requests.Response), "coloque em rest_response a Response que requests.post devolveu"
+    sent, address = rest_response.request, urlparse(rest_response.url)
+    assert sent.method == "POST" and address.path == "/invocations", "faça POST no /invocations do servidor"
+    body = json.loads(sent.body)
+    assert list(body) == ["dataframe_records"], "envie um corpo dataframe_records"
+    assert pd.DataFrame(body["dataframe_records"]).equals(X_test.head(1).reset_index(drop=True)), \
+        "envie a linha de X_test.head(1)"
+    server_log = lab.logs_dir / f"model-server-{address.port}.log"
+    assert server_log.exists() and '"POST /invocations HTTP/1.1" 200' in server_log.read_text(), \
+        "nenhum servidor de modelos iniciado com lab_utils.ModelServer respondeu a esta requisição"
+    version_1 = mlflow.pyfunc.load_model(f"models:/{model_name}/1")  # o que o registro guarda
+    answer = rest_response.json()["predictions"][0]
+    assert abs(answer - version_1.predict(X_test.head(1))[0]) < 1e-6, \
+        f"o servidor respondeu {answer:,.0f}: essa não é a previsão da versão 1"
+    print(f"✓ Exercício 1: o servidor de modelos respondeu {answer:,.0f}, o preço da versão 1")
+
+# %% [markdown]
+# ### Exercício 2
+# Dê ao modelo personalizado da parte 1 o apelido (alias) `champion` no registro
+# (`previsao_precos_anuncios`, a versão `custom_version` lida acima), sirva
+# `models:/previsao_precos_anuncios@champion`, dê preço ao `listing` abaixo via REST, encerre
+# o servidor e coloque a `requests.Response` em `listing_response`.
+
+# %%
+listing = pd.DataFrame([{"lotsize_m2": 450.0, "bedrooms": 3, "bathrms": 1, "stories": 2, "garagepl": 1,
+                         "driveway": "yes", "recroom": "no", "fullbase": "yes", "gashw": "no",
+                         "airco": "yes", "prefarea": "no"}])
+
+# %% tags=["exercise"]
+listing_response = ...  # seu código aqui
+
+# %% [markdown]
+# <details><summary>Dica</summary>
+#
+# `client.set_registered_model_alias(name, "champion", version)` e depois os mesmos passos
+# de `ModelServer` / `requests.post` do Exercício 1, com o anúncio como corpo.
+#
+# </details>
+
+# %% tags=["solution"]
+client.set_registered_model_alias("previsao_precos_anuncios", "champion", custom_version.version)
+port = next(p for p in range(5001, 5100) if lab_utils.port_is_free(p))
+listing_server = lab_utils.ModelServer("models:/previsao_precos_anuncios@champion", port=port).start()
+try:
+    listing_response = requests.post(f"{listing_server.url}/invocations", timeout=30,
+                                     json={"dataframe_split": listing.to_dict(orient="split", index=False)})
+finally:
+    listing_server.stop()
+
+# %% tags=["check-exercise"]
+if lab_utils.attempted(listing_response, "Exercício 2"):
+    assert isinstance(listing_response, requests.Response), \
+        "coloque em listing_response a Response que requests.post devolveu"
+    aliased = client.get_model_version_by_alias("previsao_precos_anuncios", "champion")  # gera erro se não existir
+    assert aliased.version == custom_version.version, \
+        f"@champion é a versão {aliased.version}, não a versão {custom_version.version}, a que a parte 1 registrou"
+    address = urlparse(listing_response.url)
+    server_log = lab.logs_dir / f"model-server-{address.port}.log"
+    assert server_log.exists() and '"POST /invocations HTTP/1.1" 200' in server_log.read_text(), \
+        "nenhum servidor de modelos iniciado com lab_utils.ModelServer respondeu a esta requisição"
+    expected = mlflow.pyfunc.load_model("models:/previsao_precos_anuncios@champion").predict(listing)[0]
+    price = listing_response.json()["predictions"][0]
+    assert abs(price - expected) < 1, f"o servidor respondeu {price:,.0f}, não o preço do modelo com o apelido"
+    print(f"✓ Exercício 2: o servidor de modelos deu ao anúncio o preço de {price:,.0f} CAD")
+
+# %% [markdown]
+# ## Resumo
+#
+# - `mlflow models serve` serve qualquer modelo; `/invocations` aceita `dataframe_split`,
+#   `dataframe_records` ou `inputs`; `/ping` diz se ele está no ar.
+# - A assinatura protege também o modelo servido: uma requisição malformada recebe um HTTP
+#   400 que diz o que está errado.
+# - `generate-dockerfile` / `build-docker` colocam o mesmo servidor em uma imagem de
+#   contêiner.
+# - Um servidor é iniciado para a URI de um modelo: uma versão (`models:/nome/1`) ou um
+#   apelido (`models:/nome@champion`), resolvido quando ele inicia.
+#
+# ## Leitura complementar
+#
+# - Documentação do MLflow: https://mlflow.org/docs/latest/
+# - Modelos (sabores, assinaturas, exemplos de entrada): https://mlflow.org/docs/latest/ml/model/
+# - Registro de modelos (Model Registry): https://mlflow.org/docs/latest/ml/model-registry/
+# - Servir modelos (`mlflow models serve`, contêineres): https://mlflow.org/docs/latest/ml/deployment/
+#
+# ## Verifique o que aprendeu
+#
+# 1. Quais dois processos iniciam quando `mlflow models serve` roda com
+#    `--env-manager local`, e por que isso leva segundos?
+# 2. Um cliente envia uma linha sem a coluna `lotsize`. O que o servidor responde, e de onde
+#    vem a regra que ele aplica?
+# 3. Você move o `@champion` para outra versão enquanto um servidor de
+#    `models:/previsao_precos@champion` está rodando. Qual versão responde às requisições?
+# 4. O que `generate-dockerfile` produz, e o que a imagem faz quando roda?
+
+# %% [markdown] tags=["solution"]
+# 1. O comando `mlflow models serve` (importa o MLflow, resolve a URI do registro, baixa o
+#    modelo) e o servidor de previsão do uvicorn (importa o MLflow, carrega o modelo); cada
+#    inicialização do Python importa bibliotecas grandes.
+# 2. Um HTTP 400 cuja mensagem nomeia a coluna ausente: o servidor confere cada requisição
+#    com a assinatura do modelo, guardada no arquivo `MLmodel` dele.
+# 3. A antiga: o servidor resolveu o apelido e baixou aquela versão quando iniciou.
+#    Reinicie-o (ou publique um novo contêiner) para servir o novo campeão.
+# 4. Uma pasta com o modelo (`model_dir`) e um `Dockerfile`; a imagem instala os requisitos
+#    do modelo e o serve com o mesmo servidor de previsão, na porta 8080.
+
+# %% [markdown]
+# Próxima: **06 · MLflow Projects**: empacotar o código de treinamento para que qualquer pessoa possa executá-lo de novo.
