@@ -82,7 +82,8 @@ def _lesson_04(workspace: _Workspace) -> bool:
     return model is not None and "champion" in model.aliases
 
 
-# Lesson 05: run `batch_scoring` of `meu_experimento` with metric houses_scored=20 (the new houses).
+# Lesson 05: run `batch_scoring` of `meu_experimento` with metric houses_scored=20 (the new houses),
+# the end of part 1; part 2 serves models and leaves nothing on the tracking server to read.
 def _lesson_05(workspace: _Workspace) -> bool:
     return workspace.finished_run("meu_experimento",
                                   "attributes.run_name = 'batch_scoring' and metrics.houses_scored = 20")
@@ -116,7 +117,7 @@ def _lesson_09(workspace: _Workspace) -> bool:
 
 
 # Lesson 10: a run of `capstone` trained with learning_rate=0.2 (Milestone 4's promoted champion)
-# that the last cell scored on the test houses (metric test_rmse).
+# that the last cell of part 2 scored on the test houses (metric test_rmse): both parts done.
 def _lesson_10(workspace: _Workspace) -> bool:
     return workspace.finished_run("capstone", "params.learning_rate = '0.2' and metrics.test_rmse > 0")
 
