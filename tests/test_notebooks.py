@@ -10,10 +10,10 @@
    addresses, so nothing needs sanitizing). Every exercise's check cell is one of them: its
    stored output is the one "not attempted yet" note, so the untouched copy must print
    exactly one note per exercise, and nothing else, there. Run on the lab that
-   now holds the lesson's runs, it also proves that a lesson can be run again.
-3. The Portuguese edition's learners' copies of 00, 01 and 04, with nbval as in 2, under
-   LAB_LANG=pt_BR (the lab's own messages in Portuguese), in order on the other worker's lab;
-   its other lessons are the English ones' code (tests/test_editions.py).
+   now holds the lesson's runs, it also proves that a lesson can be run again. For 00, 01
+   and 04 it is the Portuguese edition's learners' copy, under LAB_LANG=pt_BR (the lab's
+   own messages in Portuguese): the same program as the English one (tests/test_editions.py),
+   with its own prose and stored outputs.
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ CI_PARAMETERS: dict[str, dict] = {
     "03_spark_models": {"num_trees": 10},
     "05_mlflow_models": {"explainability_rows": 30},
 }
+
+# The lessons whose second pass runs the Portuguese edition's learners' copy.
+PORTUGUESE_SECOND_PASS = {"00_welcome", "01_basic_tracking", "04_model_registry"}
 
 # nbval's own tag for a cell whose output is compared (kept in metadata, out of the learner's sight).
 CHECK_TAG = "nbval-check-output"
@@ -97,7 +100,10 @@ def _run_lesson_twice(notebook: Path, lab) -> None:
         except LessonFailed as failure:
             pytest.fail(f"{failure}\n(executed copy: {executed_path})", pytrace=False)
 
-    _run_learners_copy(ROOT / "notebooks" / notebook.name, language="en")
+    if notebook.stem in PORTUGUESE_SECOND_PASS:
+        _run_learners_copy(ROOT / "notebooks" / "pt-BR" / notebook.name, language="pt_BR")
+    else:
+        _run_learners_copy(ROOT / "notebooks" / notebook.name, language="en")
 
 
 def _run_learners_copy(learners: Path, language: str) -> None:
@@ -118,21 +124,6 @@ def _run_learners_copy(learners: Path, language: str) -> None:
     if result.returncode != 0:
         pytest.fail(f"nbval run of the learners' copy of {edition / learners.name} failed:\n{result.stdout[-6000:]}",
                     pytrace=False)
-
-
-PORTUGUESE_EXECUTED = ["00_welcome", "01_basic_tracking", "04_model_registry"]
-
-
-class TestPortugueseEdition:
-    """A scope of its own for pytest-xdist: the other worker runs it while this one runs the
-    English lessons (00, 01 and 04 in order, as a learner would)."""
-
-    @pytest.mark.parametrize("lesson", PORTUGUESE_EXECUTED)
-    def test_learners_copy_runs_in_portuguese(self, lesson: str, lab):
-        with ProcessWatch() as processes:
-            _run_learners_copy(ROOT / "notebooks" / "pt-BR" / f"{lesson}.ipynb", language="pt_BR")
-            stray = processes.left_running()
-        assert not stray, f"pt-BR/{lesson} left processes running:\n" + "\n".join(stray)
 
 
 def test_no_lesson_shows_a_ci_marker_to_learners():
