@@ -113,8 +113,7 @@ def _run_learners_copy(learners: Path, language: str) -> None:
     nbval_path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(_learners_copy(learners), nbval_path)
     # A learner has not answered the exercises: each check prints a note instead of failing.
-    learner_environment = {k: v for k, v in lesson_environment().items() if k != "LAB_REQUIRE_EXERCISES"}
-    learner_environment["LAB_LANG"] = language
+    learner_environment = {k: v for k, v in lesson_environment(language).items() if k != "LAB_REQUIRE_EXERCISES"}
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
          "--nbval-current-env",

@@ -9,6 +9,7 @@ For reading before running: every lesson (learners' copy, with the outputs store
 from __future__ import annotations
 
 import html
+import os
 import re
 import shutil
 import sys
@@ -43,7 +44,6 @@ def build_edition(edition: str, exporter: HTMLExporter) -> int:
         switch = (f'<p style="text-align:right;margin:1em 2em" lang="{EDITIONS[other][0]}">'
                   f'<a href="{html.escape(_relative(book / "notebooks", other_book / "notebooks"))}{path.stem}.html">'
                   f'{other_label}</a></p>')
-        body = body.replace("<body", f'<body data-edition="{language}"', 1)
         body = re.sub(r"(<body[^>]*>)", lambda m, switch=switch: m.group(1) + switch, body, count=1)
         body = body.replace("<html>", f'<html lang="{language}">', 1)
         (book / "notebooks" / f"{path.stem}.html").write_text(body)
@@ -63,8 +63,6 @@ def build_edition(edition: str, exporter: HTMLExporter) -> int:
 
 def _relative(source: Path, target: Path) -> str:
     """The link from a page in folder `source` to folder `target`, ending with '/' (or '')."""
-    import os
-
     link = os.path.relpath(target, source)
     return "" if link == "." else link + "/"
 
