@@ -23,10 +23,10 @@ from pathlib import Path, PurePosixPath
 import mlflow
 
 from lab_utils.clients import s3_client
-from lab_utils.config import LabConfig
 from lab_utils.errors import LabError
 
 from . import stack
+from .config import StackConfig
 from .health import sqlite_verdict
 from .secrets import postgres_password, write_private
 from .services.mlflow_server import write_auth_config
@@ -40,15 +40,15 @@ class BackupError(LabError):
     """An export or import could not be done; the message says what to do."""
 
 
-def _pg_env(config: LabConfig) -> dict[str, str]:
+def _pg_env(config: StackConfig) -> dict[str, str]:
     return {**os.environ, "PGPASSWORD": postgres_password(config)}
 
 
-def _pg_args(config: LabConfig) -> list[str]:
+def _pg_args(config: StackConfig) -> list[str]:
     return ["-h", "127.0.0.1", "-p", str(config.pg_port), "-U", PG_USER]
 
 
-def _dump_metadata(config: LabConfig, tmp: Path) -> dict[str, Path]:
+def _dump_metadata(config: StackConfig, tmp: Path) -> dict[str, Path]:
     if not config.workshop:
         copy = tmp / "mlflow.db"
         # SQLite's backup API: a consistent copy even while the server writes.
@@ -66,7 +66,7 @@ def _dump_metadata(config: LabConfig, tmp: Path) -> dict[str, Path]:
     return dumps
 
 
-def export_lab(config: LabConfig, target: Path) -> dict:
+def export_lab(config: StackConfig, target: Path) -> dict:
     """Write the running lab's metadata and artifacts to `target`; return the manifest."""
     stack.supervisor(config)  # a clear message when the lab is not running
     s3 = s3_client(config)
@@ -156,7 +156,7 @@ def _validated(archive: tarfile.TarFile, source: Path, mode: str) -> tuple[dict,
     return manifest, members
 
 
-def _stage_sqlite(archive: tarfile.TarFile, config: LabConfig) -> Path:
+def _stage_sqlite(archive: tarfile.TarFile, config: StackConfig) -> Path:
     """The archive's database, written beside the lab's and checked; the lab's is untouched."""
     staged = config.sqlite_path.with_name("mlflow.db.importing")
     with archive.extractfile("metadata/mlflow.db") as source, open(staged, "wb") as target:
@@ -172,7 +172,7 @@ def _staging_name(name: str) -> str:
     return f"{name}_importing"
 
 
-def _stage_postgres(archive: tarfile.TarFile, config: LabConfig, tmp: Path) -> None:
+def _stage_postgres(archive: tarfile.TarFile, config: StackConfig, tmp: Path) -> None:
     """Restore the archive's dumps into staging databases; the lab's own are untouched."""
     with connect_postgres(config, "postgres") as conn:
         for name in MLFLOW_DATABASES:
@@ -190,13 +190,13 @@ def _stage_postgres(archive: tarfile.TarFile, config: LabConfig, tmp: Path) -> N
             raise BackupError(f"pg_restore of {name} failed, nothing was changed: {result.stderr.strip()[-500:]}")
 
 
-def _drop_staging(config: LabConfig) -> None:
+def _drop_staging(config: StackConfig) -> None:
     with connect_postgres(config, "postgres") as conn:
         for name in MLFLOW_DATABASES:
             conn.execute(f'DROP DATABASE IF EXISTS "{_staging_name(name)}" WITH (FORCE)')
 
 
-def _swap_postgres(config: LabConfig) -> None:
+def _swap_postgres(config: StackConfig) -> None:
     """Put the staged databases in place of the lab's (the tracking server is stopped)."""
     with connect_postgres(config, "postgres") as conn:
         for name in MLFLOW_DATABASES:
@@ -210,7 +210,7 @@ def _swap_postgres(config: LabConfig) -> None:
             conn.execute(f'DROP DATABASE "{name}_replaced" WITH (FORCE)')
 
 
-def import_lab(config: LabConfig, source: Path) -> dict:
+def import_lab(config: StackConfig, source: Path) -> dict:
     """Replace the running lab's metadata with the archive's and upload its artifacts.
 
     Every member is checked before anything changes, and the metadata is restored into a

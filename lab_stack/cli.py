@@ -7,10 +7,10 @@ import sys
 
 import click
 
-from lab_utils.config import load_config
 from lab_utils.errors import LabError
 
 from . import stack
+from .config import load_config
 from .secrets import WORKSHOP_ADMIN, server_environment
 
 

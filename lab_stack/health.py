@@ -6,10 +6,10 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from lab_utils.config import LabConfig
 from lab_utils.doctor import Check, CheckFailed, check_artifact_round_trip, check_tracking_server
 from lab_utils.i18n import N_, _
 
+from .config import StackConfig
 from .supervisor import is_running, unsupervised_processes
 
 # Below this much free space under LAB_HOME, artifacts and runs may no longer fit.
@@ -22,7 +22,7 @@ def _free_mb(path: Path) -> float:
     return shutil.disk_usage(path).free / 2**20
 
 
-def _disk_space(config: LabConfig, min_free_mb: float) -> tuple[str, str] | None:
+def _disk_space(config: StackConfig, min_free_mb: float) -> tuple[str, str] | None:
     """What is wrong with the disk under LAB_HOME and its fix, or None when there is room."""
     free = _free_mb(config.home)
     if free >= min_free_mb:
@@ -33,7 +33,7 @@ def _disk_space(config: LabConfig, min_free_mb: float) -> tuple[str, str] | None
               "(`lab export`, then LAB_HOME=… `lab up` and `lab import`)").format(home=config.home))
 
 
-def disk_space_problem(config: LabConfig, min_free_mb: float = MIN_FREE_MB) -> str | None:
+def disk_space_problem(config: StackConfig, min_free_mb: float = MIN_FREE_MB) -> str | None:
     """A sentence naming the full disk under LAB_HOME and what to do, or None when there is room."""
     problem = _disk_space(config, min_free_mb)
     return "; ".join(problem) if problem else None
@@ -48,7 +48,7 @@ def sqlite_verdict(path: Path) -> str:
         return str(error)
 
 
-def _metadata_database(config: LabConfig) -> tuple[str, str] | None:
+def _metadata_database(config: StackConfig) -> tuple[str, str] | None:
     """What is wrong with the lab's SQLite database and its fix, or None when it is sound."""
     path = config.sqlite_path
     if not path.exists():
@@ -64,13 +64,13 @@ def _metadata_database(config: LabConfig) -> tuple[str, str] | None:
     return None
 
 
-def metadata_database_problem(config: LabConfig) -> str | None:
+def metadata_database_problem(config: StackConfig) -> str | None:
     """A sentence naming what is wrong with the lab's SQLite database, or None when it is sound."""
     problem = _metadata_database(config)
     return "; ".join(problem) if problem else None
 
 
-def check_metadata_database(config: LabConfig) -> str:
+def check_metadata_database(config: StackConfig) -> str:
     problem = _metadata_database(config)
     if problem:
         raise CheckFailed(*problem)
@@ -79,14 +79,14 @@ def check_metadata_database(config: LabConfig) -> str:
     return _("no database yet (the first `lab up` creates it)")
 
 
-def check_disk_space(config: LabConfig) -> str:
+def check_disk_space(config: StackConfig) -> str:
     problem = _disk_space(config, MIN_FREE_MB)
     if problem:
         raise CheckFailed(*problem)
     return _("{free:,.0f} MB free under {home}").format(free=_free_mb(config.home), home=config.home)
 
 
-def check_supervisor(config: LabConfig) -> str:
+def check_supervisor(config: StackConfig) -> str:
     leftovers = unsupervised_processes(config)
     if leftovers:
         raise CheckFailed(
@@ -98,7 +98,7 @@ def check_supervisor(config: LabConfig) -> str:
     return _("no process of this lab runs unsupervised")
 
 
-def check_local_tracking_server(config: LabConfig) -> str:
+def check_local_tracking_server(config: StackConfig) -> str:
     """A notebook's check, with the fix a machine that runs the lab can tell."""
     try:
         return check_tracking_server(config, config.tracking_uri)
@@ -109,7 +109,7 @@ def check_local_tracking_server(config: LabConfig) -> str:
         raise
 
 
-def check_local_artifact_round_trip(config: LabConfig) -> str:
+def check_local_artifact_round_trip(config: StackConfig) -> str:
     try:
         return check_artifact_round_trip(config, config.tracking_uri)
     except CheckFailed as failure:
@@ -117,7 +117,7 @@ def check_local_artifact_round_trip(config: LabConfig) -> str:
         raise
 
 
-def local_checks(config: LabConfig) -> list[Check]:
+def local_checks(config: StackConfig) -> list[Check]:
     """The checks that only make sense where the lab runs (its home is on this machine); the
     tracking server and artifact checks get fixes only this machine can name."""
     if config.user is not None or not config.marker_path.exists():

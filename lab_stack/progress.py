@@ -14,8 +14,7 @@ from collections.abc import Callable
 
 import requests
 
-from lab_utils.config import LabConfig
-
+from .config import StackConfig
 from .workshop import WorkshopError, _admin_client, learners
 
 LESSONS = ("00", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10")
@@ -128,7 +127,7 @@ EVIDENCE: dict[str, Callable[[_Workspace], bool]] = {
 }
 
 
-def read_progress(config: LabConfig) -> dict[str, dict[str, bool]]:
+def read_progress(config: StackConfig) -> dict[str, dict[str, bool]]:
     """For each learner of the roster, which lessons their workspace shows as done."""
     if not config.workshop:
         raise WorkshopError("This lab is not a workshop lab: start it with `lab up --workshop`.")

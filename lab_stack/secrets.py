@@ -9,7 +9,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from lab_utils.config import LabConfig, S3Credentials
+from lab_utils.config import S3Credentials
+
+from .config import StackConfig
 
 # The account a workshop's tracking server is administered with.
 WORKSHOP_ADMIN = "admin"
@@ -54,12 +56,12 @@ def _create_private_once(path: Path, make: Callable[[], str]) -> str:
     return path.read_text()
 
 
-def private_secret(config: LabConfig, name: str, make=lambda: secrets.token_urlsafe(24)) -> str:
+def private_secret(config: StackConfig, name: str, make=lambda: secrets.token_urlsafe(24)) -> str:
     """A secret generated once under LAB_HOME/secrets, readable by the owner only."""
     return _create_private_once(config.secrets_dir / name, make).strip()
 
 
-def ensure_credentials(config: LabConfig) -> S3Credentials:
+def ensure_credentials(config: StackConfig) -> S3Credentials:
     """Generate the lab's own S3 keys on first use, readable by the owner only."""
     _create_private_once(config.credentials_path, lambda: json.dumps(
         {"access_key": "lab" + secrets.token_hex(8), "secret_key": secrets.token_urlsafe(30)}))
@@ -68,26 +70,26 @@ def ensure_credentials(config: LabConfig) -> S3Credentials:
 
 # --- the workshop's secrets ------------------------------------------------------------
 
-def admin_password(config: LabConfig) -> str:
+def admin_password(config: StackConfig) -> str:
     return private_secret(config, "mlflow-admin-password")
 
 
-def postgres_password(config: LabConfig) -> str:
+def postgres_password(config: StackConfig) -> str:
     return private_secret(config, "postgres-password")
 
 
-def reader_keys(config: LabConfig) -> tuple[str, str]:
+def reader_keys(config: StackConfig) -> tuple[str, str]:
     """The read-only object-store keys handed to learners."""
     key = private_secret(config, "s3-reader-access-key", lambda: "reader" + secrets.token_hex(8))
     return key, private_secret(config, "s3-reader-secret-key")
 
 
-def prefect_auth_string(config: LabConfig) -> str:
+def prefect_auth_string(config: StackConfig) -> str:
     """The Prefect server's one credential, shared by the room (Prefect has no accounts)."""
     return private_secret(config, "prefect-auth-string", lambda: "lab:" + secrets.token_urlsafe(24))
 
 
-def read_secret(config: LabConfig, name: str) -> str | None:
+def read_secret(config: StackConfig, name: str) -> str | None:
     """A secret the lab keeps under LAB_HOME/secrets, None when there is none (or not ours to read)."""
     try:
         return (config.secrets_dir / name).read_text().strip()
@@ -95,7 +97,7 @@ def read_secret(config: LabConfig, name: str) -> str | None:
         return None
 
 
-def server_environment(config: LabConfig) -> dict[str, str]:
+def server_environment(config: StackConfig) -> dict[str, str]:
     """The client environment for the machine that runs the lab: on a workshop's server,
     without a learner identity, the lab's own tools (and the instructor's JupyterLab) act as
     the admin and carry Prefect's auth string (both kept by `lab up --workshop`)."""

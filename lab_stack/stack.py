@@ -12,10 +12,10 @@ import time
 from collections.abc import Iterable
 
 from lab_utils.clients import s3_client
-from lab_utils.config import DEFAULTS, LabConfig
 from lab_utils.errors import LabError
 
 from . import workshop
+from .config import DEFAULTS, StackConfig
 from .health import disk_space_problem, metadata_database_problem
 from .secrets import ensure_credentials, write_private
 from .services import Service, define_services
@@ -38,7 +38,7 @@ START_TIMEOUT_S = 90
 MIN_FREE_MB_TO_START = 100
 
 
-def claim_home(config: LabConfig) -> None:
+def claim_home(config: StackConfig) -> None:
     """Make LAB_HOME a lab home: a new or empty folder, or one that is a lab already.
 
     A folder with other things in it is refused, so that nothing the lab does (writing,
@@ -59,7 +59,7 @@ def claim_home(config: LabConfig) -> None:
     config.marker_path.write_text("A DataFlow Lab home: `lab reset` deletes this folder.\n")
 
 
-def _prepare_home(config: LabConfig) -> list[Service]:
+def _prepare_home(config: StackConfig) -> list[Service]:
     claim_home(config)
     for sub in ("logs", "run", "mlflow", "objectstore", "prefect", "spark/work"):
         (config.home / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -88,7 +88,7 @@ def _prepare_home(config: LabConfig) -> list[Service]:
     return services
 
 
-def _prepare_workshop(config: LabConfig) -> None:
+def _prepare_workshop(config: StackConfig) -> None:
     if config.sqlite_path.exists() and not config.mode_path.exists():
         raise LabError(
             f"{config.home} holds a one-learner lab (SQLite): a workshop lab needs its own "
@@ -98,7 +98,7 @@ def _prepare_workshop(config: LabConfig) -> None:
     config.mode_path.write_text("workshop\n")
 
 
-def _check_port_free(config: LabConfig, service: Service) -> None:
+def _check_port_free(config: StackConfig, service: Service) -> None:
     """Refuse to start a service whose port another program holds (it would answer in its place)."""
     for port in service.ports:
         with socket.socket() as probe:
@@ -123,7 +123,7 @@ def _check_port_free(config: LabConfig, service: Service) -> None:
                 ) from None
 
 
-def check_host(config: LabConfig) -> None:
+def check_host(config: StackConfig) -> None:
     """LAB_HOST must name this machine, and a lab without sign-in stays on loopback unless asked."""
     try:
         socket.getaddrinfo(config.host, None, type=socket.SOCK_STREAM)
@@ -151,7 +151,7 @@ def is_loopback_host(host: str) -> bool:
     return all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in infos)
 
 
-def wait_healthy(config: LabConfig, services: Iterable[Service], timeout: float = START_TIMEOUT_S) -> None:
+def wait_healthy(config: StackConfig, services: Iterable[Service], timeout: float = START_TIMEOUT_S) -> None:
     """Return when every service answers its health check; else name the one that did not."""
     pending = list(services)
     deadline = time.monotonic() + timeout
@@ -174,13 +174,13 @@ def wait_healthy(config: LabConfig, services: Iterable[Service], timeout: float 
         time.sleep(0.3)
 
 
-def _failure_context(config: LabConfig) -> str:
+def _failure_context(config: StackConfig) -> str:
     """What `lab up` adds to a service's failure when the cause is the machine's."""
     problem = disk_space_problem(config, MIN_FREE_MB_TO_START)
     return f"\n{problem}" if problem else ""
 
 
-def ensure_bucket(config: LabConfig) -> None:
+def ensure_bucket(config: StackConfig) -> None:
     """Create the artifact bucket when the store lacks it (a new MinIO, say)."""
     client = s3_client(config)
     names = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
@@ -188,7 +188,7 @@ def ensure_bucket(config: LabConfig) -> None:
         client.create_bucket(Bucket=config.bucket)
 
 
-def up(config: LabConfig, groups: tuple[str, ...] = ("core",)) -> list[Service]:
+def up(config: StackConfig, groups: tuple[str, ...] = ("core",)) -> list[Service]:
     """Start the lab (idempotent) and return when every requested service is healthy.
 
     A `lab up` that fails leaves nothing running that it started.
@@ -217,7 +217,7 @@ def up(config: LabConfig, groups: tuple[str, ...] = ("core",)) -> list[Service]:
         raise
 
 
-def _start_services(config: LabConfig, services: list[Service], groups: tuple[str, ...]) -> list[Service]:
+def _start_services(config: StackConfig, services: list[Service], groups: tuple[str, ...]) -> list[Service]:
     proxy = supervisor(config)
     wanted = [s for s in services if s.group in groups]
     for service in wanted:
@@ -234,11 +234,11 @@ def _start_services(config: LabConfig, services: list[Service], groups: tuple[st
     return wanted
 
 
-def stop_group(config: LabConfig, group: str) -> None:
+def stop_group(config: StackConfig, group: str) -> None:
     supervisor(config).supervisor.stopProcessGroup(group)
 
 
-def down(config: LabConfig, timeout: float = 60) -> bool:
+def down(config: StackConfig, timeout: float = 60) -> bool:
     """Stop every service and supervisord; False when nothing of the lab was running."""
     try:
         proxy = supervisor(config)
@@ -256,7 +256,7 @@ def down(config: LabConfig, timeout: float = 60) -> bool:
     return True
 
 
-def status(config: LabConfig) -> list[dict]:
+def status(config: StackConfig) -> list[dict]:
     """One row per service: its state under supervisord, URL and health."""
     services = define_services(config)
     try:
@@ -283,7 +283,7 @@ def status(config: LabConfig) -> list[dict]:
     return rows
 
 
-def reset(config: LabConfig) -> None:
+def reset(config: StackConfig) -> None:
     """Stop the lab and delete everything it stored under LAB_HOME (a lab home only)."""
     if not config.home.exists():
         return

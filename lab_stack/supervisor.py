@@ -14,14 +14,14 @@ from pathlib import Path
 import psutil
 from supervisor.xmlrpc import SupervisorTransport
 
-from lab_utils.config import LabConfig
 from lab_utils.errors import LabError
 
+from .config import StackConfig
 from .services import BIN, Service
 from .services.service import socket_path
 
 
-def conf_path(config: LabConfig) -> Path:
+def conf_path(config: StackConfig) -> Path:
     return config.home / "supervisord.conf"
 
 
@@ -29,7 +29,7 @@ def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%") + '"'
 
 
-def render_supervisor_conf(config: LabConfig, services: Iterable[Service]) -> str:
+def render_supervisor_conf(config: StackConfig, services: Iterable[Service]) -> str:
     sock = socket_path(config, "supervisor")
     logs = config.logs_dir
     lines = [
@@ -71,7 +71,7 @@ def render_supervisor_conf(config: LabConfig, services: Iterable[Service]) -> st
     return "\n".join(lines)
 
 
-def supervisor(config: LabConfig):
+def supervisor(config: StackConfig):
     """An XML-RPC proxy to this lab's supervisord (raises LabError when it is not running)."""
     sock = socket_path(config, "supervisor")
     if not sock.exists():
@@ -86,7 +86,7 @@ def supervisor(config: LabConfig):
     return proxy
 
 
-def is_running(config: LabConfig) -> bool:
+def is_running(config: StackConfig) -> bool:
     try:
         supervisor(config)
     except LabError:
@@ -94,7 +94,7 @@ def is_running(config: LabConfig) -> bool:
     return True
 
 
-def lab_processes(config: LabConfig) -> list[psutil.Process]:
+def lab_processes(config: StackConfig) -> list[psutil.Process]:
     """The processes of this lab, with or without their supervisord.
 
     Supervisord runs every service in LAB_HOME (PostgreSQL moves into its data folder
@@ -129,12 +129,12 @@ def stop_lab_processes(processes: list[psutil.Process], timeout: float = 20) -> 
     psutil.wait_procs(alive, timeout=5)
 
 
-def unsupervised_processes(config: LabConfig) -> list[psutil.Process]:
+def unsupervised_processes(config: StackConfig) -> list[psutil.Process]:
     """This lab's processes left running without their supervisord (it crashed or was killed)."""
     return [] if is_running(config) else lab_processes(config)
 
 
-def start_supervisord(config: LabConfig) -> None:
+def start_supervisord(config: StackConfig) -> None:
     subprocess.run([str(BIN / "supervisord"), "-c", str(conf_path(config))], check=True)
     deadline = time.monotonic() + 15
     while not is_running(config):
@@ -164,7 +164,7 @@ def pid_alive(pid: int) -> bool:
         return False
 
 
-def log_tail(config: LabConfig, name: str, lines: int = 30) -> str:
+def log_tail(config: StackConfig, name: str, lines: int = 30) -> str:
     path = config.logs_dir / f"{name}.log"
     if not path.exists():
         return f"(no log at {path})"

@@ -19,9 +19,9 @@ import secrets
 from pathlib import Path
 from urllib.parse import quote
 
-from lab_utils.config import LabConfig
 from lab_utils.errors import LabError
 
+from .config import StackConfig
 from .secrets import (
     WORKSHOP_ADMIN,
     admin_password,
@@ -41,7 +41,7 @@ class WorkshopError(LabError):
     """A workshop set-up step failed; the message says what to do."""
 
 
-def seaweedfs_identities(config: LabConfig) -> list[dict]:
+def seaweedfs_identities(config: StackConfig) -> list[dict]:
     """Learners read the bucket (the lessons look inside it) but never write to it."""
     key, secret = reader_keys(config)
     return [{"name": "learners", "credentials": [{"accessKey": key, "secretKey": secret}],
@@ -50,11 +50,11 @@ def seaweedfs_identities(config: LabConfig) -> list[dict]:
 
 # --- learners -----------------------------------------------------------------------------
 
-def _learners_path(config: LabConfig) -> Path:
+def _learners_path(config: StackConfig) -> Path:
     return config.secrets_dir / "learners.json"
 
 
-def learners(config: LabConfig) -> dict[str, str]:
+def learners(config: StackConfig) -> dict[str, str]:
     """Every learner account and its password, as `lab users` created them."""
     try:
         return json.loads(_learners_path(config).read_text())
@@ -62,19 +62,19 @@ def learners(config: LabConfig) -> dict[str, str]:
         return {}
 
 
-def _save_learners(config: LabConfig, table: dict[str, str]) -> None:
+def _save_learners(config: StackConfig, table: dict[str, str]) -> None:
     path = _learners_path(config)
     write_private(path, json.dumps(table, indent=1, sort_keys=True))
 
 
-def _admin_client(config: LabConfig):
+def _admin_client(config: StackConfig):
     from mlflow import MlflowClient
 
     os.environ.update({"MLFLOW_TRACKING_USERNAME": ADMIN, "MLFLOW_TRACKING_PASSWORD": admin_password(config)})
     return MlflowClient(config.tracking_uri)
 
 
-def _auth_store(config: LabConfig):
+def _auth_store(config: StackConfig):
     """MLflow's own accounts store, opened on the server's database.
 
     Accounts and workspaces are created through the server's API; the room's role
@@ -87,7 +87,7 @@ def _auth_store(config: LabConfig):
     return store
 
 
-def add_learners(config: LabConfig, names: list[str]) -> list[str]:
+def add_learners(config: StackConfig, names: list[str]) -> list[str]:
     """Create an account and a workspace per learner; return the names that were new.
 
     Each learner holds MLflow's `user` role in their own workspace (create, and manage what
@@ -149,7 +149,7 @@ def read_roster(path: Path) -> list[str]:
         return [row["name"].strip().lower() for row in reader if row["name"].strip()]
 
 
-def learner_environment(config: LabConfig, name: str) -> dict[str, str]:
+def learner_environment(config: StackConfig, name: str) -> dict[str, str]:
     """What a learner loads on their machine: where the lab is, who they are, their keys."""
     table = learners(config)
     if name not in table:

@@ -1,7 +1,8 @@
-"""The lab's one configuration source: environment variables with local defaults.
+"""What a notebook needs to reach the lab: environment variables with local defaults.
 
-Every port, path and key the lab uses is read here, once. `make test` runs a
-second lab beside a learner's by setting LAB_HOME and the port variables.
+The addresses of the services a lesson uses and the object store's keys are read here, once
+(the stack's own ports and paths are lab_stack.config's). `make test` runs a second lab beside
+a learner's by setting LAB_HOME and the port variables.
 """
 
 from __future__ import annotations
@@ -24,12 +25,10 @@ DEFAULTS = {
     "LAB_MLFLOW_PORT": "5000",
     "LAB_S3_PORT": "9000",
     "LAB_PREFECT_PORT": "4200",
-    "LAB_JUPYTER_PORT": "8888",
-    "LAB_SPARK_MASTER_PORT": "7077",
-    "LAB_SPARK_UI_PORT": "8080",
     "LAB_S3_BUCKET": "mlflow",
-    "LAB_PG_PORT": "5433",
 }
+# `lab up --workshop` leaves this file in the lab's home: a workshop lab stays one across restarts.
+WORKSHOP_MARK = "workshop-mode"
 
 
 @dataclass(frozen=True)
@@ -40,23 +39,17 @@ class S3Credentials:
 
 @dataclass(frozen=True)
 class LabConfig:
-    """Where every service of the lab listens and where its data lives."""
+    """Where the services a notebook uses listen, and where the lab keeps its data."""
 
     home: Path
     host: str
     mlflow_port: int
     s3_port: int
     prefect_port: int
-    jupyter_port: int
-    spark_master_port: int
-    spark_ui_port: int
     bucket: str
     external_s3_endpoint: str | None = None
     workshop: bool = False
-    pg_port: int = 5433
     user: str | None = None
-    # LAB_ALLOWED_HOSTS: more names MLflow answers to (a Codespace's forwarded address, say).
-    allowed_hosts: tuple[str, ...] = ()
 
     @property
     def uses_external_s3(self) -> bool:
@@ -79,20 +72,6 @@ class LabConfig:
     def prefect_ui_url(self) -> str:
         return f"http://{self.host}:{self.prefect_port}"
 
-    # JupyterLab (in a workshop) and Spark run code for whoever reaches them: they stay on
-    # loopback, reachable from this machine only, whatever LAB_HOST is.
-    @property
-    def jupyter_url(self) -> str:
-        return f"http://{LOOPBACK if self.workshop else self.host}:{self.jupyter_port}/lab"
-
-    @property
-    def spark_master_url(self) -> str:
-        return f"spark://{LOOPBACK}:{self.spark_master_port}"
-
-    @property
-    def spark_ui_url(self) -> str:
-        return f"http://{LOOPBACK}:{self.spark_ui_port}"
-
     @property
     def sqlite_path(self) -> Path:
         return self.home / "mlflow" / "mlflow.db"
@@ -100,20 +79,6 @@ class LabConfig:
     @property
     def credentials_path(self) -> Path:
         return self.home / "secrets" / "s3-credentials.json"
-
-    @property
-    def secrets_dir(self) -> Path:
-        return self.home / "secrets"
-
-    @property
-    def mode_path(self) -> Path:
-        """Written by `lab up --workshop`: a workshop lab stays one across restarts."""
-        return self.home / "workshop-mode"
-
-    @property
-    def marker_path(self) -> Path:
-        """The file every lab home carries: only a folder with it is ever deleted by `lab reset`."""
-        return self.home / ".dataflow-lab"
 
     @property
     def logs_dir(self) -> Path:
@@ -175,8 +140,9 @@ class LabConfigError(LabError):
     """The lab's configuration is incomplete; the message says what to do."""
 
 
-def _port(name: str) -> int:
-    raw = os.environ.get(name, DEFAULTS[name])
+def port_setting(name: str, defaults: dict[str, str] = DEFAULTS) -> int:
+    """The port in variable `name`, checked."""
+    raw = os.environ.get(name, defaults[name])
     try:
         port = int(raw)
     except ValueError:
@@ -188,8 +154,6 @@ def _port(name: str) -> int:
 
 # S3's rules for a bucket name: 3-63 lowercase letters, digits, dots and hyphens.
 BUCKET_NAME = re.compile(r"^(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-# The object store opens ports up to S3 port + 10004 (see services.seaweedfs_ports).
-HIGHEST_DERIVED_S3_PORT = 10004
 
 
 def _bucket() -> str:
@@ -208,26 +172,15 @@ def load_config(workshop: bool | None = None) -> LabConfig:
     """
     home = Path(os.environ.get("LAB_HOME", DEFAULTS["LAB_HOME"])).resolve()
     if workshop is None:
-        workshop = os.environ.get("LAB_WORKSHOP", "") in ("1", "true", "yes") or (home / "workshop-mode").exists()
-    external_s3 = os.environ.get("LAB_S3_ENDPOINT_URL") or None
-    s3_port = _port("LAB_S3_PORT")
-    if not external_s3 and s3_port + HIGHEST_DERIVED_S3_PORT > 65535:
-        raise LabConfigError(f"LAB_S3_PORT={s3_port} is too high: the object store also opens ports up to "
-                             f"LAB_S3_PORT + {HIGHEST_DERIVED_S3_PORT}; choose a port below "
-                             f"{65536 - HIGHEST_DERIVED_S3_PORT}.")
+        workshop = os.environ.get("LAB_WORKSHOP", "") in ("1", "true", "yes") or (home / WORKSHOP_MARK).exists()
     return LabConfig(
         home=home,
         host=os.environ.get("LAB_HOST", DEFAULTS["LAB_HOST"]),
-        mlflow_port=_port("LAB_MLFLOW_PORT"),
-        s3_port=s3_port,
-        prefect_port=_port("LAB_PREFECT_PORT"),
-        jupyter_port=_port("LAB_JUPYTER_PORT"),
-        spark_master_port=_port("LAB_SPARK_MASTER_PORT"),
-        spark_ui_port=_port("LAB_SPARK_UI_PORT"),
+        mlflow_port=port_setting("LAB_MLFLOW_PORT"),
+        s3_port=port_setting("LAB_S3_PORT"),
+        prefect_port=port_setting("LAB_PREFECT_PORT"),
         bucket=_bucket(),
-        external_s3_endpoint=external_s3,
+        external_s3_endpoint=os.environ.get("LAB_S3_ENDPOINT_URL") or None,
         workshop=workshop,
-        pg_port=_port("LAB_PG_PORT"),
         user=os.environ.get("LAB_USER") or None,
-        allowed_hosts=tuple(h.strip() for h in os.environ.get("LAB_ALLOWED_HOSTS", "").split(",") if h.strip()),
     )

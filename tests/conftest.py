@@ -54,7 +54,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 def lab():
     """The test lab, healthy; emptied first and stopped at the end unless it was already running."""
     from lab_stack import stack
-    from lab_utils.config import load_config
+    from lab_stack.config import load_config
 
     config = load_config()
     started_here = not stack.is_running(config)

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from lab_stack import stack
-from lab_utils.config import LabConfigError, load_config
+from lab_stack.config import load_config
+from lab_utils.config import LabConfigError
 
 BIN = Path(sys.executable).parent
 

@@ -218,7 +218,7 @@ def test_dev_container_sets_up_with_the_readme_commands():
     assert image_python and image_python.group(1) in _supported(), config["image"]
     assert "ghcr.io/devcontainers/features/java:1" in config["features"]
     assert config["features"]["ghcr.io/devcontainers/features/java:1"]["version"] == "17"
-    from lab_utils.config import DEFAULTS
+    from lab_stack.config import DEFAULTS
 
     ports = {int(DEFAULTS[f"LAB_{name}_PORT"]) for name in ("MLFLOW", "S3", "PREFECT", "JUPYTER")}
     assert set(config["forwardPorts"]) == ports

@@ -24,8 +24,8 @@ import pytest
 from harness import ProcessWatch
 
 from lab_stack import stack
+from lab_stack.config import load_config
 from lab_stack.secrets import ensure_credentials, private_secret
-from lab_utils.config import load_config
 from lab_utils.processes import BackgroundProcess, BackgroundProcessError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -21,8 +21,8 @@ import pytest
 import requests
 
 from lab_stack import stack
+from lab_stack.config import load_config
 from lab_stack.secrets import server_environment
-from lab_utils.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

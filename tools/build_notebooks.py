@@ -186,7 +186,7 @@ def first_pass_lab(language: str):
     speaking `language` (LAB_LANG); deleted afterwards. Refused while another lab occupies that home."""
     sys.path.insert(0, str(ROOT))
     from lab_stack import stack
-    from lab_utils.config import DEFAULTS, load_config
+    from lab_stack.config import DEFAULTS, load_config
     from lab_utils.errors import LabError
 
     for name in [n for n in os.environ if n.startswith("LAB_")]:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from lab_utils.config import LabConfig
-
+from ..config import StackConfig
 from .jupyterlab import jupyterlab_service
 from .mlflow_server import mlflow_service
 from .objectstore import objectstore_services
@@ -15,7 +14,7 @@ from .spark import spark_services
 __all__ = ["BIN", "Service", "define_services"]
 
 
-def define_services(config: LabConfig) -> list[Service]:
+def define_services(config: StackConfig) -> list[Service]:
     """Every program the lab can run, in start order."""
     return [
         *objectstore_services(config),

@@ -5,23 +5,24 @@ from __future__ import annotations
 import os
 import secrets
 
-from lab_utils.config import LOOPBACK, REPO_ROOT, LabConfig
+from lab_utils.config import LOOPBACK, REPO_ROOT
 
+from ..config import StackConfig
 from ..secrets import private_secret, server_environment
 from .service import BIN, Service, http_ok
 
 
-def jupyter_host(config: LabConfig) -> str:
+def jupyter_host(config: StackConfig) -> str:
     """A workshop's JupyterLab is the instructor's, on the server: loopback, never the room."""
     return LOOPBACK if config.workshop else config.host
 
 
-def jupyter_token(config: LabConfig) -> str:
+def jupyter_token(config: StackConfig) -> str:
     """The JupyterLab token, generated once and kept under LAB_HOME (owner-only)."""
     return private_secret(config, "jupyter-token", lambda: secrets.token_hex(24))
 
 
-def jupyterlab_service(config: LabConfig) -> Service:
+def jupyterlab_service(config: StackConfig) -> Service:
     return Service(
         name="jupyterlab",
         command=[

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lab_utils.config import LabConfig, LabConfigError
+from lab_utils.config import LabConfigError
 
+from ..config import StackConfig
 from ..secrets import WORKSHOP_ADMIN, admin_password, postgres_password, private_secret, write_private
 from .objectstore import store_endpoint
 from .postgres import PG_USER
@@ -26,7 +27,7 @@ MLFLOW_DEFAULT_HOSTS = [
 ]
 
 
-def mlflow_service(config: LabConfig) -> Service:
+def mlflow_service(config: StackConfig) -> Service:
     creds = config.s3_credentials()
     environment = {
         # The server reaches the store directly, not through the S3 proxy.
@@ -65,7 +66,7 @@ def mlflow_service(config: LabConfig) -> Service:
     )
 
 
-def mlflow_host_args(config: LabConfig, hosts: list[str], origins: list[str]) -> list[str]:
+def mlflow_host_args(config: StackConfig, hosts: list[str], origins: list[str]) -> list[str]:
     """MLflow's --allowed-hosts and --cors-allowed-origins, plus LAB_ALLOWED_HOSTS in both.
 
     MLflow compares the Host header with each entry, as an fnmatch pattern when it holds a
@@ -79,12 +80,12 @@ def mlflow_host_args(config: LabConfig, hosts: list[str], origins: list[str]) ->
     return ["--allowed-hosts", ",".join(hosts)] + (["--cors-allowed-origins", ",".join(origins)] if origins else [])
 
 
-def _database_uri(config: LabConfig, dbname: str) -> str:
+def _database_uri(config: StackConfig, dbname: str) -> str:
     # The password travels in PGPASSWORD (see below), not on a command line `ps` shows.
     return f"postgresql://{PG_USER}@127.0.0.1:{config.pg_port}/{dbname}"
 
 
-def workshop_server_args(config: LabConfig) -> list[str]:
+def workshop_server_args(config: StackConfig) -> list[str]:
     """The basic-auth app with a workspace per learner, on PostgreSQL, named by the room's address."""
     if config.host in ("0.0.0.0", "::", ""):
         raise LabConfigError(
@@ -103,7 +104,7 @@ def workshop_server_args(config: LabConfig) -> list[str]:
     ]
 
 
-def write_auth_config(config: LabConfig) -> Path:
+def write_auth_config(config: StackConfig) -> Path:
     path = config.secrets_dir / "mlflow-auth.ini"
     text = "\n".join([
         "[mlflow]",
@@ -124,7 +125,7 @@ def write_auth_config(config: LabConfig) -> Path:
     return path
 
 
-def workshop_server_environment(config: LabConfig) -> dict[str, str]:
+def workshop_server_environment(config: StackConfig) -> dict[str, str]:
     return {
         "MLFLOW_AUTH_CONFIG_PATH": str(write_auth_config(config)),
         "MLFLOW_FLASK_SERVER_SECRET_KEY": private_secret(config, "flask-secret-key"),

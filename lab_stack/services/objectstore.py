@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from lab_utils.clients import s3_client
-from lab_utils.config import LOOPBACK, LabConfig
+from lab_utils.config import LOOPBACK
 
+from ..config import StackConfig
 from .service import BIN, Service, socket_path
 
 
-def s3_proxied(config: LabConfig) -> bool:
+def s3_proxied(config: StackConfig) -> bool:
     """True when the S3 API reaches LAB_HOST through the lab's proxy (LAB_HOST is not 127.0.0.1).
 
     `weed mini` binds all its parts to one address (-ip.bind), and its S3 gateway
@@ -41,14 +42,14 @@ def seaweedfs_ports(s3_port: int, proxied: bool = False) -> dict[str, int]:
     }
 
 
-def store_endpoint(config: LabConfig) -> str:
+def store_endpoint(config: StackConfig) -> str:
     """The S3 endpoint of the store itself: on loopback, behind the S3 proxy if there is one."""
     if config.uses_external_s3:
         return config.s3_endpoint_url
     return f"http://{LOOPBACK}:{seaweedfs_ports(config.s3_port, s3_proxied(config))['s3.port']}"
 
 
-def s3_answers(config: LabConfig, endpoint_url: str | None = None) -> bool:
+def s3_answers(config: StackConfig, endpoint_url: str | None = None) -> bool:
     try:
         s3_client(config, endpoint_url=endpoint_url).list_buckets()
     except Exception:
@@ -56,7 +57,7 @@ def s3_answers(config: LabConfig, endpoint_url: str | None = None) -> bool:
     return True
 
 
-def objectstore_services(config: LabConfig) -> list[Service]:
+def objectstore_services(config: StackConfig) -> list[Service]:
     """The store (none when the user brings their own S3), and its proxy on a room's address."""
     if config.uses_external_s3:
         return []

@@ -9,9 +9,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from lab_utils.config import LabConfig
 from lab_utils.errors import LabError
 
+from ..config import StackConfig
 from ..secrets import postgres_password, write_private
 from .service import Service
 
@@ -39,11 +39,11 @@ def _postgres_owner() -> str | None:
     return "postgres" if os.geteuid() == 0 else None
 
 
-def _pg_dir(config: LabConfig) -> Path:
+def _pg_dir(config: StackConfig) -> Path:
     return config.home / "postgres"
 
 
-def prepare_postgres(config: LabConfig) -> None:
+def prepare_postgres(config: StackConfig) -> None:
     """Create the database cluster under LAB_HOME on first use (`initdb`)."""
     data = _pg_dir(config) / "data"
     if (data / "PG_VERSION").exists():
@@ -78,14 +78,14 @@ def prepare_postgres(config: LabConfig) -> None:
         raise LabError(f"initdb failed:\n{result.stderr.strip()[-1500:]}")
 
 
-def connect_postgres(config: LabConfig, dbname: str):
+def connect_postgres(config: StackConfig, dbname: str):
     import psycopg
 
     return psycopg.connect(host="127.0.0.1", port=config.pg_port, user=PG_USER, dbname=dbname,
                            password=postgres_password(config), connect_timeout=2, autocommit=True)
 
 
-def ensure_databases(config: LabConfig) -> None:
+def ensure_databases(config: StackConfig) -> None:
     with connect_postgres(config, "postgres") as conn:
         present = {row[0] for row in conn.execute("SELECT datname FROM pg_database")}
         for name in DATABASES:
@@ -93,7 +93,7 @@ def ensure_databases(config: LabConfig) -> None:
                 conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def postgres_answers(config: LabConfig) -> bool:
+def postgres_answers(config: StackConfig) -> bool:
     try:
         connect_postgres(config, "postgres").close()
     except Exception:
@@ -101,7 +101,7 @@ def postgres_answers(config: LabConfig) -> bool:
     return True
 
 
-def postgres_service(config: LabConfig) -> Service:
+def postgres_service(config: StackConfig) -> Service:
     return Service(
         name="postgres",
         command=[

@@ -3,14 +3,13 @@ workshop's PostgreSQL, where a room of learners' flow runs write at once."""
 
 from __future__ import annotations
 
-from lab_utils.config import LabConfig
-
+from ..config import StackConfig
 from ..secrets import postgres_password, prefect_auth_string
 from .postgres import PG_USER
 from .service import BIN, Service, http_ok
 
 
-def prefect_service(config: LabConfig) -> Service:
+def prefect_service(config: StackConfig) -> Service:
     environment = {
         "PREFECT_HOME": str(config.home / "prefect"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -39,7 +38,7 @@ def prefect_service(config: LabConfig) -> Service:
     )
 
 
-def _auth_environment(config: LabConfig) -> dict[str, str]:
+def _auth_environment(config: StackConfig) -> dict[str, str]:
     """Prefect on the room's address asks for its auth string, not loopback only: each
     learner's notebook runs on the learner's machine and lesson 07 runs flows and
     `flow.serve` against this server. Without it, anyone on the network could create

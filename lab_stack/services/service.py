@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lab_utils.config import LabConfig
+from ..config import StackConfig
 
 # The lab's own programs (mlflow, prefect, weed, jupyter-lab) come from this environment.
 BIN = Path(sys.executable).parent
@@ -26,7 +26,7 @@ class Service:
     name: str
     command: list[str]
     url: str
-    health: Callable[[LabConfig], bool]
+    health: Callable[[StackConfig], bool]
     environment: dict[str, str] = field(default_factory=dict)
     # Every port it opens, and the setting a learner changes when one is taken.
     ports: tuple[int, ...] = ()
@@ -36,16 +36,16 @@ class Service:
     autostart: bool = True
     group: str = "core"
     wait_healthy: bool = False
-    after_healthy: Callable[[LabConfig], None] | None = None
+    after_healthy: Callable[[StackConfig], None] | None = None
     # The OS user to run as: PostgreSQL refuses to run as root.
     run_as: str | None = None
     stop_signal: str = "TERM"
 
-    def healthy(self, config: LabConfig) -> bool:
+    def healthy(self, config: StackConfig) -> bool:
         return self.health(config)
 
 
-def socket_path(config: LabConfig, name: str) -> Path:
+def socket_path(config: StackConfig, name: str) -> Path:
     """Where a service of this lab keeps a Unix socket: under LAB_HOME/run.
 
     A socket's path is limited to ~107 bytes; below a deep LAB_HOME it moves to /tmp,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lab_utils.config import LOOPBACK, LabConfig
+from lab_utils.config import LOOPBACK
 
+from ..config import StackConfig
 from .service import BIN, Service, http_ok
 
 
@@ -15,7 +16,7 @@ def spark_home() -> Path:
     return Path(pyspark.__file__).parent
 
 
-def spark_services(config: LabConfig) -> list[Service]:
+def spark_services(config: StackConfig) -> list[Service]:
     spark = spark_home()
     # Whoever reaches a Spark master runs code on its worker (as this lab's user), and its
     # REST submission port (6066, on by default) too: master, worker, their web UIs
