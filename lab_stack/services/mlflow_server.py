@@ -18,6 +18,9 @@ from .service import BIN, Service, http_ok
 # one), and a request alone takes longer (103 ms against 53 ms for a learner's log_metric, one
 # at a time; uvicorn's multi-process mode slows a plain SQLite server as much: 58 against 20 ms).
 WORKSHOP_WORKERS = 2
+# uvicorn closes an idle connection after 5 s while learners' clients keep theirs: a request
+# sent as the server closes one is reset (and retried); a room pauses longer than 5 s.
+KEEP_ALIVE_SECONDS = 30
 
 # MLflow's own list when --allowed-hosts is absent (mlflow/server/security_utils.py,
 # get_default_allowed_hosts): loopback and private addresses, with or without a port.
@@ -97,6 +100,7 @@ def workshop_server_args(config: StackConfig) -> list[str]:
         "--app-name", "basic-auth", "--enable-workspaces",
         "--backend-store-uri", _database_uri(config, "mlflow"),
         "--workers", str(WORKSHOP_WORKERS),
+        "--uvicorn-opts", f"--timeout-keep-alive {KEEP_ALIVE_SECONDS}",
         # Requests must name this server (DNS-rebinding guard), and only its own pages may
         # call it from a browser; LAB_ALLOWED_HOSTS adds names (a forwarded port's, say).
         *mlflow_host_args(config, [config.host, server, f"localhost:{config.mlflow_port}", f"127.0.0.1:{config.mlflow_port}"],

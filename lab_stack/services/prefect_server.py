@@ -14,6 +14,9 @@ def prefect_service(config: StackConfig) -> Service:
         "PREFECT_HOME": str(config.home / "prefect"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_UI_API_URL": config.prefect_api_url,
+        # Prefect's client keeps idle connections 25 s, its server closed them after 5 s: a
+        # request sent as the server closed one failed with ReadError (and was retried).
+        "PREFECT_SERVER_API_KEEPALIVE_TIMEOUT": "30",
     }
     if config.workshop:
         environment.update(_auth_environment(config))
