@@ -46,7 +46,7 @@ help:
 	@echo "make notebooks  rebuild notebooks/ and solutions/ from lessons/, run them on a new lab, retake docs/screenshots"
 	@echo "make benchmark  time 'lab up' and measure the stack's memory"
 	@echo "make benchmark-lessons  the slowest cells of every lesson (run against the lab)"
-	@echo "make benchmark-workshop  60 learners at once: defaults vs lab vs workshop server"
+	@echo "make benchmark-workshop  a room on one lab: the lessons' pace, stress, capacity, Prefect"
 	@echo "make site       build the executed lessons into a static HTML book (build/site)"
 	@echo "make lint       ruff over the code and the notebooks"
 
@@ -127,8 +127,12 @@ benchmark: venv
 benchmark-lessons: venv
 	$(BIN)/python benchmarks/lesson_cells.py
 
+# A room on one lab (~1.5 h): 60 learners at the lessons' pace and in a closed loop, mlflow
+# server defaults beside the workshop server, median of three; the capacity at the lessons'
+# pace; lesson 07's flow for 20 and 60 learners at once on the workshop's Prefect.
 benchmark-workshop: venv postgresql
-	$(BIN)/python benchmarks/workshop_load.py --learners 60 --seconds 60 --repeats 3
+	$(BIN)/python benchmarks/workshop_load.py --pattern both --learners 60 --repeats 3 --capacity 20,40,60,120,200
+	$(BIN)/python benchmarks/workshop_prefect.py --learners 20 60
 
 lint: venv
 	$(BIN)/ruff check .
