@@ -31,6 +31,8 @@ class StackConfig(LabConfig):
     pg_port: int = 5433
     # LAB_ALLOWED_HOSTS: more names MLflow answers to (a Codespace's forwarded address, say).
     allowed_hosts: tuple[str, ...] = ()
+    # LAB_WORKSHOP_WORKERS: a workshop's MLflow server processes, one per core (the guide's sizing).
+    workshop_workers: int = 2
 
     # JupyterLab (in a workshop) and Spark run code for whoever reaches them: they stay on
     # loopback, reachable from this machine only, whatever LAB_HOST is.
@@ -73,4 +75,13 @@ def load_config(workshop: bool | None = None) -> StackConfig:
         **{name: port_setting(f"LAB_{name.removesuffix('_port').upper()}_PORT", DEFAULTS)
            for name in ("jupyter_port", "spark_master_port", "spark_ui_port", "pg_port")},
         allowed_hosts=tuple(h.strip() for h in os.environ.get("LAB_ALLOWED_HOSTS", "").split(",") if h.strip()),
+        workshop_workers=_workers(),
     )
+
+
+def _workers() -> int:
+    raw = os.environ.get("LAB_WORKSHOP_WORKERS", "2")
+    if not raw.isdigit() or not 1 <= int(raw) <= 64:
+        raise LabConfigError(f"LAB_WORKSHOP_WORKERS={raw!r} is not a number of workers: use 1 to 64, one "
+                             "per core of the server (the instructor's guide, 'How much room one server holds').")
+    return int(raw)

@@ -34,6 +34,18 @@ def test_config_reads_environment(monkeypatch, tmp_path):
         load_config()
 
 
+def test_a_workshop_server_runs_the_workers_asked_for(monkeypatch, tmp_path):
+    from lab_stack.services.mlflow_server import workshop_server_args
+
+    monkeypatch.setenv("LAB_HOME", str(tmp_path))
+    monkeypatch.setenv("LAB_WORKSHOP_WORKERS", "4")
+    args = workshop_server_args(load_config(workshop=True))
+    assert args[args.index("--workers") + 1] == "4"
+    monkeypatch.setenv("LAB_WORKSHOP_WORKERS", "all")
+    with pytest.raises(LabConfigError, match="LAB_WORKSHOP_WORKERS='all' is not a number of workers"):
+        load_config()
+
+
 def test_external_store_needs_keys(monkeypatch):
     monkeypatch.setenv("LAB_S3_ENDPOINT_URL", "http://127.0.0.1:1")
     for name in ("LAB_S3_ACCESS_KEY", "LAB_S3_SECRET_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):

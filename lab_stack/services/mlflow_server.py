@@ -12,12 +12,12 @@ from .objectstore import store_endpoint
 from .postgres import PG_USER
 from .service import BIN, Service, http_ok
 
-# Two workers for a room: the auth app's checks keep one worker's core busy (~60 ms of CPU
-# per request), and with 60 learners at once two workers served 25-30 requests/s against 16
-# for one. The cost: memory (the server's processes peaked at 1.3 GB, against ~0.5 GB with
-# one), and a request alone takes longer (103 ms against 53 ms for a learner's log_metric, one
-# at a time; uvicorn's multi-process mode slows a plain SQLite server as much: 58 against 20 ms).
-WORKSHOP_WORKERS = 2
+# Two workers for a room by default (LAB_WORKSHOP_WORKERS, one per core): the auth app's checks
+# keep one worker's core busy (~60 ms of CPU per request), and with 60 learners at once two
+# workers served 25-30 requests/s against 16 for one. The cost: memory (the server's processes
+# peaked at 1.3 GB, against ~0.5 GB with one), and a request alone takes longer (103 ms against
+# 53 ms for a learner's log_metric, one at a time; uvicorn's multi-process mode slows a plain
+# SQLite server as much: 58 against 20 ms).
 # uvicorn closes an idle connection after 5 s while learners' clients keep theirs: a request
 # sent as the server closes one is reset (and retried); a room pauses longer than 5 s.
 KEEP_ALIVE_SECONDS = 30
@@ -99,7 +99,7 @@ def workshop_server_args(config: StackConfig) -> list[str]:
     return [
         "--app-name", "basic-auth", "--enable-workspaces",
         "--backend-store-uri", _database_uri(config, "mlflow"),
-        "--workers", str(WORKSHOP_WORKERS),
+        "--workers", str(config.workshop_workers),
         "--uvicorn-opts", f"--timeout-keep-alive {KEEP_ALIVE_SECONDS}",
         # Requests must name this server (DNS-rebinding guard), and only its own pages may
         # call it from a browser; LAB_ALLOWED_HOSTS adds names (a forwarded port's, say).
