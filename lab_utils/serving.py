@@ -11,7 +11,7 @@ from pathlib import Path
 import requests
 
 from .config import load_config
-from .processes import BackgroundProcess
+from .processes import BackgroundProcess, BackgroundProcessError
 
 # The lab's own commands (mlflow, uvicorn) live beside this Python.
 BIN = Path(sys.executable).parent
@@ -51,17 +51,18 @@ class ModelServer:
     """
 
     def __init__(self, model_uri: str, port: int | None = None):
-        config = load_config()
         self.host = "127.0.0.1"  # the model server runs beside the notebook, never on the room's address
-        self.model_uri = model_uri
-        self.port = port or free_port(self.host)
-        self.url = f"http://{self.host}:{self.port}"
+        self.model_uri, self.port_given = model_uri, port is not None
+        self._prepare(port or free_port(self.host))
+
+    def _prepare(self, port: int) -> None:
+        self.port, self.url = port, f"http://{self.host}:{port}"
         # `--env-manager local` serves from this environment; its uvicorn must be on PATH,
         # which `lab_utils.connect()` sees to.
-        command = [str(BIN / "mlflow"), "models", "serve", "-m", model_uri,
-                   "--env-manager", "local", "--host", self.host, "--port", str(self.port)]
-        self.process = BackgroundProcess(command, config.logs_dir / f"model-server-{self.port}.log",
-                                         self._ping, f"the model server for {model_uri}")
+        command = [str(BIN / "mlflow"), "models", "serve", "-m", self.model_uri,
+                   "--env-manager", "local", "--host", self.host, "--port", str(port)]
+        self.process = BackgroundProcess(command, load_config().logs_dir / f"model-server-{port}.log",
+                                         self._ping, f"the model server for {self.model_uri}")
 
     def _ping(self) -> bool:
         # Ours once its own log says it holds the port: another lab's server there is not ours.
@@ -74,7 +75,15 @@ class ModelServer:
 
     def start(self, timeout: float = 120) -> ModelServer:
         print("$ " + shlex.join(["mlflow", *self.process.command[1:]]))
-        self.process.start(timeout)
+        try:
+            self.process.start(timeout)
+        except BackgroundProcessError:
+            # Another program took the free port before the server bound it: once more, on another.
+            if self.port_given or "address already in use" not in self.process.log_path.read_text(errors="replace"):
+                raise
+            _claimed.discard(self.port)
+            self._prepare(free_port(self.host))
+            self.process.start(timeout)
         print(f"serving {self.model_uri} at {self.url}")
         return self
 

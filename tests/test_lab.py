@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from lab_stack import stack
 from lab_stack.config import load_config
@@ -240,6 +241,7 @@ def test_a_model_server_does_not_take_another_servers_port_for_its_own(tmp_path,
     import numpy as np
     from sklearn.linear_model import LinearRegression
 
+    from lab_utils import serving
     from lab_utils.processes import BackgroundProcessError
     from lab_utils.serving import ModelServer, free_port
 
@@ -252,5 +254,13 @@ def test_a_model_server_does_not_take_another_servers_port_for_its_own(tmp_path,
         monkeypatch.setenv("LAB_HOME", str(tmp_path / "second-lab"))
         with pytest.raises(BackgroundProcessError, match="did not start"):
             ModelServer(str(model), port=first.port).start()
+        # Handed a port that another server took meanwhile, a server that chose none moves on.
+        ports = iter([first.port, free_port()])
+        monkeypatch.setattr(serving, "free_port", lambda host="127.0.0.1": next(ports))
+        second = ModelServer(str(model)).start()
+        try:
+            assert second.port != first.port and requests.get(f"{second.url}/ping", timeout=5).ok
+        finally:
+            second.stop()
     finally:
         first.stop()
