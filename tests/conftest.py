@@ -19,14 +19,18 @@ sys.path.insert(0, str(ROOT / "tools"))  # the notebook harness, shared with too
 # exposure and platform tests (15100-15950, 29200-30950).
 WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
 _SHIFT = 50 * WORKER if WORKER < 2 else 20000 + 50 * WORKER
+# TEST_LAB_SLOT=N (1-8) gives a second checkout's suite, run on the same machine at the same
+# time, a test lab of its own (home and ports); the modules with fixed ports of their own
+# (workshop, exposure, platforms) still run one at a time per machine.
+SLOT = int(os.environ.get("TEST_LAB_SLOT", "0"))
+_HOME = ".lab-test" + (f"-slot{SLOT}" if SLOT else "") + (f"-{WORKER}" if WORKER else "")
+_BASE = (15000, 29000, 14200, 18888, 17077, 18080) if not SLOT else tuple(
+    base + 200 * SLOT for base in (16000, 21000, 23000, 25000, 27000, 19000))
 TEST_LAB = {
-    "LAB_HOME": str(ROOT / (".lab-test" if WORKER == 0 else f".lab-test-{WORKER}")),
-    "LAB_MLFLOW_PORT": str(15000 + _SHIFT),
-    "LAB_S3_PORT": str(29000 + _SHIFT),
-    "LAB_PREFECT_PORT": str(14200 + _SHIFT),
-    "LAB_JUPYTER_PORT": str(18888 + _SHIFT),
-    "LAB_SPARK_MASTER_PORT": str(17077 + _SHIFT),
-    "LAB_SPARK_UI_PORT": str(18080 + _SHIFT),
+    "LAB_HOME": str(ROOT / _HOME),
+    **{name: str(base + _SHIFT) for name, base in zip(
+        ("LAB_MLFLOW_PORT", "LAB_S3_PORT", "LAB_PREFECT_PORT", "LAB_JUPYTER_PORT",
+         "LAB_SPARK_MASTER_PORT", "LAB_SPARK_UI_PORT"), _BASE, strict=True)},
 }
 # Whatever the shell exports (a learner's LAB_HOME, `eval "$(lab env)"`, a workshop
 # identity), the tests use their own lab: the learner's is never stopped, reset or written to.
