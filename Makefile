@@ -47,7 +47,7 @@ help:
 	@echo "make benchmark  time 'lab up' and measure the stack's memory"
 	@echo "make benchmark-lessons  the slowest cells of every lesson (run against the lab)"
 	@echo "make benchmark-workshop  a room on one lab: the lessons' pace, stress, capacity, Prefect"
-	@echo "make site       build the executed lessons into a static HTML book (build/site)"
+	@echo "make site       build the course as a searchable book from the stored outputs (build/site; Sphinx)"
 	@echo "make lint       ruff over the code and the notebooks"
 
 venv: $(STAMP)
@@ -111,7 +111,7 @@ workshop: venv postgresql
 	$(BIN)/lab up --workshop
 
 chromium:
-	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+	@[ -x "$${CHROMIUM_PATH:-}" ] || command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
 
 site: venv
 	$(BIN)/python tools/build_site.py

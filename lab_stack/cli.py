@@ -63,8 +63,9 @@ def up(jupyter: bool, workshop: bool) -> None:
         click.echo(f"\nJupyterLab: {config.jupyter_url}?token={token}   (lessons in notebooks/)")
         click.echo(f"Em português: {config.jupyter_url}/tree/notebooks/pt-BR?token={token}   "
                    "(as lições em notebooks/pt-BR/)")
-    click.echo(f"MLflow UI:  {config.tracking_uri}\nPrefect UI: {config.prefect_ui_url}\n"
-               f"S3:         {config.s3_endpoint_url} (bucket {config.bucket})")
+    click.echo(f"MLflow UI:  {config.tracking_uri}\n"
+               + ("" if config.workshop else f"Prefect UI: {config.prefect_ui_url}\n")
+               + f"S3:         {config.s3_endpoint_url} (bucket {config.bucket})")
     if config.workshop:
         # The password is not printed: start-up output ends up on projected screens and in logs.
         click.echo(f"\nWorkshop lab: sign in to the MLflow UI as {WORKSHOP_ADMIN}; the password is in "
@@ -249,17 +250,48 @@ def users_progress(interval: float | None) -> None:
         click.echo()
 
 
+# The first line of an env file `lab users env -o` writes: it overwrites only a file that starts so.
+ENV_FILE_MARK = "# lab users env "
+
+
 @users.command("env")
 @click.argument("name")
-def users_env(name: str) -> None:
-    """The `export` lines a learner loads: eval "$(lab users env NAME)"."""
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write the lines into this file, readable by you only (0600), instead of printing them.")
+def users_env(name: str, output: str | None) -> None:
+    """The `export` lines a learner loads: `lab users env NAME -o NAME.env`, then `source NAME.env`."""
     import shlex
+    from pathlib import Path
 
+    from .secrets import write_private
     from .workshop import learner_environment
 
     environment = learner_environment(load_config(), name)
-    for key, value in environment.items():
-        click.echo(f"export {key}={shlex.quote(value)}")
+    lines = [f"export {key}={shlex.quote(value)}" for key, value in environment.items()]
+    if output is None:
+        click.echo("\n".join(lines))
+        return
+    path = Path(output)
+    if path.exists() or path.is_symlink():
+        try:
+            ours = path.is_file() and not path.is_symlink() and path.read_text().startswith(ENV_FILE_MARK)
+        except (OSError, UnicodeDecodeError):
+            ours = False
+        if not ours:
+            _fail(f"lab users env: {output} exists and is not an env file this command wrote: "
+                  "nothing written. Choose another name, or move that file away first.")
+    # It holds the learner's password, the read keys and Prefect's string: readable by its owner only.
+    write_private(path, "\n".join([f"{ENV_FILE_MARK}{name}: the learner's secrets, keep it private (0600)",
+                                   *lines, ""]))
+    click.echo(f"Wrote {output} (readable by you only): give it to {name} privately; they run `source {path.name}`.")
+
+
+@users.command("usage")
+def users_usage() -> None:
+    """Who is using what: runs, metric values and artifact MB per learner."""
+    from .progress import read_usage, usage_table
+
+    click.echo(usage_table(read_usage(load_config())))
 
 
 @main.group()

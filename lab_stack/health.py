@@ -98,6 +98,30 @@ def check_supervisor(config: StackConfig) -> str:
     return _("no process of this lab runs unsupervised")
 
 
+def mlflow_worker_restarts(config: StackConfig) -> list[str]:
+    """The times uvicorn replaced a dead or hung MLflow worker since the server last started,
+    read from the server's log (uvicorn kills a worker whose loop is blocked more than 5 s)."""
+    try:
+        lines = (config.logs_dir / "mlflow.log").read_text(errors="replace").splitlines()
+    except FileNotFoundError:
+        return []
+    starts = [i for i, line in enumerate(lines) if "Started parent process [" in line]
+    since = lines[starts[-1]:] if starts else lines
+    return [line.split(" INFO")[0].strip() for line in since if "Child process [" in line and "] died" in line]
+
+
+def check_mlflow_workers(config: StackConfig) -> str:
+    restarts = mlflow_worker_restarts(config)
+    if restarts:
+        raise CheckFailed(
+            _("{count} MLflow worker(s) died and were replaced since the server started (the last: {last}); "
+              "the requests they held failed").format(count=len(restarts), last=restarts[-1] or "?"),
+            _("`lab logs mlflow` shows what happened around then; `lab users usage` shows who is using "
+              "the server most; `lab down` and `lab up --workshop` start the count again"),
+        )
+    return _("{workers} worker(s), none restarted since the server started").format(workers=config.workshop_workers)
+
+
 def check_local_tracking_server(config: StackConfig) -> str:
     """A notebook's check, with the fix a machine that runs the lab can tell."""
     try:
@@ -131,4 +155,6 @@ def local_checks(config: StackConfig) -> list[Check]:
     ]
     if not config.workshop:
         checks.append((N_("metadata database"), lambda: check_metadata_database(config), None))
+    else:
+        checks.append((N_("MLflow workers"), lambda: check_mlflow_workers(config), None))
     return checks

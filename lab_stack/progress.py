@@ -17,7 +17,7 @@ import requests
 from .config import StackConfig
 from .workshop import WorkshopError, _admin_client, learners
 
-LESSONS = ("00", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10")
+LESSONS = ("00", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11")
 DONE, NOT_YET = "✓", "·"
 
 
@@ -121,9 +121,17 @@ def _lesson_10(workspace: _Workspace) -> bool:
     return workspace.finished_run("capstone", "params.learning_rate = '0.2' and metrics.test_rmse > 0")
 
 
+# Lesson 11: evaluation run `evaluate_faq_assistant-v2` of `faq_assistant` with the scorers' means,
+# the second of the two versions' evaluations (the last thing the lesson logs before its exercises).
+def _lesson_11(workspace: _Workspace) -> bool:
+    return workspace.finished_run("faq_assistant", "attributes.run_name = 'evaluate_faq_assistant-v2' "
+                                                   "and metrics.`contains_fact/mean` >= 0")
+
+
 EVIDENCE: dict[str, Callable[[_Workspace], bool]] = {
     "00": _lesson_00, "01": _lesson_01, "02": _lesson_02, "03": _lesson_03, "04": _lesson_04, "05": _lesson_05,
     "06": _lesson_06, "07": _lesson_07, "08": _lesson_08, "09": _lesson_09, "10": _lesson_10,
+    "11": _lesson_11,
 }
 
 
@@ -168,4 +176,69 @@ def progress_table(progress: dict[str, dict[str, bool]]) -> str:
         lines.append(f"{name:<{width}}  {cells}  {sum(done.values()):>4}")
     totals = " ".join(f"{sum(done[lesson] for done in progress.values()):>2}" for lesson in LESSONS)
     lines.append(f"{everyone:<{width}}  {totals}")
+    return "\n".join(lines)
+
+
+# --- who is using what -------------------------------------------------------------------
+
+# A learner above any of these is marked in `lab users usage` (the lessons stay far below:
+# ~150 runs, ~20,000 metric values and ~100 MB of artifacts for all eleven).
+HEAVY = {"runs": 500, "metrics": 100_000, "artifact_mb": 500}
+
+
+def read_usage(config: StackConfig) -> dict[str, dict[str, float]]:
+    """Runs, metric values and artifact MB per learner, read as the admin: the tracking
+    database (PostgreSQL) and the bucket's `workspaces/NAME/` folders (the object store's keys)."""
+    from .services.objectstore import store_endpoint
+    from .services.postgres import connect_postgres
+
+    if not config.workshop:
+        raise WorkshopError("This lab is not a workshop lab: start it with `lab up --workshop`.")
+    names = sorted(learners(config))
+    usage = {name: {"runs": 0, "metrics": 0, "artifact_mb": 0.0} for name in names}
+    try:
+        with connect_postgres(config, "mlflow") as db:
+            for column, query in (
+                ("runs", "SELECT e.workspace, count(*) FROM runs r JOIN experiments e "
+                         "ON r.experiment_id = e.experiment_id GROUP BY e.workspace"),
+                ("metrics", "SELECT e.workspace, count(*) FROM metrics m JOIN runs r ON m.run_uuid = r.run_uuid "
+                            "JOIN experiments e ON r.experiment_id = e.experiment_id GROUP BY e.workspace"),
+            ):
+                for workspace, count in db.execute(query):
+                    if workspace in usage:
+                        usage[workspace][column] = count
+    except Exception as error:
+        raise WorkshopError(f"reading the tracking database failed ({type(error).__name__}): is the workshop "
+                            "lab up? `lab status` tells.") from None
+    import boto3
+
+    creds = config.s3_credentials()
+    s3 = boto3.client("s3", endpoint_url=store_endpoint(config), aws_access_key_id=creds.access_key,
+                      aws_secret_access_key=creds.secret_key, region_name="us-east-1")
+    for name in names:
+        size = 0
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=config.bucket, Prefix=f"workspaces/{name}/"):
+            size += sum(item["Size"] for item in page.get("Contents", []))
+        usage[name]["artifact_mb"] = size / 2**20
+    return usage
+
+
+def usage_table(usage: dict[str, dict[str, float]]) -> str:
+    """One row per learner: runs, metric values, artifact MB; `!` marks a figure above HEAVY."""
+    if not usage:
+        return "No learners yet: add them with `lab users import roster.csv`."
+    width = max(len("learner"), *(len(name) for name in usage))
+
+    def cell(value: float, column: str, size: int, fmt: str) -> str:
+        return f"{format(value, fmt):>{size}}{'!' if value > HEAVY[column] else ' '}"
+
+    lines = [f"{'learner':<{width}}  {'runs':>7}  {'metrics':>10}  {'artifacts MB':>13}"]
+    for name, row in usage.items():
+        lines.append(f"{name:<{width}}  {cell(row['runs'], 'runs', 6, ',d')}  "
+                     f"{cell(row['metrics'], 'metrics', 9, ',d')}  {cell(row['artifact_mb'], 'artifact_mb', 12, ',.1f')}")
+    lines.append(f"{'total':<{width}}  {sum(r['runs'] for r in usage.values()):>6,d}   "
+                 f"{sum(r['metrics'] for r in usage.values()):>9,d}   {sum(r['artifact_mb'] for r in usage.values()):>12,.1f}")
+    if any(row[column] > limit for row in usage.values() for column, limit in HEAVY.items()):
+        lines.append(f"! above {HEAVY['runs']} runs, {HEAVY['metrics']:,} metric values or {HEAVY['artifact_mb']} MB "
+                     "of artifacts: more than the lessons make.")
     return "\n".join(lines)

@@ -84,9 +84,19 @@ def reader_keys(config: StackConfig) -> tuple[str, str]:
     return key, private_secret(config, "s3-reader-secret-key")
 
 
-def prefect_auth_string(config: StackConfig) -> str:
-    """The Prefect server's one credential, shared by the room (Prefect has no accounts)."""
-    return private_secret(config, "prefect-auth-string", lambda: "lab:" + secrets.token_urlsafe(24))
+def seaweedfs_security(config: StackConfig) -> str:
+    """The object store's own `security.toml`: the keys its parts sign and check writes with.
+
+    `weed` reads it from `-config_dir`. With `[jwt.signing]` a volume server refuses a
+    write or delete that carries no token signed by its master; with `[jwt.filer_signing]`
+    the filer refuses one without a token of its own (the S3 gateway, in the same process,
+    signs its requests). Nobody outside the store holds either key: an anonymous PUT or
+    DELETE sent to the store's internals, even from this machine, answers 401.
+    """
+    volume = private_secret(config, "seaweedfs-volume-signing-key", lambda: secrets.token_urlsafe(32))
+    filer = private_secret(config, "seaweedfs-filer-signing-key", lambda: secrets.token_urlsafe(32))
+    return (f'[jwt.signing]\nkey = "{volume}"\nexpires_after_seconds = 10\n\n'
+            f'[jwt.filer_signing]\nkey = "{filer}"\nexpires_after_seconds = 10\n')
 
 
 def read_secret(config: StackConfig, name: str) -> str | None:
@@ -100,13 +110,10 @@ def read_secret(config: StackConfig, name: str) -> str | None:
 def server_environment(config: StackConfig) -> dict[str, str]:
     """The client environment for the machine that runs the lab: on a workshop's server,
     without a learner identity, the lab's own tools (and the instructor's JupyterLab) act as
-    the admin and carry Prefect's auth string (both kept by `lab up --workshop`)."""
+    the admin (kept by `lab up --workshop`)."""
     env = config.client_environment()
     if not config.workshop or config.user:
         return env
-    prefect = read_secret(config, "prefect-auth-string")
-    if prefect:
-        env["PREFECT_API_AUTH_STRING"] = prefect
     password = read_secret(config, "mlflow-admin-password")
     if password and not os.environ.get("MLFLOW_TRACKING_USERNAME"):
         env.update({"MLFLOW_TRACKING_USERNAME": WORKSHOP_ADMIN, "MLFLOW_TRACKING_PASSWORD": password})

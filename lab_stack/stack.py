@@ -19,6 +19,7 @@ from .config import DEFAULTS, StackConfig
 from .health import disk_space_problem, metadata_database_problem
 from .secrets import ensure_credentials, write_private
 from .services import Service, define_services
+from .services.objectstore import write_store_security
 from .services.postgres import prepare_postgres
 from .supervisor import (
     apply_config_changes,
@@ -83,6 +84,7 @@ def _prepare_home(config: StackConfig) -> list[Service]:
         if config.workshop:
             identities["identities"] += workshop.seaweedfs_identities(config)
         write_private(config.home / "secrets" / "s3-identities.json", json.dumps(identities))
+        write_store_security(config)
     services = define_services(config)
     write_private(conf_path(config), render_supervisor_conf(config, services))
     return services
@@ -239,7 +241,15 @@ def stop_group(config: StackConfig, group: str) -> None:
 
 
 def down(config: StackConfig, timeout: float = 60) -> bool:
-    """Stop every service and supervisord; False when nothing of the lab was running."""
+    """Stop every service and supervisord; False when nothing of the lab was running.
+
+    In a workshop, the Prefect that `lab_utils.connect()` started for this LAB_HOME (the
+    instructor's, on the server) stops too.
+    """
+    if config.workshop:
+        from lab_utils import own_prefect
+
+        own_prefect.stop(config)
     try:
         proxy = supervisor(config)
     except LabError:

@@ -5,8 +5,10 @@ learner is an MLflow user with a workspace of their own name: the lessons' exper
 and model names ("meu_experimento", "previsao_precos") stay as written and never clash.
 In their own workspace a learner creates and edits; in the others' they only read.
 The object store's admin keys stay on the server; learners get read-only keys, enough
-for the lessons that look inside the bucket. The room reaches three doors, each asking for
-credentials: MLflow, the S3 API and Prefect; the rest of the lab binds loopback (services.py).
+for the lessons that look inside the bucket. The room reaches two doors, each asking for
+credentials: MLflow and the S3 API; the rest of the lab binds loopback (services.py). Prefect
+has no accounts, so the room shares none: each learner's machine runs its own for lesson 07
+(lab_utils.own_prefect).
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from .secrets import (
     WORKSHOP_ADMIN,
     admin_password,
     postgres_password,
-    prefect_auth_string,
     reader_keys,
     write_private,
 )
@@ -166,8 +167,8 @@ def learner_environment(config: StackConfig, name: str) -> dict[str, str]:
         "MLFLOW_TRACKING_USERNAME": name,
         "MLFLOW_TRACKING_PASSWORD": table[name],
         "MLFLOW_WORKSPACE": name,
+        # The learner's own Prefect, on their machine (lab_utils.own_prefect): the room shares none.
         "PREFECT_API_URL": config.prefect_api_url,
-        "PREFECT_API_AUTH_STRING": prefect_auth_string(config),
         "MLFLOW_S3_ENDPOINT_URL": config.s3_endpoint_url,
         "AWS_ACCESS_KEY_ID": key,
         "AWS_SECRET_ACCESS_KEY": secret,

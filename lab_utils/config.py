@@ -66,11 +66,12 @@ class LabConfig:
 
     @property
     def prefect_api_url(self) -> str:
-        return f"http://{self.host}:{self.prefect_port}/api"
+        return f"{self.prefect_ui_url}/api"
 
     @property
     def prefect_ui_url(self) -> str:
-        return f"http://{self.host}:{self.prefect_port}"
+        # In a workshop, Prefect is each machine's own, on loopback (lab_utils.own_prefect).
+        return f"http://{LOOPBACK if self.workshop else self.host}:{self.prefect_port}"
 
     @property
     def sqlite_path(self) -> Path:

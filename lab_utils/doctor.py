@@ -175,7 +175,15 @@ def check_registry(config: LabConfig, tracking_uri: str) -> str:
 
 
 def check_prefect(config: LabConfig) -> str:
-    # /health answers anyone; /admin/version asks for a workshop's auth string, as flows do.
+    if config.workshop:  # Prefect is this machine's own (lab_utils.own_prefect): started here if it is not running
+        from .own_prefect import OwnPrefectError, ensure_running
+
+        try:
+            ensure_running(config)
+        except OwnPrefectError as error:
+            raise CheckFailed(_("your own Prefect server at {url} did not start").format(url=config.prefect_ui_url),
+                              str(error)) from None
+    # /health answers anyone; /admin/version asks for the auth string of a server that has one, as flows do.
     auth = os.environ.get("PREFECT_API_AUTH_STRING")
     response = _get(f"{config.prefect_api_url}/admin/version",
                     _("start the lab with `make up`; `lab logs prefect` shows why it stopped"),

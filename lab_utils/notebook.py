@@ -26,19 +26,19 @@ class LabNotReady(LabError):
     """The lab a notebook needs is not up; the message carries the doctor's report."""
 
 
-def connect(check: bool = True) -> LabConfig:
-    """Point MLflow, Prefect and boto3 at the lab and fail fast if it is not healthy.
-
-    Sets MLFLOW_TRACKING_URI, PREFECT_API_URL, MLFLOW_S3_ENDPOINT_URL and the
-    object-store keys in this process's environment, from the lab's configuration.
-    """
+def connect(check: bool = True, language: str | None = None) -> LabConfig:
+    """Point MLflow, Prefect and boto3 at the lab (MLFLOW_TRACKING_URI, PREFECT_API_URL,
+    MLFLOW_S3_ENDPOINT_URL, the store's keys) and fail fast if it is not healthy. `language` (`en`,
+    `pt_BR`: the notebook's edition) is the lab's language whatever the locale; LAB_LANG still wins.
+    Unless set, it turns off MLflow's "🏃 View run … at: <url>" lines (a lesson prints its one link with
+    run_url()) and artifact progress bars, both on elsewhere; warnings lose the raising library's path."""
+    if language and not os.environ.get("LAB_LANG"):
+        os.environ["LAB_LANG"] = language
     config = load_config()
     try:
         check_python(config)  # a learner may pick another kernel
     except CheckFailed as failure:
         raise LabNotReady(f"{failure.detail}; {failure.fix}") from None
-    # No download progress bars, no "View run … at" line after every run (a lesson prints the
-    # one link it needs with run_url()), warnings without the path of the library that raised them.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     warnings.formatwarning = _short_warning

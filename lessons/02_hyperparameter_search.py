@@ -2,7 +2,7 @@
 # # 02 · Hyperparameter search and comparing runs
 #
 # A grid search tries many parameter combinations; without tracking, all you keep is the
-# winner. This lesson runs the lab page's GridSearchCV example as written, then improves
+# winner. This lesson runs the DataFlow Lab page's GridSearchCV example as written, then improves
 # it: one parent run for the search, one child run per candidate with its cross-validation
 # scores, the chosen model scored once on test data, and the comparison drawn as plots —
 # then lets MLflow's autologging do the same and compares the two, and runs the same
@@ -18,7 +18,7 @@
 # %%
 import lab_utils
 
-lab = lab_utils.connect()
+lab = lab_utils.connect(language="en")
 
 # %% tags=["parameters"]
 cv_folds = 5
@@ -35,7 +35,7 @@ mlflow.set_experiment("meu_experimento")
 model = ElasticNet(max_iter=10_000)
 
 # %% [markdown]
-# ## The lab page's example, as written
+# ## The DataFlow Lab page's example, as written
 #
 # `model`, `X_train` and `y_train` come from the cell above; the rest is the example.
 
@@ -200,7 +200,8 @@ print(landscape.round(0).astype(int).to_string())
 # ## Comparing in the UI
 #
 # 1. Open the MLflow UI at http://localhost:5000, switch the toggle at the top left from
-#    **GenAI** to **Model training**, and choose **Experiments**.
+#    **GenAI** to **Model training**, and choose **Experiments**. (GenAI mode shows traces
+#    and prompts of GenAI apps, lesson 11's subject; runs and their comparison are in Model training.)
 # 2. Click **meu_experimento**. The runs table lists `grid_search_nested`; its nine
 #    `candidate_*` children unfold under it. To see only them, type
 #    `attributes.run_name LIKE 'candidate_%'` in the search box and press Enter.
@@ -342,24 +343,17 @@ best_child_id = best_row["run_id"]
 
 # %% tags=["check-exercise"]
 if lab_utils.attempted(best_child_id, "Exercise 1"):
-    siblings = client.search_runs([parent.info.experiment_id],
-                                  f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
-    by_id = {r.info.run_id: r for r in siblings}
-    assert best_child_id in by_id, f"{best_child_id!r} is not the id of a child run of grid_search_nested"
-    best_child = min(siblings, key=lambda r: r.data.metrics["cv_rmse"])
-    assert best_child_id == best_child.info.run_id, (
-        f"{by_id[best_child_id].info.run_name} has cv_rmse {by_id[best_child_id].data.metrics['cv_rmse']:,.0f}; "
-        "another child's is lower")
-    chosen = {k: float(v) for k, v in best_child.data.params.items()}
-    assert chosen == grid_search.best_params_, f"the server's best {chosen} is not GridSearchCV's"
-    print(f"✓ Exercise 1: {best_child.info.run_name} is the best child, as GridSearchCV chose")
+    from lab_utils.grading import lesson_02
+    lesson_02.check_exercise_1(best_child_id, parent.info.run_id)
 
 # %% [markdown]
 # ### Exercise 2
 # Run a `RandomizedSearchCV` over `alpha` in `[0.05, 0.1, 0.2, 0.5, 1.0, 2.0]` and `l1_ratio`
-# in `[0.1, 0.3, 0.5, 0.7, 0.9]` with `n_iter=4`, `random_state=0`, as a parent run named
-# `exercise_random_search` with one nested child run per candidate holding its params and
-# `cv_rmse`. Put the parent's run id in `random_parent_id`.
+# in `[0.1, 0.3, 0.5, 0.7, 0.9]` with `n_iter=4`, `random_state=0` (on `model`, with
+# `cv=cv_folds` and `scoring="neg_mean_squared_error"`, as the grid search above), as a parent
+# run named `exercise_random_search` with one nested child run per candidate holding its
+# params and `cv_rmse` (√ of minus its `mean_test_score`, as above). Put the parent's run id
+# in `random_parent_id`.
 
 # %% tags=["exercise"]
 random_parent_id = ...  # your code here
@@ -389,12 +383,8 @@ random_parent_id = random_parent.info.run_id
 
 # %% tags=["check-exercise"]
 if lab_utils.attempted(random_parent_id, "Exercise 2"):
-    run = lab_utils.assert_run_logged(random_parent_id)
-    assert run.info.run_name == "exercise_random_search", f"the parent is named {run.info.run_name!r}"
-    kids = client.search_runs([run.info.experiment_id], f"tags.mlflow.parentRunId = '{random_parent_id}'")
-    assert len(kids) == 4, f"{len(kids)} child runs, expected 4"
-    assert all("cv_rmse" in k.data.metrics and "alpha" in k.data.params for k in kids)
-    print("✓ Exercise 2: four nested candidates")
+    from lab_utils.grading import lesson_02
+    lesson_02.check_exercise_2(random_parent_id, X_train, y_train, cv_folds)
 
 # %% [markdown]
 # ## Summary

@@ -4,7 +4,7 @@
 # When data outgrows one machine, models move to Spark. MLflow tracks Spark MLlib models
 # the same way: parameters, metrics, and the model itself, which can then be reloaded as
 # a Spark model, as a plain Python function on pandas, or as a Spark UDF that scores a
-# whole DataFrame in parallel. This lesson runs the lab page's PySpark example as written,
+# whole DataFrame in parallel. This lesson runs the DataFlow Lab page's PySpark example as written,
 # then builds the version you would keep: a pipeline trained, tracked, reloaded and scored
 # — locally, or on the lab's Spark cluster with one parameter.
 #
@@ -19,7 +19,7 @@
 # %%
 import lab_utils
 
-lab = lab_utils.connect()
+lab = lab_utils.connect(language="en")
 
 # %% tags=["parameters"]
 spark_master = ""  # "" runs Spark inside this notebook (local[*]); or e.g. "spark://127.0.0.1:7077"
@@ -62,7 +62,7 @@ print(train_data.count(), "training rows,", test_data.count(), "test rows")
 train_data.select("features", "label").show(3, truncate=False)
 
 # %% [markdown]
-# ## The lab page's example, as written
+# ## The DataFlow Lab page's example, as written
 #
 # Its last cell takes a while (the Spark session is already up): we will see why.
 
@@ -383,19 +383,8 @@ deeper_run_id = deeper_run.info.run_id
 
 # %% tags=["check-exercise"]
 if lab_utils.attempted(deeper_run_id, "Exercise 1"):
-    run = lab_utils.assert_run_logged(deeper_run_id, params={"numTrees": 50, "maxDepth": 8}, metrics=["rmse"])
-    assert run.info.run_name == "exercise_spark_deeper", f"the run is named {run.info.run_name!r}"
-    try:
-        logged_pipeline = mlflow.spark.load_model(f"runs:/{deeper_run_id}/model")
-    except Exception:
-        raise AssertionError("the run has no Spark model under 'model': log it with mlflow.spark.log_model") from None
-    forest = logged_pipeline.stages[-1]
-    assert len(forest.trees) == 50 and forest.getMaxDepth() == 8, (
-        f"the logged model has {len(forest.trees)} trees of depth {forest.getMaxDepth()}, not 50 of depth 8")
-    served_rmse = evaluator.evaluate(logged_pipeline.transform(test_raw), {evaluator.metricName: "rmse"})
-    assert np.isclose(run.data.metrics["rmse"], served_rmse), (
-        f"the logged rmse {run.data.metrics['rmse']:,.0f} is not the logged model's test RMSE {served_rmse:,.0f}")
-    print(f"✓ Exercise 1: {served_rmse:,.0f} CAD against {spark_rmse:,.0f} for {num_trees} trees of depth {max_depth}")
+    from lab_utils.grading import lesson_03
+    lesson_03.check_exercise_1(deeper_run_id, test_raw, evaluator, spark_rmse)
 
 # %% [markdown]
 # ### Exercise 2
@@ -413,8 +402,10 @@ batch_run_id = ...  # your code here
 #
 # `spark.createDataFrame(lab_utils.load_new_houses().reset_index())`, then
 # `.withColumn("predicted_price", score(struct(*FEATURES)))`, `.select(...)`,
-# `.write.parquet(folder)` into a `tempfile.TemporaryDirectory()`, and
-# `mlflow.log_artifacts(folder, artifact_path="priced")` inside the run.
+# `.write.mode("overwrite").parquet(path)` with `path = os.path.join(folder, "priced")`, a new
+# folder inside a `tempfile.TemporaryDirectory()` (Spark refuses to write into a folder that
+# exists: `PATH_ALREADY_EXISTS`), and `mlflow.log_artifacts(path, artifact_path="priced")`
+# inside the run.
 #
 # </details>
 
@@ -425,29 +416,14 @@ import tempfile
 new_houses = spark.createDataFrame(lab_utils.load_new_houses().reset_index())
 priced = new_houses.withColumn("predicted_price", score(struct(*FEATURES))).select("house_id", "predicted_price")
 with tempfile.TemporaryDirectory() as folder, mlflow.start_run(run_name="exercise_spark_batch") as batch_run:
-    priced.write.parquet(os.path.join(folder, "priced"))
+    priced.write.mode("overwrite").parquet(os.path.join(folder, "priced"))
     mlflow.log_artifacts(os.path.join(folder, "priced"), artifact_path="priced")
 batch_run_id = batch_run.info.run_id
 
 # %% tags=["check-exercise"]
 if lab_utils.attempted(batch_run_id, "Exercise 2"):
-    import os
-    import tempfile
-
-    batch_record = client.get_run(batch_run_id)
-    assert batch_record.info.run_name == "exercise_spark_batch", f"the run is named {batch_record.info.run_name!r}"
-    files = [os.path.basename(f.path) for f in client.list_artifacts(batch_run_id, "priced")]
-    assert "_SUCCESS" in files and any(f.endswith(".parquet") for f in files), (
-        f"the run's artifact 'priced' should hold what Spark's write.parquet leaves (_SUCCESS, part-*.parquet); "
-        f"found {files or 'nothing'}")
-    with tempfile.TemporaryDirectory() as folder:
-        written = pd.read_parquet(mlflow.artifacts.download_artifacts(
-            run_id=batch_run_id, artifact_path="priced", dst_path=folder)).sort_values("house_id")
-    expected = np.asarray(mlflow.pyfunc.load_model(sklearn_uri).predict(lab_utils.load_new_houses()))
-    assert list(written.columns) == ["house_id", "predicted_price"] and len(written) == len(expected), (
-        f"expected {len(expected)} rows with house_id and predicted_price; found {list(written.columns)}")
-    assert np.allclose(written["predicted_price"], expected), "these are not lesson 01's ElasticNet prices"
-    print(f"✓ Exercise 2: {len(written)} new houses priced by Spark, stored with the run")
+    from lab_utils.grading import lesson_03
+    lesson_03.check_exercise_2(batch_run_id, sklearn_uri)
 
 # %%
 spark.stop()

@@ -3,7 +3,7 @@
 #
 # A run holds a model; the **Model Registry** gives it a name, numbered versions and a
 # place in your release process, so that code can ask for "the production price model"
-# rather than a run id. This lesson runs the lab page's registry examples as written —
+# rather than a run id. This lesson runs the DataFlow Lab page's registry examples as written —
 # registering, stage transitions, loading by version and by stage — then shows the way
 # MLflow now recommends: aliases, tags and descriptions, and a promotion gate.
 #
@@ -18,7 +18,7 @@
 # %%
 import lab_utils
 
-lab = lab_utils.connect()
+lab = lab_utils.connect(language="en")
 
 # %% tags=["parameters"]
 model_name = "previsao_precos"
@@ -71,7 +71,7 @@ def train_and_log(alpha: float, l1_ratio: float, run_name: str):
 baseline_model = train_and_log(alpha=1.0, l1_ratio=0.1, run_name="registry_baseline")
 
 # %% [markdown]
-# ## The lab page's examples, as written
+# ## The DataFlow Lab page's examples, as written
 #
 # ### Registering a model
 # After a run that logged a model called `model` (the cell above), register it:
@@ -198,9 +198,20 @@ assert client.get_registered_model(model_name).description.startswith("Predicts 
 # **validation** houses. The alias moves; the old champion keeps its version, its history
 # and a tag that says which version replaced it. Code that loads `@champion` picks up the
 # change with no edit.
+#
+# The challenger's settings come from lesson 02's grid search, run again here on this
+# lesson's **train** houses only. Lesson 02 cross-validated over every house but the test
+# ones, and those include this lesson's validation houses: a gate that then compares on them
+# would judge a choice they already helped to make, and favour it.
 
 # %%
-challenger_model = train_and_log(alpha=0.1, l1_ratio=0.9, run_name="registry_challenger")
+from sklearn.model_selection import GridSearchCV
+
+# Lesson 02's grid, cross-validated on the train houses: the validation houses stay unseen.
+search = GridSearchCV(ElasticNet(max_iter=10_000), {"alpha": [0.1, 0.5, 1.0], "l1_ratio": [0.1, 0.5, 0.9]},
+                      cv=5, scoring="neg_mean_squared_error").fit(X_train, y_train)
+print("challenger's settings, chosen on the train houses:", search.best_params_)
+challenger_model = train_and_log(**search.best_params_, run_name="registry_challenger")
 challenger = mlflow.register_model(challenger_model.model_uri, model_name)
 client.set_registered_model_alias(model_name, "challenger", challenger.version)
 
@@ -279,6 +290,15 @@ pd.DataFrame([{"version": v.version, "aliases": [a for a, n in aliases.items() i
                "run": v.run_id[:8]} for v in versions])
 
 # %% [markdown]
+# The version the page's example registered (1 on a first pass) is still in stage
+# `Production`, while `@champion` points at the challenger's version. Stages and aliases are
+# two separate mechanisms and MLflow keeps no link between them: `models:/previsao_precos/Production`
+# still loads version 1, `models:/previsao_precos@champion` the champion. The stage is left
+# from the page's example; this lesson makes no more (deprecated) stage transitions. A team
+# that moves from stages to aliases uses one of the two, and retires the other: code loads
+# `@champion`, and the old `Production` version is archived (a tag, or one last transition
+# to `Archived`) so that nobody mistakes it for the model in service.
+#
 # ## Archiving, and development against production
 #
 # A version is never deleted by a promotion. To retire one, tag it (and, with stages,
@@ -318,9 +338,27 @@ print("✓ the copy and the development version share one run and one set of fil
 #   but the copy's `source` then names a version that no longer exists: its description and
 #   tags become the only record of where it came from, and a tool that follows `source`
 #   finds nothing. Archive the development version with a tag instead of deleting it.
-# - **Deleting the files** breaks both versions: deleting the logged model that holds them
-#   (`client.delete_logged_model`, or its run) and then running `mlflow gc` removes them
-#   from the bucket.
+# - **Deleting the files** breaks both versions. In MLflow 3 they belong to the *logged
+#   model*, under `<experiment id>/models/<m-id>/artifacts/` in the bucket (lesson 01), not
+#   to its run. `client.delete_logged_model(model_id)` marks it deleted; then `mlflow gc`,
+#   run on the server's side (`--backend-store-uri` names its metadata store) with
+#   `MLFLOW_TRACKING_URI` set so that it reaches the proxied artifacts, removes its files and
+#   its record. Without ids `gc` purges every deleted run and logged model;
+#   `--logged-model-ids m-…` limits the logged models it purges (`--run-ids`, the runs). It
+#   does not check whether a registered version still points at the model. Deleting the *run* instead (`client.delete_run`,
+#   then `mlflow gc`) removes the run's metadata and its own artifact folder
+#   (`<experiment id>/<run id>/artifacts/`), and leaves the logged model and its files.
+#
+# The sequence that removes a logged model's files (not run here: it would break the champion):
+#
+# ```python
+# client.delete_logged_model("m-…")  # marked deleted: the files are still in the bucket
+# ```
+#
+# ```bash
+# eval "$(lab env)"  # MLFLOW_TRACKING_URI, so that gc reaches the proxied artifacts
+# mlflow gc --backend-store-uri sqlite:///.lab/mlflow/mlflow.db --logged-model-ids m-…
+# ```
 
 # %% [markdown]
 # ## Exercises
@@ -350,13 +388,8 @@ client.set_model_version_tag(model_name, described_version, "reviewed_by", "ada"
 
 # %% tags=["check-exercise"]
 if lab_utils.attempted(described_version, "Exercise 1"):
-    current = client.get_model_version_by_alias(model_name, "champion")
-    assert str(described_version) == current.version, (
-        f"@champion is version {current.version}, not {described_version!r}")
-    assert "champion" in (current.description or "").lower(), (
-        f"the description of version {current.version} on the server lacks the word champion")
-    assert current.tags.get("reviewed_by", "").strip(), f"version {current.version} has no reviewed_by tag"
-    print(f"✓ Exercise 1: version {current.version} described and reviewed by {current.tags['reviewed_by']}")
+    from lab_utils.grading import lesson_04
+    lesson_04.check_exercise_1(described_version, model_name)
 
 # %% [markdown]
 # ### Exercise 2
@@ -386,18 +419,8 @@ check_run_id = check_run.info.run_id
 
 # %% tags=["check-exercise"]
 if lab_utils.attempted(check_run_id, "Exercise 2"):
-    logged = client.get_run(check_run_id)
-    assert logged.info.run_name == "champion_check", f"the run is named {logged.info.run_name!r}"
-    current = client.get_model_version_by_alias(model_name, "champion").version
-    assert logged.data.tags.get("model_version") == current, (
-        f"tag model_version is {logged.data.tags.get('model_version')!r}; @champion is version {current}")
-    try:
-        recorded = mlflow.artifacts.load_dict(f"{logged.info.artifact_uri}/predictions.json")["predictions"]
-    except Exception:
-        raise AssertionError("no predictions.json with a 'predictions' list in the run") from None
-    expected = mlflow.pyfunc.load_model(f"models:/{model_name}/{current}").predict(X_test.head())
-    assert np.allclose(recorded, expected), "predictions.json does not hold the champion's prices"
-    print(f"✓ Exercise 2: the run recorded version {current}'s prices for five test houses")
+    from lab_utils.grading import lesson_04
+    lesson_04.check_exercise_2(check_run_id, model_name, X_test)
 
 # %% [markdown]
 # ## Summary
@@ -441,8 +464,10 @@ if lab_utils.attempted(check_run_id, "Exercise 2"):
 # 4. Its files are still there: they are the development version's, and deleting a
 #    version deletes no file. But the copy's `source` then points at a version that no
 #    longer exists, so archive (tag) the development version rather than delete it.
-#    Deleting the logged model (or run) that holds the files and running `mlflow gc` breaks
-#    both versions.
+#    What breaks both versions is deleting the logged model that holds the files
+#    (`client.delete_logged_model`) and then running `mlflow gc` (`--logged-model-ids` picks
+#    that one). Deleting its run would not: `gc` removes the run's own artifact folder, and
+#    MLflow 3 keeps a logged model's files under `<experiment id>/models/<m-id>/artifacts/`.
 
 # %% [markdown]
 # Next: **05 · MLflow Models**: what a logged model is made of, and serving it over REST.

@@ -21,7 +21,7 @@
 # %%
 import lab_utils
 
-lab = lab_utils.connect()
+lab = lab_utils.connect(language="en")
 
 # %% tags=["parameters"]
 model_name = "previsao_precos"
@@ -35,6 +35,10 @@ from mlflow import MlflowClient
 client = MlflowClient()
 X_train, X_test, y_train, y_test = lab_utils.split_house_prices()
 champion = lab_utils.assert_model_version(model_name, alias="champion")
+
+# Errors in this lesson are shown short: the exception and its message, without the
+# library's stack of calls (`%xmode Context` brings the full traceback back).
+# %xmode Minimal
 
 # %% [markdown]
 # ## Anatomy of a logged model
@@ -86,6 +90,18 @@ print("requirements:", [line.split("==")[0] for line in
 # Besides `MLmodel` (flavors, signature), the folder holds **input_example.json** and
 # **serving_input_example.json** (real rows, and the same rows as a REST request body),
 # and **requirements.txt**, **conda.yaml**, **python_env.yaml** (what to install to load it).
+#
+# Lesson 04 did not list the requirements: MLflow *inferred* them. It loads the model in a
+# new Python process, records every module imported while loading it and predicting on the
+# input example, and names the installed packages that provide them. That is a heuristic,
+# and the list above shows its edges: `pytest` and `rich` are there because skops, to build
+# its list of trusted types, asks scikit-learn for all its estimators, which imports
+# scikit-learn's test helpers (they use `pytest`), and scikit-learn imports its progress-bar
+# callback (it uses `rich`) — each only when that package is installed, as in the lab's environment
+# (`pytest` runs the lab's tests, `rich` comes with Prefect). `psutil` comes from MLflow's
+# own tracing. None of the three is needed to predict; in another environment the list
+# differs. When the list matters — a serving image, a colleague's machine — state it with
+# `pip_requirements`, as the custom model below does.
 #
 # ### Checkpoint
 # The logged model is a server-side entity: `mlflow.search_logged_models` finds it by the
@@ -294,8 +310,8 @@ checked = lab_utils.assert_run_logged(scoring_run.info.run_id, metrics={"houses_
 # estimator again (`estimator`, loaded above for SHAP) as a new logged model whose
 # signature declares `bedrooms` as a float (`double`) and keeps the other columns as the
 # champion has them, and put the `ModelInfo` that `log_model` returns in `float_info`. The
-# check reads the signature from the `MLmodel` file in the bucket and prices `3.0`
-# bedrooms with your model.
+# check reads the signature from the `MLmodel` file stored on the server and prices float
+# bedrooms (`3.0`, even `2.5`) with your model.
 
 # %% tags=["exercise"]
 float_info = ...  # your code here
@@ -317,26 +333,9 @@ with mlflow.start_run(run_name="float_bedrooms"), warnings.catch_warnings():
                                           input_example=X_test.head(3).astype({"bedrooms": "float64"}))
 
 # %% tags=["check-exercise"]
-from mlflow.models.model import ModelInfo
-
 if lab_utils.attempted(float_info, "Exercise 1"):
-    assert isinstance(float_info, ModelInfo), "put the ModelInfo that log_model returned in float_info"
-    float_logged = client.get_logged_model(float_info.model_id)  # raises if the server has no such model
-    stored = yaml.safe_load(s3.get_object(Bucket=lab.bucket, Key=lab_utils.bucket_prefix(
-        lab, float_logged.artifact_location) + "MLmodel")["Body"].read())
-    assert "signature" in stored, "the model in the bucket has no signature: log it with an input_example"
-    declared = {column["name"]: column["type"] for column in yaml.safe_load(stored["signature"]["inputs"])}
-    expected = {column["name"]: column["type"] for column in yaml.safe_load(mlmodel["signature"]["inputs"])}
-    wanted = {**expected, "bedrooms": "double"}
-    wrong = {name: declared.get(name) for name in sorted(wanted.keys() | declared.keys())
-             if declared.get(name) != wanted.get(name)}
-    assert not wrong, f"the signature in the bucket should declare bedrooms as double and the other columns " \
-                      f"as the champion does; it declares {wrong}"
-    float_prices = mlflow.pyfunc.load_model(float_info.model_uri).predict(X_test.head(5).astype({"bedrooms": "float64"}))
-    assert np.allclose(float_prices, model.predict(X_test.head(5))), \
-        "your model does not price houses like the champion: log the champion's estimator"
-    print(f"✓ Exercise 1: logged model {float_logged.model_id} takes 3.0 bedrooms "
-          f"and prices the first test house at {float_prices[0]:,.0f} CAD")
+    from lab_utils.grading import lesson_05_models
+    lesson_05_models.check_exercise_1(float_info, model_name, champion.version, X_test)
 
 # %% [markdown]
 # ## Summary

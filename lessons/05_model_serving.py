@@ -20,7 +20,7 @@
 # %%
 import lab_utils
 
-lab = lab_utils.connect()
+lab = lab_utils.connect(language="en")
 
 # %% [markdown]
 # Nothing of part 1's notebook is needed: the registry has both models, and the data
@@ -137,11 +137,13 @@ shutil.rmtree(image_folder.parent)
 # ## Exercises
 #
 # ### Exercise 1
-# Call the model server's REST API yourself: start a `ModelServer` for version 1 of
-# `previsao_precos`, `POST` `X_test.head(1)` to its `/invocations` as a
-# `dataframe_records` body, stop the server, and put the `requests.Response` you got in
-# `rest_response`. The check reads the server's own log and compares its answer with
-# version 1 in the registry. (Starting the server takes up to half a minute, as above.)
+# Call the model server's REST API yourself: serve version 1 of `previsao_precos` (a
+# `ModelServer` as above, or `mlflow models serve` in a terminal), `POST` `X_test.head(1)`
+# to its `/invocations` as a `dataframe_records` body, stop the server, and put the
+# `requests.Response` you got in `rest_response`. The check reads the request you sent and
+# the server's answer, and compares that answer with version 1 in the registry (the
+# champion prices this house differently). (Starting the server takes up to half a
+# minute, as above.)
 
 # %% tags=["exercise"]
 rest_response = ...  # your code here
@@ -165,32 +167,17 @@ finally:
     version_1_server.stop()
 
 # %% tags=["check-exercise"]
-import json
-from urllib.parse import urlparse
-
 if lab_utils.attempted(rest_response, "Exercise 1"):
-    assert isinstance(rest_response, requests.Response), "put the Response that requests.post returned in rest_response"
-    sent, address = rest_response.request, urlparse(rest_response.url)
-    assert sent.method == "POST" and address.path == "/invocations", "POST to the server's /invocations"
-    body = json.loads(sent.body)
-    assert list(body) == ["dataframe_records"], "send a dataframe_records body"
-    assert pd.DataFrame(body["dataframe_records"]).equals(X_test.head(1).reset_index(drop=True)), \
-        "send the row of X_test.head(1)"
-    server_log = lab.logs_dir / f"model-server-{address.port}.log"
-    assert server_log.exists() and '"POST /invocations HTTP/1.1" 200' in server_log.read_text(), \
-        "no model server started with lab_utils.ModelServer answered this request"
-    version_1 = mlflow.pyfunc.load_model(f"models:/{model_name}/1")  # what the registry holds
-    answer = rest_response.json()["predictions"][0]
-    assert abs(answer - version_1.predict(X_test.head(1))[0]) < 1e-6, \
-        f"the server answered {answer:,.0f}: that is not version 1's prediction"
-    print(f"✓ Exercise 1: the model server answered {answer:,.0f}, version 1's price")
+    from lab_utils.grading import lesson_05_serving
+    lesson_05_serving.check_exercise_1(rest_response, X_test, model_name)
 
 # %% [markdown]
 # ### Exercise 2
 # Give the custom model of part 1 the alias `champion` in the registry
 # (`previsao_precos_anuncios`, version `custom_version` read above), serve
 # `models:/previsao_precos_anuncios@champion`, price the `listing` below over REST, stop
-# the server, and put the `requests.Response` in `listing_response`.
+# the server, and put the `requests.Response` in `listing_response`. The check reads the
+# alias in the registry and compares the server's answer with that version's price.
 
 # %%
 listing = pd.DataFrame([{"lotsize_m2": 450.0, "bedrooms": 3, "bathrms": 1, "stories": 2, "garagepl": 1,
@@ -220,19 +207,8 @@ finally:
 
 # %% tags=["check-exercise"]
 if lab_utils.attempted(listing_response, "Exercise 2"):
-    assert isinstance(listing_response, requests.Response), \
-        "put the Response that requests.post returned in listing_response"
-    aliased = client.get_model_version_by_alias("previsao_precos_anuncios", "champion")  # raises if missing
-    assert aliased.version == custom_version.version, \
-        f"@champion is version {aliased.version}, not version {custom_version.version}, the one part 1 registered"
-    address = urlparse(listing_response.url)
-    server_log = lab.logs_dir / f"model-server-{address.port}.log"
-    assert server_log.exists() and '"POST /invocations HTTP/1.1" 200' in server_log.read_text(), \
-        "no model server started with lab_utils.ModelServer answered this request"
-    expected = mlflow.pyfunc.load_model("models:/previsao_precos_anuncios@champion").predict(listing)[0]
-    price = listing_response.json()["predictions"][0]
-    assert abs(price - expected) < 1, f"the server answered {price:,.0f}, not the aliased model's price"
-    print(f"✓ Exercise 2: the model server priced the listing at {price:,.0f} CAD")
+    from lab_utils.grading import lesson_05_serving
+    lesson_05_serving.check_exercise_2(listing_response, listing, custom_version.version)
 
 # %% [markdown]
 # ## Summary

@@ -19,7 +19,7 @@
 # %%
 import lab_utils
 
-lab = lab_utils.connect()
+lab = lab_utils.connect(language="en")
 
 # %% [markdown]
 # `connect()` set `PREFECT_API_URL` to the lab's Prefect server: every flow run of this
@@ -47,7 +47,7 @@ print("Prefect UI: ", lab.prefect_ui_url)
 accuracy_threshold = 0.8
 
 # %% [markdown]
-# ## The lab page's flow, as written
+# ## The DataFlow Lab page's flow, as written
 #
 # The flow calls two functions the page leaves to us: `treinar(params)` trains a model
 # and `avaliar(model)` returns its metrics, including `accuracy`. The task here is a
@@ -313,7 +313,9 @@ assert project_flow_run.state_type.value == "COMPLETED"
 #
 # ### Exercise 1
 # Run `retrain.retreinar_modelo` with `C=0.1` and a threshold of `0.99` (which no model
-# reaches here). Put its result in `strict_result`. Was a version registered?
+# reaches here). Put its result in `strict_result` (a flow run started through the
+# deployment counts too: then put the `FlowRun` or its id). Was a version registered? The
+# check reads that flow run from Prefect and its MLflow run from MLflow.
 
 # %% tags=["exercise"]
 strict_result = ...  # your code here
@@ -331,28 +333,23 @@ strict_result = retrain.retreinar_modelo(C=0.1, limiar_acuracia=0.99)
 
 # %% tags=["check-exercise"]
 if lab_utils.attempted(strict_result, "Exercise 1"):
-    from uuid import UUID
+    from lab_utils.grading import lesson_07
+    lesson_07.check_exercise_1(strict_result)
 
-    from prefect.client.orchestration import get_client
+# %% [markdown]
+# Meanwhile, the flow runs again with the same `C` and the default threshold (as a schedule
+# would): Exercise 1's flow run is no longer the latest run of `retreinar-modelo`.
 
-    strict_run = lab_utils.assert_run_logged(strict_result["run_id"], params={"C": 0.1},
-                                             metrics=["validation_accuracy"], tags=["prefect.flow_run_id"])
-    with get_client(sync_client=True) as prefect_client:
-        strict_flow_run = prefect_client.read_flow_run(UUID(strict_run.data.tags["prefect.flow_run_id"]))
-    assert strict_flow_run.parameters.get("limiar_acuracia") == 0.99, (
-        f"the flow run behind that MLflow run had parameters {strict_flow_run.parameters}: "
-        "run retreinar_modelo with limiar_acuracia=0.99")
-    assert not client.search_model_versions(f"run_id = '{strict_result['run_id']}'"), \
-        "a version of that run is in the registry: the 0.99 gate should have refused it"
-    assert "test_accuracy" not in strict_run.data.metrics, "a refused model should have no test score"
-    print("✓ Exercise 1: tracked, refused by the gate, not registered")
+# %%
+later_result = retrain.retreinar_modelo(C=0.1)
 
 # %% [markdown]
 # ### Exercise 2
 # Using Prefect's own client (`prefect.client.orchestration.get_client`), find on the
 # Prefect server the flow run of Exercise 1: a run of `retreinar-modelo` whose parameter
-# `limiar_acuracia` is `0.99`. Put its id (a string) in `strict_flow_run_id`. The check
-# reads that flow run's state from Prefect's API.
+# `limiar_acuracia` is `0.99`, the most recent one (an earlier pass may have left others).
+# Put its id (a string) in `strict_flow_run_id`. The check reads that flow run from
+# Prefect's API and compares it with Exercise 1's.
 
 # %% tags=["exercise"]
 strict_flow_run_id = ...  # your code here
@@ -379,22 +376,8 @@ strict_flow_run_id = str(next(r.id for r in retrain_runs if r.parameters.get("li
 
 # %% tags=["check-exercise"]
 if lab_utils.attempted(strict_flow_run_id, "Exercise 2"):
-    from uuid import UUID
-
-    from prefect.client.orchestration import get_client
-    from prefect.exceptions import ObjectNotFound
-
-    try:
-        with get_client(sync_client=True) as prefect_client:
-            answer_run = prefect_client.read_flow_run(UUID(str(strict_flow_run_id)))
-            answer_flow = prefect_client.read_flow(answer_run.flow_id).name
-    except (ValueError, ObjectNotFound):
-        raise AssertionError(f"{strict_flow_run_id!r} is not the id of a flow run on the Prefect server") from None
-    assert answer_flow == "retreinar-modelo", f"that is a run of the flow {answer_flow!r}, not of retreinar-modelo"
-    assert answer_run.parameters.get("limiar_acuracia") == 0.99, (
-        f"that run had parameters {answer_run.parameters}: Exercise 1's had limiar_acuracia=0.99")
-    assert answer_run.state_type.value == "COMPLETED", f"that flow run is {answer_run.state_type.value}"
-    print(f"✓ Exercise 2: the Prefect server has flow run {answer_run.name}: {answer_run.state_type.value}")
+    from lab_utils.grading import lesson_07
+    lesson_07.check_exercise_2(strict_flow_run_id, strict_result)
 
 # %% [markdown]
 # ## Summary

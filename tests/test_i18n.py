@@ -23,7 +23,7 @@ from lab_utils.exercises import ExerciseNotAttempted, attempted, not_attempted_n
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE = ROOT / "lab_utils" / "locale" / "pt_BR" / "LC_MESSAGES" / f"{i18n.DOMAIN}.po"
-TRANSLATED_SOURCES = [*sorted((ROOT / "lab_utils").glob("*.py")), ROOT / "lab_stack" / "health.py"]
+TRANSLATED_SOURCES = [*sorted((ROOT / "lab_utils").rglob("*.py")), ROOT / "lab_stack" / "health.py"]
 # Ports below 1024 that no service of this machine uses: a connection is refused at once.
 NOWHERE = {"LAB_MLFLOW_PORT": "1", "LAB_S3_PORT": "2", "LAB_PREFECT_PORT": "3"}
 
@@ -205,3 +205,28 @@ def test_lessons_run_in_english_unless_told(monkeypatch):
     monkeypatch.setenv("LAB_LANG", "pt_BR")
     assert lesson_environment()["LAB_LANG"] == "en"
     assert lesson_environment(language="pt_BR")["LAB_LANG"] == "pt_BR"
+
+
+@pytest.mark.parametrize(("edition", "machine_locale", "note", "checkpoint"), [
+    ("pt-BR", "C.UTF-8", "ainda sem resposta", "✓ a execução"),
+    ("", "pt_BR.UTF-8", "not attempted yet", "✓ run"),
+], ids=["portuguese-lesson-english-machine", "english-lesson-portuguese-machine"])
+def test_each_edition_speaks_its_own_language_whatever_the_machines_locale(
+        lab, locale_only, tmp_path, edition, machine_locale, note, checkpoint):
+    """A lesson names its language in `connect(language=…)`: with no LAB_LANG, the machine's locale
+    does not decide what its notes and checkpoint lines say, nor where they point."""
+    import nbformat
+    from build_notebooks import build, lesson_sources
+    from harness import execute_lesson
+
+    locale_only.setenv("LANG", machine_locale)
+    locale_only.delenv("LAB_REQUIRE_EXERCISES", raising=False)
+    sources = lesson_sources(edition)
+    welcome = next(s for s in sources if s.stem.startswith("00_"))
+    learners = tmp_path / f"{welcome.stem}.ipynb"
+    nbformat.write(build(welcome, sources, "notebooks"), learners)
+    executed = execute_lesson(learners, learners, cwd=ROOT / "notebooks" / edition)
+    printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
+    assert note in printed and checkpoint in printed, printed[-2000:]
+    if edition == "pt-BR":
+        assert "solutions/pt-BR/" in printed and "not attempted yet" not in printed, printed[-2000:]

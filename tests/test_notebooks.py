@@ -1,23 +1,30 @@
-"""Every lesson, executed end to end against the test lab, in both of its copies.
+"""Every lesson, executed end to end against the test lab, in both of its copies, the learners'
+copy first.
 
-1. The solutions copy, with papermill and the CI values of its `parameters` cell; every
-   exercise must be answered (LAB_REQUIRE_EXERCISES=1). The executed copy is saved under
-   build/executed/ (a failure names the cell and the error). Lesson 03's runs on the lab's
-   Spark standalone cluster.
-2. The learners' copy, exercises untouched, with nbval in lax mode: it must run clean with
-   its `...` placeholders, and the cells tagged `nbval-check-output` must match the
-   outputs stored in the repository, exactly (the checked cells print no ids, times or
-   addresses, so nothing needs sanitizing). Every exercise's check cell is one of them: its
-   stored output is the one "not attempted yet" note, so the untouched copy must print
-   exactly one note per exercise, and nothing else, there. Run on the lab that
-   now holds the lesson's runs, it also proves that a lesson can be run again. For 00, 01
-   and 04 it is the Portuguese edition's learners' copy, under LAB_LANG=pt_BR (the lab's
-   own messages in Portuguese): the same program as the English one (tests/test_editions.py),
-   with its own prose and stored outputs.
+1. The learners' copy as committed in notebooks/, exercises untouched, with papermill and the CI
+   values of its `parameters` cell: it must run clean with its `...` placeholders, and every
+   code cell's outputs must be the ones stored in the repository, after masking what differs
+   from one pass to another (ids, hashes, times, durations, addresses, numbers:
+   harness.OUTPUT_MASKS; images by presence and type). The stored outputs come from an
+   untouched learners' pass on a new lab (tools/build_notebooks.py --execute), so this proves
+   that what a learner reads is what their own pass prints — each exercise's check cell
+   included, which prints its one "not attempted yet" note. The test lab already holds the
+   earlier lessons' runs of BOTH copies: a cell whose output depends on what an earlier
+   lesson's solution did (a learner who skipped that exercise would see something else) fails
+   here. For 00, 01 and 04 it is the Portuguese edition's learners' copy, under LAB_LANG=pt_BR
+   (the lab's own messages in Portuguese): the same program as the English one
+   (tests/test_editions.py), with its own prose and stored outputs. TEST_LEARNERS_EDITION=pt-BR
+   (or en) runs that edition's learners' copy of every lesson instead. The executed copy is
+   saved under build/learners/.
+2. The solutions copy, with papermill and the CI parameters; every exercise must be answered
+   (LAB_REQUIRE_EXERCISES=1). Run on the lab that now holds the learners' pass, it also proves
+   that a lesson can be run again. The executed copy is saved under build/executed/ (a failure
+   names the cell and the error). Lesson 03's runs on the lab's Spark standalone cluster.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -26,7 +33,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import requests
-from harness import LessonFailed, ProcessWatch, execute_lesson, lesson_environment
+from harness import LessonFailed, ProcessWatch, compare_outputs, execute_lesson, kernel_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build"
@@ -39,24 +46,27 @@ CI_PARAMETERS: dict[str, dict] = {
     "05_mlflow_models": {"explainability_rows": 30},
 }
 
-# The lessons whose second pass runs the Portuguese edition's learners' copy.
+# The learners' pass only. Part 2 of the capstone starts from part 1's exercises (Milestones 1
+# and 2 register the champion it serves): on a learner's untouched lab there is none, and the
+# stored outputs say so. On the test lab part 1's solutions ran just before; pointed at a model
+# that no solution registered, part 2's untouched pass sees what an untouched learner's lab holds.
+LEARNERS_CI_PARAMETERS: dict[str, dict] = {
+    "10_capstone_production": {"model_name": "capstone_precos_untouched"},
+}
+
+# The lessons whose learners' pass runs the Portuguese edition's learners' copy.
 PORTUGUESE_SECOND_PASS = {"00_welcome", "01_basic_tracking", "04_model_registry"}
+LEARNERS_EDITION = os.environ.get("TEST_LEARNERS_EDITION", "")  # "", "en" or "pt-BR"
+assert LEARNERS_EDITION in ("", "en", "pt-BR"), f"TEST_LEARNERS_EDITION={LEARNERS_EDITION!r}: use en or pt-BR"
+# The tag of an exercise's check cell.
+CHECK_TAG = "check-exercise"
 
-# nbval's own tag for a cell whose output is compared (kept in metadata, out of the learner's sight).
-CHECK_TAG = "nbval-check-output"
 
-
-def _learners_copy(path: Path) -> nbformat.NotebookNode:
-    """The learners' copy as committed, with the CI parameters injected as papermill would."""
-    from papermill.iorw import load_notebook_node
-    from papermill.parameterize import parameterize_notebook
-
-    learners = load_notebook_node(str(path))
-    for cell in learners.cells:
-        if cell.cell_type == "code" and CHECK_TAG in cell.metadata.get("tags", []) and not cell.outputs:
-            pytest.fail(f"no stored output for a checked cell (run `make notebooks`):\n{cell.source}")
-    parameters = CI_PARAMETERS.get(path.stem)
-    return parameterize_notebook(learners, parameters) if parameters else learners
+def learners_edition(lesson: str) -> str:
+    """The edition whose learners' copy of `lesson` the suite runs: "" (English) or "pt-BR"."""
+    if LEARNERS_EDITION:
+        return "" if LEARNERS_EDITION == "en" else LEARNERS_EDITION
+    return "pt-BR" if lesson in PORTUGUESE_SECOND_PASS else ""
 
 
 @pytest.mark.parametrize("notebook", LESSONS, ids=[p.stem for p in LESSONS])
@@ -68,9 +78,9 @@ def test_lesson_runs(notebook: Path, lab):
 
 
 @contextmanager
-def first_pass_setting(notebook: Path, lab):
-    """Lesson 03's first pass runs on the lab's Spark standalone cluster (`lab spark up`), its
-    second pass in local mode: both ways the lesson teaches, one run of each."""
+def solutions_setting(notebook: Path, lab):
+    """Lesson 03's solutions copy runs on the lab's Spark standalone cluster (`lab spark up`), its
+    learners' copy in local mode: both ways the lesson teaches, one run of each."""
     if notebook.stem != "03_spark_models":
         yield {}
         return
@@ -91,38 +101,44 @@ def first_pass_setting(notebook: Path, lab):
 
 
 def _run_lesson_twice(notebook: Path, lab) -> None:
+    edition = learners_edition(notebook.stem)
+    _run_learners_copy(ROOT / "notebooks" / edition / notebook.name, language="pt_BR" if edition else "en")
+
     executed_path = BUILD / "executed" / notebook.name
     executed_path.parent.mkdir(parents=True, exist_ok=True)
-    with first_pass_setting(notebook, lab) as setting:
+    with solutions_setting(notebook, lab) as setting:
         try:
             execute_lesson(notebook, executed_path, {**CI_PARAMETERS.get(notebook.stem, {}), **setting},
                            cwd=ROOT / "notebooks")
         except LessonFailed as failure:
             pytest.fail(f"{failure}\n(executed copy: {executed_path})", pytrace=False)
 
-    if notebook.stem in PORTUGUESE_SECOND_PASS:
-        _run_learners_copy(ROOT / "notebooks" / "pt-BR" / notebook.name, language="pt_BR")
-    else:
-        _run_learners_copy(ROOT / "notebooks" / notebook.name, language="en")
-
 
 def _run_learners_copy(learners: Path, language: str) -> None:
-    """nbval over the learners' copy, exercises untouched, in the lab's messages' `language`."""
+    """The learners' copy, exercises untouched, in the lab's messages' `language`: it runs clean
+    and prints, cell by cell, what its stored outputs show (masked)."""
     edition = learners.parent.relative_to(ROOT / "notebooks")
-    nbval_path = BUILD / "nbval" / edition / learners.name
-    nbval_path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(_learners_copy(learners), nbval_path)
+    stored = nbformat.read(learners, as_version=4)
+    for cell in stored.cells:
+        if cell.cell_type == "code" and CHECK_TAG in cell.metadata.get("tags", []) and not cell.outputs:
+            pytest.fail(f"no stored output for a check cell (run `make notebooks`):\n{cell.source}")
+    executed_path = BUILD / "learners" / edition / learners.name
+    executed_path.parent.mkdir(parents=True, exist_ok=True)
     # A learner has not answered the exercises: each check prints a note instead of failing.
-    learner_environment = {k: v for k, v in lesson_environment(language).items() if k != "LAB_REQUIRE_EXERCISES"}
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
-         "--nbval-current-env",
-         "--rootdir", str(BUILD), "-o", "addopts=", str(nbval_path)],
-        cwd=learners.parent, capture_output=True, text=True, env=learner_environment,
-    )
-    if result.returncode != 0:
-        pytest.fail(f"nbval run of the learners' copy of {edition / learners.name} failed:\n{result.stdout[-6000:]}",
-                    pytrace=False)
+    with kernel_environment(LAB_LANG=language, LAB_REQUIRE_EXERCISES=None):
+        try:
+            executed = execute_lesson(learners, executed_path, {**CI_PARAMETERS.get(learners.stem, {}),
+                                                                **LEARNERS_CI_PARAMETERS.get(learners.stem, {})},
+                                      cwd=learners.parent)
+        except LessonFailed as failure:
+            pytest.fail(f"the learners' copy {edition / learners.name}: {failure}\n"
+                        f"(executed copy: {executed_path})", pytrace=False)
+    differences = compare_outputs(stored, executed, str(edition / learners.name))
+    if differences:
+        pytest.fail(f"the learners' copy {edition / learners.name} printed, after masking ids, times and numbers "
+                    f"(harness.OUTPUT_MASKS), other outputs than it stores: a reader would see what their own "
+                    f"pass does not print (stored outputs from an older lesson: `make notebooks`).\n"
+                    f"(executed copy: {executed_path})\n" + "\n".join(differences), pytrace=False)
 
 
 def test_no_lesson_shows_a_ci_marker_to_learners():

@@ -95,3 +95,37 @@ def test_flow_runs_in_the_prefect_ui(lab, page):
     page.goto(f"{lab.prefect_ui_url}/runs")
     page.get_by_text("ui-test-flow").first.wait_for()
     assert "ui-test-flow" in page.inner_text("body")
+
+
+def test_jupyterlab_greets_a_new_learner_without_asking_about_jupyter_news(lab, page):
+    """The lab may be offline: JupyterLab is started with the lab's settings overrides
+    (lab_stack/jupyterlab_settings/overrides.json, `fetchNews: "false"`), so a new learner is not
+    asked "Would you like to get notified about official Jupyter news?" and nothing fetches it."""
+    import subprocess
+    import sys
+
+    import requests
+
+    from lab_stack import stack
+    from lab_stack.services.jupyterlab import jupyter_token
+
+    started = subprocess.run([str(Path(sys.executable).parent / "lab"), "up", "--jupyter"],
+                             capture_output=True, text=True, timeout=300)
+    try:
+        assert started.returncode == 0, started.stderr
+        token = jupyter_token(lab)
+        base = f"http://{lab.host}:{lab.jupyter_port}"
+        served = requests.get(f"{base}/lab/api/settings/@jupyterlab/apputils-extension:notification",
+                              params={"token": token}, timeout=30)
+        assert served.ok, served.text[:300]
+        fetch_news = served.json()["schema"]["properties"]["fetchNews"]
+        assert fetch_news.get("default") == "false", f"JupyterLab serves fetchNews {fetch_news}"
+        # What a new learner sees: a fresh browser (no settings of its own) on the lab's JupyterLab.
+        page.goto(f"{base}/lab/tree/notebooks?token={token}")
+        page.locator(".jp-DirListing-item").first.wait_for(timeout=120_000)
+        prompt = page.get_by_text("Would you like to get notified about official Jupyter news?")
+        page.wait_for_timeout(5_000)  # the prompt, when on, shows within a second of the page
+        shoot(page, "jupyterlab_first_page")
+        assert prompt.count() == 0, "JupyterLab asks a new learner about Jupyter news"
+    finally:
+        stack.stop_group(lab, "jupyter")

@@ -84,16 +84,33 @@ def workshop(tmp_path_factory):
         config = load_config()
         os.environ.update(server_environment(config))  # the instructor: admin on the server
         yield config
+        stop_learners_prefects()
         if os.environ.get("LAB_KEEP_TEST_LAB") != "1":
             stack.down(config)
 
 
+# Each learner's own Prefect (lab_utils.own_prefect) listens on their machine's loopback; here
+# the learners share one machine, so each gets a port of their own.
+LEARNER_PREFECT_PORTS = {"ana": 14310, "bruno": 14311, "carla": 14312, "davi": 14313}
+_LEARNER_ENVS: list[dict[str, str]] = []  # stopped at the end: their Prefect outlives a kernel
+
+
 def learner_env(config, name: str, tmp_path: Path) -> dict[str, str]:
-    """What `lab users env NAME` gives a learner, with a LAB_HOME of the learner's own."""
+    """What `lab users env NAME` gives a learner, with a LAB_HOME (and Prefect port) of the learner's own."""
     result = lab_cli("users", "env", name)
     assert result.returncode == 0, result.stderr
     env = dict(line.removeprefix("export ").split("=", 1) for line in result.stdout.splitlines())
-    return {**env, "LAB_HOME": str(tmp_path / name)}
+    port = LEARNER_PREFECT_PORTS.get(name, 14319)
+    env = {**env, "LAB_HOME": str(tmp_path / name), "LAB_PREFECT_PORT": str(port),
+           "PREFECT_API_URL": f"http://127.0.0.1:{port}/api"}
+    _LEARNER_ENVS.append(env)
+    return env
+
+
+def stop_learners_prefects() -> None:
+    for env in _LEARNER_ENVS:
+        subprocess.run([sys.executable, "-m", "lab_utils.own_prefect", "stop"], env={**os.environ, **env},
+                       cwd=ROOT, capture_output=True, timeout=60)
 
 
 def as_learner(config, name: str):
@@ -106,7 +123,7 @@ def test_workshop_runs_postgres_and_auth(workshop):
     assert status.returncode == 0, status.stdout
     assert "postgres" in status.stdout and "RUNNING" in status.stdout
     command = " ".join(next(s for s in stack.define_services(workshop) if s.name == "mlflow").command)
-    assert "--app-name basic-auth" in command and "postgresql://" in command
+    assert "--app-name lab-room" in command and "postgresql://" in command
     assert f"--allowed-hosts {workshop.host}," in command
 
 
@@ -201,6 +218,21 @@ def test_lessons_run_unchanged_for_two_learners_at_once(workshop, tmp_path):
             del os.environ["MLFLOW_WORKSPACE"]
         assert run.info.artifact_uri.startswith(f"mlflow-artifacts:/workspaces/{name}/")
 
+    # Lesson 11's traces land in the learner's own workspace too: each traces one request of
+    # an app named as the lesson's, and finds their own request only.
+    tracer = ("import sys, mlflow\nmlflow.set_experiment('faq_assistant')\n"
+              "@mlflow.trace(name='ask_faq')\ndef ask_faq(question): return question.upper()\n"
+              "ask_faq(sys.argv[1])\n"
+              "found = mlflow.search_traces(locations=[mlflow.get_experiment_by_name('faq_assistant').experiment_id],"
+              " return_type='list', flush=True)\n"
+              "print(sorted(t.data.spans[0].inputs['question'] for t in found))\n")
+    for name in LEARNERS:
+        env = {**os.environ, **learner_env(workshop, name, tmp_path)}
+        traced = subprocess.run([sys.executable, "-c", tracer, f"question of {name}"], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=300)
+        assert traced.returncode == 0, traced.stderr[-2000:]
+        assert traced.stdout.strip().splitlines()[-1] == repr([f"question of {name}"]), traced.stdout
+
     # The instructor's table: each learner's 01 and 04 filled, and nothing else; a learner who
     # has not started has an empty row.
     added = lab_cli("users", "add", "fabio")
@@ -208,42 +240,42 @@ def test_lessons_run_unchanged_for_two_learners_at_once(workshop, tmp_path):
     progress = lab_cli("users", "progress")
     assert progress.returncode == 0, progress.stdout + progress.stderr
     rows = {line.split()[0]: line.split()[1:] for line in progress.stdout.splitlines() if line.strip()}
-    assert rows["learner"] == [f"{n:02d}" for n in range(11)] + ["done"], progress.stdout
+    assert rows["learner"] == [f"{n:02d}" for n in range(12)] + ["done"], progress.stdout
     for name in LEARNERS:
-        assert rows[name] == ["·", "✓", "·", "·", "✓"] + ["·"] * 6 + ["2"], progress.stdout
-    assert rows["fabio"] == ["·"] * 11 + ["0"], progress.stdout
+        assert rows[name] == ["·", "✓", "·", "·", "✓"] + ["·"] * 7 + ["2"], progress.stdout
+    assert rows["fabio"] == ["·"] * 12 + ["0"], progress.stdout
 
 
-def test_a_room_runs_lesson_07s_flow_at_once_on_one_prefect(workshop, tmp_path):
-    """Four learners start lesson 07's retraining flow together: Prefect's database is the
-    workshop's PostgreSQL (SQLite locks under concurrent writers), and no flow run fails.
+def test_a_room_runs_lesson_07s_flow_at_once_each_on_their_own_prefect(workshop, tmp_path):
+    """Four learners start lesson 07's retraining flow together, each on their own machine's
+    Prefect (the room shares none: lab_utils.own_prefect, started by `connect()`; here each
+    has a port of their own, as on separate machines), and no flow run fails.
     (Prefect's state is read over its REST API: importing Prefect here would fix its
-    settings, this workshop's address included, for the rest of this worker's tests.)"""
-    import base64
-
+    settings for the rest of this worker's tests.)"""
     room = ("ana", "bruno", "carla", "davi")
     added = lab_cli("users", "add", *room[2:])
     assert added.returncode == 0, added.stdout + added.stderr
     command = ("import lab_utils; lab_utils.connect()\n"
                "from pipelines.retrain import retreinar_modelo\n"
                "print(retreinar_modelo(C=1.0, return_state=True).type.value)\n")
-    flows = {name: subprocess.Popen([sys.executable, "-c", command], cwd=ROOT, text=True,
-                                    env={**os.environ, **learner_env(workshop, name, tmp_path), "PYTHONPATH": str(ROOT)},
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-             for name in room}
-    for name, process in flows.items():
-        output, _ = process.communicate(timeout=600)
-        assert process.returncode == 0 and output.strip().endswith("COMPLETED"), f"{name}:\n{output[-3000:]}"
-
-    auth = base64.b64encode(os.environ["PREFECT_API_AUTH_STRING"].encode()).decode()
-    response = requests.post(f"{workshop.prefect_api_url}/flow_runs/filter", timeout=30,
-                             headers={"Authorization": f"Basic {auth}"},
-                             json={"flows": {"name": {"any_": ["retreinar-modelo"]}}})
-    assert response.ok, response.text
-    seen = [run["state_type"] for run in response.json()]
-    assert seen.count("COMPLETED") >= len(room) and not {"FAILED", "CRASHED"} & set(seen), seen
-    prefect = next(s for s in stack.define_services(workshop) if s.name == "prefect")
-    assert prefect.environment["PREFECT_SERVER_DATABASE_CONNECTION_URL"].startswith("postgresql+asyncpg://")
+    envs = {name: {**os.environ, **learner_env(workshop, name, tmp_path), "PYTHONPATH": str(ROOT)}
+            for name in room}
+    try:
+        flows = {name: subprocess.Popen([sys.executable, "-c", command], cwd=ROOT, text=True, env=envs[name],
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                 for name in room}
+        for name, process in flows.items():
+            output, _ = process.communicate(timeout=600)
+            assert process.returncode == 0 and output.strip().endswith("COMPLETED"), f"{name}:\n{output[-3000:]}"
+        for name in room:
+            response = requests.post(f"{envs[name]['PREFECT_API_URL']}/flow_runs/filter", timeout=30,
+                                     json={"flows": {"name": {"any_": ["retreinar-modelo"]}}})
+            assert response.ok, response.text
+            seen = [run["state_type"] for run in response.json()]
+            assert seen and set(seen) == {"COMPLETED"}, (name, seen)
+    finally:
+        stop_learners_prefects()
+    assert "prefect" not in {s.name for s in stack.define_services(workshop)}
 
 
 def test_progress_errors_say_what_to_do(workshop, tmp_path):

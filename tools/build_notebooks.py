@@ -8,17 +8,24 @@ becomes two notebooks that never drift apart:
 Cells tagged `exercise` appear only in the first, cells tagged `solution` only in the second.
 Every notebook gets "previous / contents / next" links.
 
-Stored outputs are what a learner sees on a first pass through a new lab: `--execute` starts
+Stored outputs are what a reader's own first pass through a new lab prints: `--execute` starts
 a throwaway lab at the default home and addresses (`.lab`, localhost:5000, ...), runs the
-lessons in order from 00, stores their outputs, photographs the lessons' runs in the MLflow
-and Prefect UIs for docs/screenshots/ (when it ran them all), and deletes that lab. Each notebook records
-the hash of the lesson source its outputs came from, so a lesson changed without a rebuild
-is caught.
+LEARNERS' copies in order from 00, exercises untouched, and stores their outputs in notebooks/;
+then, on another new lab, runs the SOLUTIONS copies in order (every exercise answered) and stores
+theirs in solutions/ — a learners' copy never shows what only a worked solution prints. After the
+English solutions it photographs the lessons' runs in the MLflow and Prefect UIs for
+docs/screenshots/ (when it ran them all). Each lab is deleted after its pass. Each notebook
+records the hash of the lesson source its outputs came from, so a lesson changed without a
+rebuild is caught. tests/test_notebooks.py compares the stored learners' outputs with a fresh
+untouched pass (ids, times and numbers masked: harness.OUTPUT_MASKS).
 
     python tools/build_notebooks.py            # write the notebooks (outputs kept where cells are unchanged)
     python tools/build_notebooks.py --execute  # also run the lessons on a new lab and store their outputs
                                                # (each edition on a new lab of its own)
     python tools/build_notebooks.py --check    # exit 1 when a notebook differs from its source or outputs
+    # try the executed build beside a running lab, on a test slot's home and ports, into build/:
+    TEST_LAB_SLOT=6 … LAB_HOME=.lab-try LAB_MLFLOW_PORT=… python tools/build_notebooks.py --execute \
+        --lab-from-env --out build/try-build 00 01 --editions en
 """
 
 from __future__ import annotations
@@ -169,34 +176,35 @@ def strip(notebook: nbformat.NotebookNode) -> list[tuple[str, str, list[str]]]:
 
 
 def execute(path: Path, cwd: Path) -> nbformat.NotebookNode:
+    """Run the notebook at `path` with papermill, in place: it is kept executed, with papermill's
+    per-cell timings (`benchmarks/lesson_cells.py --executed build/first-pass/solutions`)."""
     from harness import execute_lesson
 
-    # Kept with papermill's per-cell timings: `benchmarks/lesson_cells.py --executed build/first-pass`.
-    kept = ROOT / "build" / "first-pass" / path.parent.relative_to(ROOT / "solutions") / path.name
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    executed = execute_lesson(path, kept, cwd=cwd)
+    executed = execute_lesson(path, path, cwd=cwd)
     executed = copy.deepcopy(executed)
     executed.cells = [c for c in executed.cells if "injected-parameters" not in c.metadata.get("tags", [])]
     return executed
 
 
 @contextmanager
-def first_pass_lab(language: str):
+def first_pass_lab(language: str, lab_from_env: bool = False):
     """A new lab at the default home and addresses, as a learner's first `make lab` makes it,
-    speaking `language` (LAB_LANG); deleted afterwards. Refused while another lab occupies that home."""
+    speaking `language` (LAB_LANG); deleted afterwards. Refused while another lab occupies that home.
+    With `lab_from_env`, the home and ports are the environment's LAB_* settings instead (a test
+    lab's, to try the build beside a running lab); that home must not exist either."""
     sys.path.insert(0, str(ROOT))
     from lab_stack import stack
-    from lab_stack.config import DEFAULTS, load_config
+    from lab_stack.config import load_config
     from lab_utils.errors import LabError
 
     for name in [n for n in os.environ if n.startswith("LAB_")]:
-        del os.environ[name]
-    home = Path(DEFAULTS["LAB_HOME"])
-    if home.exists():
-        raise LabError(f"{home} exists: outputs are made on a new lab at the default home and addresses. "
+        if not lab_from_env or name not in LAB_ADDRESS_SETTINGS:
+            del os.environ[name]
+    config = load_config()
+    if config.home.exists():
+        raise LabError(f"{config.home} exists: outputs are made on a new lab at the default home and addresses. "
                        "Stop your lab (`make down`) and move that folder aside (or `lab export` it and "
                        "`lab reset`), then run `make notebooks` again.")
-    config = load_config()
     try:
         stack.up(config)
         os.environ.update(config.client_environment())
@@ -206,32 +214,76 @@ def first_pass_lab(language: str):
         stack.reset(config)
 
 
-def first_pass(edition: str, sources: list[Path], last: int) -> None:
-    """Run an edition's lessons 00..last in order on a new lab and store their outputs; after
-    the whole English edition, photograph the lessons' runs for docs/screenshots/."""
-    with first_pass_lab(LAB_LANG[edition]) as config:
-        for source in sources[: last + 1]:
-            built = {variant: build(source, sources, variant) for variant in VARIANTS}
-            paths = notebook_paths(source, edition)
-            print(f"executing {paths['solutions'].relative_to(ROOT)} …", flush=True)
-            executed = execute(paths["solutions"], cwd=ROOT / "notebooks" / edition)
-            for variant, path in paths.items():
-                built[variant].metadata[OUTPUTS_KEY] = source_hash(source)
-                carry_outputs(built[variant], executed, variant)
-                nbformat.write(built[variant], path)
-        if edition == "" and last == len(sources) - 1:
-            from screenshots import take_lesson_screenshots
+# What --lab-from-env takes from the environment: where the lab lives and listens.
+LAB_ADDRESS_SETTINGS = ("LAB_HOME", "LAB_MLFLOW_PORT", "LAB_S3_PORT", "LAB_PREFECT_PORT", "LAB_JUPYTER_PORT",
+                        "LAB_SPARK_MASTER_PORT", "LAB_SPARK_UI_PORT")
 
-            print("screenshots of the lessons' runs -> docs/screenshots/", flush=True)
-            take_lesson_screenshots(config, ROOT / "docs" / "screenshots")
+
+def check_learners_notes(executed: nbformat.NotebookNode, source: Path) -> None:
+    """An untouched learners' copy prints, in each check cell, its exercise's one note: else the
+    stored copy would show a learner something their pass does not print."""
+    for cell in executed.cells:
+        if CHECK_TAG in cell.metadata.get("tags", []):
+            printed = "".join(o.get("text", "") for o in cell.outputs)
+            if printed != learners_note(source, cell):
+                raise SystemExit(f"{source.name}: the untouched learners' copy printed {printed!r} in a check "
+                                 f"cell, not its exercise's note:\n{cell.source}")
+
+
+def first_pass(edition: str, sources: list[Path], last: int, variant: str, out: Path = ROOT,
+               lab_from_env: bool = False, screenshots: bool = True) -> None:
+    """Run one copy (`variant`: "notebooks", the learners' copies, exercises untouched; or
+    "solutions", every exercise answered) of an edition's lessons 00..last in order on a new lab of
+    its own, and store their outputs in that copy only. The learners' copies are never given the
+    solutions' outputs: what a learner reads is what their own untouched pass prints. After the
+    whole English edition's solutions, photograph the lessons' runs for docs/screenshots/."""
+    with first_pass_lab(LAB_LANG[edition], lab_from_env) as config:
+        # In the solutions an unanswered exercise fails the build; in a learner's copy its check
+        # prints its note (first_pass_lab has cleared every other LAB_* setting).
+        if variant == "solutions":
+            os.environ["LAB_REQUIRE_EXERCISES"] = "1"
+        try:
+            for source in sources[: last + 1]:
+                built = build(source, sources, variant)
+                path = notebook_paths(source, edition)[variant]
+                path = out / path.relative_to(ROOT)
+                kept = ROOT / "build" / "first-pass" / variant / edition / path.name
+                print(f"executing {Path(variant) / edition / path.name} …", flush=True)
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                nbformat.write(built, kept)
+                executed = execute(kept, cwd=ROOT / "notebooks" / edition)
+                if variant == "notebooks":
+                    check_learners_notes(executed, source)
+                built.metadata[OUTPUTS_KEY] = source_hash(source)
+                carry_outputs(built, executed, variant)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                nbformat.write(built, path)
+            if variant == "solutions" and edition == "" and last == len(sources) - 1 and screenshots:
+                from screenshots import take_lesson_screenshots
+
+                print("screenshots of the lessons' runs -> docs/screenshots/", flush=True)
+                take_lesson_screenshots(config, ROOT / "docs" / "screenshots")
+        finally:
+            os.environ.pop("LAB_REQUIRE_EXERCISES", None)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--execute", action="store_true", help="run the lessons and store their outputs")
     parser.add_argument("--check", action="store_true", help="fail when a notebook is out of date")
+    parser.add_argument("--lab-from-env", action="store_true",
+                        help="with --execute: run on a new lab at the environment's LAB_HOME and LAB_*_PORT "
+                             "(e.g. a test slot's) instead of the default home and addresses; no screenshots")
+    parser.add_argument("--out", type=Path, default=ROOT,
+                        help="with --execute: write the executed notebooks under OUT/notebooks and OUT/solutions "
+                             "(e.g. build/try-build) instead of the committed ones")
+    parser.add_argument("--copies", nargs="+", choices=list(VARIANTS), default=list(VARIANTS),
+                        help="with --execute: which copies to run (default: both, the learners' first)")
+    parser.add_argument("--editions", nargs="+", choices=["en", "pt-BR"], default=["en", "pt-BR"],
+                        help="with --execute: which editions to run (default: both)")
     parser.add_argument("lessons", nargs="*", help="lesson numbers or names to build (default: all)")
     args = parser.parse_args()
+    out = args.out.resolve()
     stale = []
     for edition in EDITIONS:
         sources = lesson_sources(edition)
@@ -246,6 +298,8 @@ def main() -> int:
                     elif nbformat.read(path, as_version=4).metadata.get(OUTPUTS_KEY) != source_hash(source):
                         stale.append(f"{path.relative_to(ROOT)} (outputs come from an older version of the lesson)")
                 continue
+            if args.execute and out != ROOT:
+                continue  # only the executed copies are written, under --out
             for variant, path in paths.items():
                 if path.exists():
                     previous = nbformat.read(path, as_version=4)
@@ -255,8 +309,11 @@ def main() -> int:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 nbformat.write(built[variant], path)
             print(f"built {Path(edition) / source.stem}")
-        if args.execute and chosen:
-            first_pass(edition, sources, max(sources.index(s) for s in chosen))
+        if args.execute and chosen and (edition or "en") in args.editions:
+            last = max(sources.index(s) for s in chosen)
+            for variant in args.copies:  # one new lab each, one after the other
+                first_pass(edition, sources, last, variant, out=out, lab_from_env=args.lab_from_env,
+                           screenshots=out == ROOT and not args.lab_from_env)
     if stale:
         print("Out of date with lessons/ (run `make notebooks`):\n  " + "\n  ".join(map(str, stale)))
         return 1

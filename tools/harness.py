@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,6 +25,27 @@ def lesson_environment(language: str = "en") -> dict[str, str]:
     lab_utils speaking `language` (LAB_LANG: `en`, or `pt_BR` for the Portuguese edition)."""
     environment = {k: v for k, v in os.environ.items() if k not in INHERITED_MLFLOW_STATE}
     return {**environment, "LAB_LANG": language}
+
+
+@contextmanager
+def kernel_environment(**settings: str | None):
+    """Inside the block, this process's environment (which the kernels papermill starts inherit)
+    has `settings` (None: unset), as it was after it: `kernel_environment(LAB_LANG="pt_BR",
+    LAB_REQUIRE_EXERCISES=None)` is a learner's untouched Portuguese pass."""
+    saved = {name: os.environ.get(name) for name in settings}
+    try:
+        for name, value in settings.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @contextmanager
@@ -174,3 +196,92 @@ def execute_lesson(source: Path, output: Path, parameters: dict | None = None, c
         raise LessonFailed(f"{source.name}: {len(unexecuted)} cell(s) never ran (the kernel stopped early?)")
     nbformat.write(executed, output)
     return executed
+
+
+# --- A learners' pass compared with the outputs stored in notebooks/ ---
+#
+# What a learner reads in notebooks/ is what their own untouched pass prints (STYLE.md). A fresh
+# pass cannot print the same ids, times or numbers, so both sides are masked first, then compared
+# cell by cell. The masks, in the order they apply (each one says what it hides and why):
+OUTPUT_MASKS: tuple[tuple[str, re.Pattern, str], ...] = tuple(
+    (why, re.compile(pattern), replacement) for why, pattern, replacement in (
+        ("terminal colours (IPython's tracebacks, rich)", r"\x1b\[[0-9;?]*[A-Za-z]", ""),
+        ("a lab's home: `.lab` on a learner's machine, `.lab-test-…` on the test lab", r"\.lab(?:-[\w-]+)?\b", ".lab"),
+        ("the host of an address (`localhost`, `127.0.0.1`; the port is a number)",
+         r"\b(?:localhost|127\.0\.0\.1|0\.0\.0\.0)\b", "<host>"),
+        ("UUIDs (Prefect's flow and task runs, deployments)",
+         r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b", "<uuid>"),
+        ("a logged model's id (`m-` and 32 hex digits)", r"\bm-[0-9a-f]{32}\b", "<model>"),
+        ("run ids, digests and hashes: 7 or more hex digits, at least one a digit (the same mark as a "
+         "number: a digest may happen to be all digits)", r"\b(?=[0-9a-f]*\d)[0-9a-f]{7,}\b", "#"),
+        ("a run id shortened by lab_utils (`b4f2f500…`)", r"\b(?=[0-9a-f]*\d)[0-9a-f]{6,}…", "#…"),
+        ("Prefect's generated flow-run names (`crimson-lemur`)",
+         r"(?<=flow run ')[a-z]+-[a-z]+(?=')|(?<=Flow run ')[a-z]+-[a-z]+(?=')", "<name>"),
+        ("durations: a number and its unit (`850 ms` on one pass is `1.2 s` on another)",
+         r"\d+(?:[.,]\d+)?\s?(?:ms|µs|us|s|sec|secs|seconds?|segundos?|min|minutes?|minutos?|h)\b", "<duration>"),
+        ("numbers: counts, metrics, versions, ports, dates and times (a pass on another lab has others)",
+         r"(?:(?<![\w-])-)?\d+(?:[.,_]\d+)*(?:[eE][-+]?\d+)?", "#"),
+        ("spacing: a table's columns widen with their numbers", r"[ \t]+", " "),
+    ))
+
+
+def mask_output(text: str) -> str:
+    """`text` with ids, times and numbers masked (OUTPUT_MASKS), line ends stripped."""
+    for _why, pattern, replacement in OUTPUT_MASKS:
+        text = pattern.sub(replacement, text)
+    return "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
+
+
+def _text(value) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def output_view(cell) -> list[tuple[str, str]]:
+    """What a code cell shows, masked, as (kind, text) pairs: its stdout, its stderr (each joined
+    across the chunks a kernel happened to flush), then each rich output by MIME type (text
+    masked; images and other binary types by presence, not bytes), then its error, by name and
+    message (the frames of a traceback are the library's, not the lesson's)."""
+    streams = {"stdout": "", "stderr": ""}
+    rich, errors = [], []
+    for output in cell.get("outputs", []):
+        kind = output.get("output_type")
+        if kind == "stream":
+            streams[output.get("name", "stdout")] += _text(output.get("text", ""))
+        elif kind in ("display_data", "execute_result"):
+            for mime, value in sorted(output.get("data", {}).items()):
+                textual = mime.startswith("text/") or mime.endswith("json")
+                rich.append((mime, mask_output(_text(value)) if textual and mime != "text/html" else "<present>"))
+                if mime == "text/html":
+                    rich[-1] = (mime, mask_output(re.sub(r"<[^>]+>", " ", _text(value))))
+        elif kind == "error":
+            errors.append(("error", f"{output.get('ename')}: {mask_output(output.get('evalue', ''))}"))
+    view = [(name, mask_output(text)) for name, text in streams.items() if text.strip()]
+    return view + rich + errors
+
+
+def compare_outputs(stored, got, name: str = "", limit: int = 12) -> list[str]:
+    """The code cells (matched by id) whose masked outputs differ between `stored` (a notebook as
+    committed) and `got` (the same notebook, executed), each as "cell <id>: stored … / got …"."""
+    import difflib
+
+    ran = {c.get("id"): c for c in got.cells
+           if c.cell_type == "code" and "injected-parameters" not in c.metadata.get("tags", [])}
+    differences = []
+    for cell in stored.cells:
+        if cell.cell_type != "code":
+            continue
+        if cell.get("id") not in ran:
+            differences.append(f"{name} cell {cell.get('id')}: not in the executed notebook")
+            continue
+        before, after = output_view(cell), output_view(ran[cell.get("id")])
+        if before == after:
+            continue
+        first_line = cell.source.strip().splitlines()[0][:80] if cell.source.strip() else ""
+        lines = ["\n".join(f"[{kind}] {line}" for line in text.splitlines()) for kind, text in before]
+        new = ["\n".join(f"[{kind}] {line}" for line in text.splitlines()) for kind, text in after]
+        diff = difflib.unified_diff("\n".join(lines).splitlines(), "\n".join(new).splitlines(),
+                                    "stored", "got", lineterm="", n=1)
+        differences.append(f"{name} cell {cell.get('id')} ({first_line}):\n  " + "\n  ".join(list(diff)[2:40]))
+    if len(differences) > limit:
+        differences = differences[:limit] + [f"… and {len(differences) - limit} more cell(s)"]
+    return differences

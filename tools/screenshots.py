@@ -8,12 +8,14 @@ tests/test_ui.py walks the same steps on runs it makes itself and reads the page
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's Chromium; CHROMIUM_PATH names another Chromium-based browser (a GitHub runner's Chrome).
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium")
 # Headless Chromium here: no sandbox as root, no background network traffic to the outside.
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -124,9 +126,24 @@ def flow_run(page, prefect_ui_url: str, flow_run_id: str, flow_name: str, shoot:
     return page.inner_text("body")
 
 
+def traces(page, tracking_uri: str, experiment_id: str, shoot: Shoot) -> str:
+    """Lesson 11's Traces tab (GenAI mode): one row per request of the FAQ assistant."""
+    page.goto(f"{tracking_uri}/#/experiments/{experiment_id}/traces")
+    # A request's input in the Input column (drawn across several elements: read the page's text).
+    page.wait_for_function("""document.body.innerText.includes('{"question": ')""", timeout=60_000)
+    try:  # a one-time tip about the AI "detect issues" button covers the table
+        page.get_by_role("button", name="Got it", exact=True).first.click(timeout=5_000)
+    except Exception:
+        pass
+    for _ in range(2):  # the tip's own close button, then the assistant's side panel
+        close_assistant(page)
+    shoot(page, "11_traces")
+    return page.inner_text("body")
+
+
 def take_lesson_screenshots(config, folder: Path) -> None:
     """docs/screenshots/ from a lab the lessons ran on: the three best of lesson 02's
-    candidates compared, lesson 04's champion, the last flow run of lesson 07."""
+    candidates compared, lesson 04's champion, the last flow run of lesson 07, lesson 11's traces."""
     import asyncio
 
     from mlflow import MlflowClient
@@ -150,6 +167,9 @@ def take_lesson_screenshots(config, folder: Path) -> None:
             return runs[0].id, flow.name
 
     run_id, flow_name = asyncio.run(last_completed_flow_run())
+    faq_assistant = client.get_experiment_by_name("faq_assistant")
+    if faq_assistant is None:
+        raise RuntimeError("lesson 11's experiment faq_assistant is not on this lab: run the lessons first")
     # Lesson 08's filter shows the nine candidates; the three best are then narrowed to (the
     # candidates up to the third's score) and ticked.
     third = best[-1].data.metrics["cv_rmse"]
@@ -163,3 +183,5 @@ def take_lesson_screenshots(config, folder: Path) -> None:
             registered_model(page, config.tracking_uri, "previsao_precos", "champion", shoot)
         with new_page(launched) as page:
             flow_run(page, config.prefect_ui_url, str(run_id), flow_name, shoot)
+        with new_page(launched) as page:
+            traces(page, config.tracking_uri, faq_assistant.experiment_id, shoot)

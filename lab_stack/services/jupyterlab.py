@@ -11,6 +11,8 @@ from ..config import StackConfig
 from ..secrets import private_secret, server_environment
 from .service import BIN, Service, http_ok
 
+JUPYTERLAB_SETTINGS = REPO_ROOT / "lab_stack" / "jupyterlab_settings"
+
 
 def jupyter_host(config: StackConfig) -> str:
     """A workshop's JupyterLab is the instructor's, on the server: loopback, never the room."""
@@ -30,6 +32,9 @@ def jupyterlab_service(config: StackConfig) -> Service:
             f"--ip={jupyter_host(config)}", f"--port={config.jupyter_port}",
             f"--ServerApp.root_dir={REPO_ROOT}",
             "--ServerApp.default_url=/lab/tree/notebooks",
+            # The lab's defaults for JupyterLab's settings (overrides.json): no "Jupyter news"
+            # prompt, and no request for news, on a lab that may well be offline.
+            f"--LabApp.app_settings_dir={JUPYTERLAB_SETTINGS}",
             # JupyterLab refuses to run as root (containers, CI machines) unless told to.
             *(["--allow-root"] if os.geteuid() == 0 else []),
         ],

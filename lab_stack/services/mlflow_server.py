@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from lab_utils.config import LabConfigError
@@ -28,6 +29,10 @@ MLFLOW_DEFAULT_HOSTS = [
     "localhost", "127.0.0.1", "[::1]", "0.0.0.0", "localhost:*", "127.0.0.1:*", "[[]::1]:*", "0.0.0.0:*",
     "192.168.*", "10.*", *[f"172.{i}.*" for i in range(16, 32)], "fc00:*", "fd00:*",
 ]
+
+
+# Model-version sources a workshop server accepts (MLflow checks the request's `source` with it).
+SOURCE_PATTERN = r"^(mlflow-artifacts:/|models:/|runs:/|dummy-source$|prompt-template$)"
 
 
 def mlflow_service(config: StackConfig) -> Service:
@@ -97,7 +102,9 @@ def workshop_server_args(config: StackConfig) -> list[str]:
         )
     server = f"{config.host}:{config.mlflow_port}"
     return [
-        "--app-name", "basic-auth", "--enable-workspaces",
+        # MLflow's basic-auth app inside the room's own (lab_stack/room_app.py): bounded bodies,
+        # sign-in that follows password changes at once, no demo data, writes rate-limited.
+        "--app-name", "lab-room", "--enable-workspaces",
         "--backend-store-uri", _database_uri(config, "mlflow"),
         "--workers", str(config.workshop_workers),
         "--uvicorn-opts", f"--timeout-keep-alive {KEEP_ALIVE_SECONDS}",
@@ -117,20 +124,29 @@ def write_auth_config(config: StackConfig) -> Path:
         f"database_uri = {_database_uri(config, 'mlflow_auth')}",
         f"admin_username = {WORKSHOP_ADMIN}",
         f"admin_password = {admin_password(config)}",
-        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth",
+        # HTTP basic auth with the room's cache (lab_stack/room_app.py): a verified password is
+        # cached for an hour per worker (checking one costs ~0.2 s of CPU, scrypt), keyed by the
+        # account's stored hash, read on every request: a password changed or an account deleted
+        # takes effect at once on every worker. MLflow's own cache (per worker, dropped only on
+        # the worker that served the change) is off: with two workers it kept an old password
+        # working for up to its hour.
+        "authorization_function = lab_stack.room_app:authenticate_request",
         "grant_default_workspace_access = false",
-        # A verified password is cached for an hour: checking one costs ~0.2 s of CPU (scrypt),
-        # so a room of 60 re-checked every minute would keep a core busy. With one worker,
-        # a password changed or an account deleted through the API takes effect at once.
-        "auth_cache_ttl_seconds = 3600",
+        "auth_cache_ttl_seconds = 0",
         "",
     ])
     write_private(path, text)
     return path
 
 
+# The room app's figures (lab_stack/room_app.py has the defaults), for an instructor to change.
+ROOM_SETTINGS = ("LAB_MLFLOW_MAX_ARTIFACT_MB", "LAB_MLFLOW_MAX_REQUEST_MB", "LAB_MLFLOW_WRITE_BURST",
+                 "LAB_MLFLOW_WRITES_PER_SECOND", "LAB_MLFLOW_AUTH_CACHE_SECONDS")
+
+
 def workshop_server_environment(config: StackConfig) -> dict[str, str]:
     return {
+        **{name: os.environ[name] for name in ROOM_SETTINGS if os.environ.get(name)},
         "MLFLOW_AUTH_CONFIG_PATH": str(write_auth_config(config)),
         "MLFLOW_FLASK_SERVER_SECRET_KEY": private_secret(config, "flask-secret-key"),
         "PGPASSWORD": postgres_password(config),
@@ -138,4 +154,9 @@ def workshop_server_environment(config: StackConfig) -> dict[str, str]:
         # closed again per burst) requests waited on new PostgreSQL connections.
         "MLFLOW_SQLALCHEMYSTORE_POOL_SIZE": "20",
         "MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW": "10",
+        # A model version's source is MLflow's own kind of reference, which the server checks
+        # against the learner's permissions (mlflow-artifacts:/ in the learner's workspace,
+        # models:/, runs:/) or a prompt's placeholder: never s3://, file: or http(s)://, which
+        # the server would read with its own keys, whatever workspace the path is in.
+        "MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX": SOURCE_PATTERN,
     }

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from lab_utils.clients import s3_client
 from lab_utils.config import LOOPBACK
 
 from ..config import StackConfig
+from ..secrets import seaweedfs_security, write_private
 from .service import BIN, Service, socket_path
 
 
@@ -57,18 +60,44 @@ def s3_answers(config: StackConfig, endpoint_url: str | None = None) -> bool:
     return True
 
 
+def security_dir(config: StackConfig) -> Path:
+    """Where `weed -config_dir` finds the store's `security.toml` (under the lab's secrets, 0700)."""
+    return config.secrets_dir / "objectstore"
+
+
+def write_store_security(config: StackConfig) -> None:
+    """Write the store's `security.toml` (0600) before `lab up` starts it: see objectstore_services."""
+    security_dir(config).mkdir(mode=0o700, parents=True, exist_ok=True)
+    security_dir(config).chmod(0o700)
+    write_private(security_dir(config) / "security.toml", seaweedfs_security(config))
+
+
 def objectstore_services(config: StackConfig) -> list[Service]:
-    """The store (none when the user brings their own S3), and its proxy on a room's address."""
+    """The store (none when the user brings their own S3), and its proxy on a room's address.
+
+    Only its S3 gateway takes requests from outside the store, and only with keys. Its other
+    parts refuse anyone else, even from this machine, where another program (a relay a
+    learner found) could reach loopback: the master's and the filer's HTTP APIs are off
+    (`-disableHttp`: they read, write and delete any file, and drop whole collections, without
+    credentials; the parts talk gRPC among themselves), and the volume servers' writes and
+    deletes need a token signed with a key of the lab's own (`security.toml`, written by
+    `write_store_security`). SeaweedFS's `[guard] white_list` is not used: it also guards the
+    parts' own gRPC calls, which come from a Unix socket (`@`) and 127.0.0.1, so a list that
+    keeps loopback out stops the store from allocating volumes.
+    """
     if config.uses_external_s3:
         return []
     ports = seaweedfs_ports(config.s3_port, s3_proxied(config))
     services = [Service(
         name="objectstore",
         command=[
-            # Its logs go under LAB_HOME, not /tmp (-logdir is weed's own flag, before `mini`).
-            str(BIN / "weed"), f"-logdir={config.logs_dir}", "mini", f"-dir={config.home / 'objectstore'}",
-            # Master, volume and filer take writes and deletes from anyone: loopback only.
-            f"-ip={LOOPBACK}", f"-ip.bind={LOOPBACK}",
+            # Its logs go under LAB_HOME, not /tmp; its keys in LAB_HOME/secrets/objectstore.
+            # -logdir and -config_dir are weed's own flags, before `mini`.
+            str(BIN / "weed"), f"-logdir={config.logs_dir}", f"-config_dir={security_dir(config)}",
+            "mini", f"-dir={config.home / 'objectstore'}",
+            # Master, volume and filer never face the network: loopback only; and even there,
+            # no HTTP API for the master and filer (see above).
+            f"-ip={LOOPBACK}", f"-ip.bind={LOOPBACK}", "-disableHttp",
             f"-s3.config={config.home / 'secrets' / 's3-identities.json'}",
             f"-bucket={config.bucket}", *(f"-{flag}={port}" for flag, port in ports.items()),
             # Unused gateways stay off: fewer ports, less memory.

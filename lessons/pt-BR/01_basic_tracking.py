@@ -22,7 +22,7 @@
 # %%
 import lab_utils
 
-lab = lab_utils.connect()
+lab = lab_utils.connect(language="pt_BR")
 
 # %% tags=["parameters"]
 n_metric_points = 300  # pontos registrados na comparação de velocidade de registro
@@ -516,16 +516,32 @@ exercise_1_run_id = ex1.info.run_id
 
 # %% tags=["check-exercise"]
 if lab_utils.attempted(exercise_1_run_id, "Exercício 1"):
-    expected = ElasticNet(alpha=1.0, l1_ratio=0.5).fit(X_train, y_train).predict(X_test)
-    lab_utils.assert_run_logged(
-        exercise_1_run_id, params={"alpha": 1.0, "l1_ratio": 0.5},
-        metrics={"rmse": float(np.sqrt(mean_squared_error(y_test, expected)))}, tolerance=1e-3)
+    from lab_utils.grading import lesson_01
+    lesson_01.check_exercise_1(exercise_1_run_id, X_train, y_train, X_test, y_test)
 
 # %% [markdown]
 # ### Exercício 2
-# Com `mlflow.search_runs`, encontre a execução de `meu_experimento` com o **menor** `rmse`
-# entre as execuções marcadas com a tag `dataset = windsor_house_prices`, e coloque o id dela
-# em `best_run_id`.
+# Para *escolher* um modelo, compare os candidatos nas casas de validação; as casas de teste
+# ficam fora de toda escolha. A célula abaixo registra três candidatos em `meu_experimento`:
+# `ElasticNet` com `alpha` 0.01, 0.2 e 2.0 (`l1_ratio=0.5`), treinados em `split.X_train`,
+# cada um com a tag `exercise = choose_on_validation`, com o seu RMSE nas casas de validação
+# (`val_rmse`) e, como um relatório o mostraria, nas casas de teste (`test_rmse`). Com
+# `mlflow.search_runs`, encontre o candidato a manter: a execução com a tag
+# `exercise = choose_on_validation` com o **menor** `val_rmse`. Coloque o id dela em
+# `best_run_id`. (Cada passagem pela lição registra os candidatos de novo; uma execução que
+# empata no menor valor é uma resposta tão boa quanto outra.)
+
+# %%
+# Os candidatos a escolher: treinados nas casas de treino, avaliados nos outros dois conjuntos.
+for alpha in [0.01, 0.2, 2.0]:
+    candidate = ElasticNet(alpha=alpha, l1_ratio=0.5).fit(split.X_train, split.y_train)
+    with mlflow.start_run(run_name=f"choice_alpha_{alpha}"):
+        mlflow.log_params({"alpha": alpha, "l1_ratio": 0.5})
+        mlflow.log_metrics({
+            "val_rmse": float(np.sqrt(mean_squared_error(split.y_validation, candidate.predict(split.X_validation)))),
+            "test_rmse": float(np.sqrt(mean_squared_error(split.y_test, candidate.predict(split.X_test)))),
+        })
+        mlflow.set_tag("exercise", "choose_on_validation")
 
 # %% tags=["exercise"]
 best_run_id = ...  # seu código aqui
@@ -533,25 +549,23 @@ best_run_id = ...  # seu código aqui
 # %% [markdown]
 # <details><summary>Dica</summary>
 #
-# `mlflow.search_runs(experiment_names=[...], filter_string="tags.dataset = '...'",
-# order_by=["metrics.rmse ASC"], max_results=1)` devolve um DataFrame com uma coluna `run_id`.
+# `mlflow.search_runs(experiment_names=["meu_experimento"],
+# filter_string="tags.exercise = 'choose_on_validation'", order_by=["metrics.val_rmse ASC"],
+# max_results=1)` devolve um DataFrame com uma coluna `run_id`.
 #
 # </details>
 
 # %% tags=["solution"]
 best_run_id = mlflow.search_runs(
     experiment_names=["meu_experimento"],
-    filter_string="tags.dataset = 'windsor_house_prices'",
-    order_by=["metrics.rmse ASC"], max_results=1,
+    filter_string="tags.exercise = 'choose_on_validation'",
+    order_by=["metrics.val_rmse ASC"], max_results=1,
 ).loc[0, "run_id"]
 
 # %% tags=["check-exercise"]
 if lab_utils.attempted(best_run_id, "Exercício 2"):
-    tagged = [r for r in client.search_runs([experiment.experiment_id], "tags.dataset = 'windsor_house_prices'")
-              if "rmse" in r.data.metrics]
-    assert best_run_id == min(tagged, key=lambda r: r.data.metrics["rmse"]).info.run_id, \
-        "essa não é a execução com o menor rmse"
-    print("✓ Exercício 2")
+    from lab_utils.grading import lesson_01
+    lesson_01.check_exercise_2(best_run_id, split)
 
 # %% [markdown]
 # ### Exercício 3
@@ -581,17 +595,8 @@ exercise_3_run_id = ex3.info.run_id
 
 # %% tags=["check-exercise"]
 if lab_utils.attempted(exercise_3_run_id, "Exercício 3"):
-    checked = lab_utils.assert_run_logged(exercise_3_run_id, artifacts=["plots/price_histogram.png"])
-    assert checked.info.run_name == "exercise_3", f"a execução se chama {checked.info.run_name!r}"
-    try:  # o arquivo no servidor precisa ser uma imagem, não um arquivo qualquer chamado .png
-        image = mlflow.artifacts.load_image(f"runs:/{exercise_3_run_id}/plots/price_histogram.png")
-    except Exception:
-        raise AssertionError("plots/price_histogram.png no servidor não é uma imagem: "
-                             "registre a figura com mlflow.log_figure") from None
-    pixels = np.asarray(image.convert("RGB")).reshape(-1, 3)
-    assert image.format == "PNG" and min(image.size) >= 100, f"uma imagem {image.format} de {image.size} pixels"
-    assert len(np.unique(pixels, axis=0)) > 2, "a imagem está em branco: desenhe o histograma antes de registrá-la"
-    print(f"✓ Exercício 3: um gráfico PNG de {image.size[0]}x{image.size[1]} está na execução")
+    from lab_utils.grading import lesson_01
+    lesson_01.check_exercise_3(exercise_3_run_id)
 
 # %% [markdown]
 # ## Resumo

@@ -21,7 +21,7 @@
 # %%
 import lab_utils
 
-lab = lab_utils.connect()
+lab = lab_utils.connect(language="pt_BR")
 
 # %% tags=["parameters"]
 cv_folds = 5
@@ -207,7 +207,8 @@ print(landscape.round(0).astype(int).to_string())
 # ## Comparando na UI
 #
 # 1. Abra a UI do MLflow em http://localhost:5000, mude a chave no canto superior esquerdo de
-#    **GenAI** para **Model training** e escolha **Experiments**.
+#    **GenAI** para **Model training** e escolha **Experiments**. (O modo GenAI mostra traces
+#    e prompts de apps de GenAI, o assunto da lição 11; execuções e sua comparação ficam em Model training.)
 # 2. Clique em **meu_experimento**. A tabela de execuções lista `grid_search_nested`; as nove
 #    filhas `candidate_*` se desdobram abaixo dela. Para ver só as filhas, digite
 #    `attributes.run_name LIKE 'candidate_%'` na caixa de busca e pressione Enter.
@@ -356,24 +357,17 @@ best_child_id = best_row["run_id"]
 
 # %% tags=["check-exercise"]
 if lab_utils.attempted(best_child_id, "Exercício 1"):
-    siblings = client.search_runs([parent.info.experiment_id],
-                                  f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
-    by_id = {r.info.run_id: r for r in siblings}
-    assert best_child_id in by_id, f"{best_child_id!r} não é o id de uma execução filha de grid_search_nested"
-    best_child = min(siblings, key=lambda r: r.data.metrics["cv_rmse"])
-    assert best_child_id == best_child.info.run_id, (
-        f"{by_id[best_child_id].info.run_name} tem cv_rmse {by_id[best_child_id].data.metrics['cv_rmse']:,.0f}; "
-        "o de outra filha é menor")
-    chosen = {k: float(v) for k, v in best_child.data.params.items()}
-    assert chosen == grid_search.best_params_, f"o melhor segundo o servidor, {chosen}, não é o do GridSearchCV"
-    print(f"✓ Exercício 1: {best_child.info.run_name} é a melhor filha, como o GridSearchCV escolheu")
+    from lab_utils.grading import lesson_02
+    lesson_02.check_exercise_1(best_child_id, parent.info.run_id)
 
 # %% [markdown]
 # ### Exercício 2
 # Execute um `RandomizedSearchCV` sobre `alpha` em `[0.05, 0.1, 0.2, 0.5, 1.0, 2.0]` e
-# `l1_ratio` em `[0.1, 0.3, 0.5, 0.7, 0.9]` com `n_iter=4` e `random_state=0`, como uma
-# execução pai chamada `exercise_random_search`, com uma execução filha aninhada por candidato
-# contendo seus parâmetros e seu `cv_rmse`. Coloque o id da execução pai em `random_parent_id`.
+# `l1_ratio` em `[0.1, 0.3, 0.5, 0.7, 0.9]` com `n_iter=4` e `random_state=0` (sobre `model`,
+# com `cv=cv_folds` e `scoring="neg_mean_squared_error"`, como a busca em grade acima), como
+# uma execução pai chamada `exercise_random_search`, com uma execução filha aninhada por
+# candidato contendo seus parâmetros e seu `cv_rmse` (√ de menos o seu `mean_test_score`,
+# como acima). Coloque o id da execução pai em `random_parent_id`.
 
 # %% tags=["exercise"]
 random_parent_id = ...  # seu código aqui
@@ -403,12 +397,8 @@ random_parent_id = random_parent.info.run_id
 
 # %% tags=["check-exercise"]
 if lab_utils.attempted(random_parent_id, "Exercício 2"):
-    run = lab_utils.assert_run_logged(random_parent_id)
-    assert run.info.run_name == "exercise_random_search", f"a execução pai se chama {run.info.run_name!r}"
-    kids = client.search_runs([run.info.experiment_id], f"tags.mlflow.parentRunId = '{random_parent_id}'")
-    assert len(kids) == 4, f"{len(kids)} execuções filhas, esperadas 4"
-    assert all("cv_rmse" in k.data.metrics and "alpha" in k.data.params for k in kids)
-    print("✓ Exercício 2: quatro candidatos aninhados")
+    from lab_utils.grading import lesson_02
+    lesson_02.check_exercise_2(random_parent_id, X_train, y_train, cv_folds)
 
 # %% [markdown]
 # ## Resumo

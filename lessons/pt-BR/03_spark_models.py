@@ -22,7 +22,7 @@
 # %%
 import lab_utils
 
-lab = lab_utils.connect()
+lab = lab_utils.connect(language="pt_BR")
 
 # %% tags=["parameters"]
 spark_master = ""  # "" executa o Spark dentro deste notebook (local[*]); ou, p. ex., "spark://127.0.0.1:7077"
@@ -397,19 +397,8 @@ deeper_run_id = deeper_run.info.run_id
 
 # %% tags=["check-exercise"]
 if lab_utils.attempted(deeper_run_id, "Exercício 1"):
-    run = lab_utils.assert_run_logged(deeper_run_id, params={"numTrees": 50, "maxDepth": 8}, metrics=["rmse"])
-    assert run.info.run_name == "exercise_spark_deeper", f"a execução se chama {run.info.run_name!r}"
-    try:
-        logged_pipeline = mlflow.spark.load_model(f"runs:/{deeper_run_id}/model")
-    except Exception:
-        raise AssertionError("a execução não tem um modelo Spark em 'model': registre-o com mlflow.spark.log_model") from None
-    forest = logged_pipeline.stages[-1]
-    assert len(forest.trees) == 50 and forest.getMaxDepth() == 8, (
-        f"o modelo registrado em log tem {len(forest.trees)} árvores de profundidade {forest.getMaxDepth()}, não 50 de profundidade 8")
-    served_rmse = evaluator.evaluate(logged_pipeline.transform(test_raw), {evaluator.metricName: "rmse"})
-    assert np.isclose(run.data.metrics["rmse"], served_rmse), (
-        f"o rmse registrado, {run.data.metrics['rmse']:,.0f}, não é o RMSE de teste do modelo registrado em log, {served_rmse:,.0f}")
-    print(f"✓ Exercício 1: {served_rmse:,.0f} CAD contra {spark_rmse:,.0f} com {num_trees} árvores de profundidade {max_depth}")
+    from lab_utils.grading import lesson_03
+    lesson_03.check_exercise_1(deeper_run_id, test_raw, evaluator, spark_rmse)
 
 # %% [markdown]
 # ### Exercício 2
@@ -427,8 +416,10 @@ batch_run_id = ...  # seu código aqui
 #
 # `spark.createDataFrame(lab_utils.load_new_houses().reset_index())`, depois
 # `.withColumn("predicted_price", score(struct(*FEATURES)))`, `.select(...)`,
-# `.write.parquet(folder)` dentro de um `tempfile.TemporaryDirectory()`, e
-# `mlflow.log_artifacts(folder, artifact_path="priced")` dentro da execução.
+# `.write.mode("overwrite").parquet(path)` com `path = os.path.join(folder, "priced")`, uma
+# pasta nova dentro de um `tempfile.TemporaryDirectory()` (o Spark se recusa a gravar numa
+# pasta que já existe: `PATH_ALREADY_EXISTS`), e `mlflow.log_artifacts(path,
+# artifact_path="priced")` dentro da execução.
 #
 # </details>
 
@@ -439,29 +430,14 @@ import tempfile
 new_houses = spark.createDataFrame(lab_utils.load_new_houses().reset_index())
 priced = new_houses.withColumn("predicted_price", score(struct(*FEATURES))).select("house_id", "predicted_price")
 with tempfile.TemporaryDirectory() as folder, mlflow.start_run(run_name="exercise_spark_batch") as batch_run:
-    priced.write.parquet(os.path.join(folder, "priced"))
+    priced.write.mode("overwrite").parquet(os.path.join(folder, "priced"))
     mlflow.log_artifacts(os.path.join(folder, "priced"), artifact_path="priced")
 batch_run_id = batch_run.info.run_id
 
 # %% tags=["check-exercise"]
 if lab_utils.attempted(batch_run_id, "Exercício 2"):
-    import os
-    import tempfile
-
-    batch_record = client.get_run(batch_run_id)
-    assert batch_record.info.run_name == "exercise_spark_batch", f"a execução se chama {batch_record.info.run_name!r}"
-    files = [os.path.basename(f.path) for f in client.list_artifacts(batch_run_id, "priced")]
-    assert "_SUCCESS" in files and any(f.endswith(".parquet") for f in files), (
-        f"o artefato 'priced' da execução deveria conter o que o write.parquet do Spark deixa (_SUCCESS, part-*.parquet); "
-        f"encontrado: {files or 'nada'}")
-    with tempfile.TemporaryDirectory() as folder:
-        written = pd.read_parquet(mlflow.artifacts.download_artifacts(
-            run_id=batch_run_id, artifact_path="priced", dst_path=folder)).sort_values("house_id")
-    expected = np.asarray(mlflow.pyfunc.load_model(sklearn_uri).predict(lab_utils.load_new_houses()))
-    assert list(written.columns) == ["house_id", "predicted_price"] and len(written) == len(expected), (
-        f"esperadas {len(expected)} linhas com house_id e predicted_price; encontradas as colunas {list(written.columns)}")
-    assert np.allclose(written["predicted_price"], expected), "estes não são os preços do ElasticNet da lição 01"
-    print(f"✓ Exercício 2: {len(written)} casas novas com preço dado pelo Spark, guardadas com a execução")
+    from lab_utils.grading import lesson_03
+    lesson_03.check_exercise_2(batch_run_id, sklearn_uri)
 
 # %%
 spark.stop()

@@ -20,7 +20,7 @@
 # %%
 import lab_utils
 
-lab = lab_utils.connect()
+lab = lab_utils.connect(language="pt_BR")
 
 # %% tags=["parameters"]
 model_name = "previsao_precos"
@@ -201,9 +201,20 @@ assert client.get_registered_model(model_name).description.startswith("Predicts 
 # for melhor nas casas de **validação**. O apelido se move; o antigo campeão mantém sua
 # versão, seu histórico e uma tag que diz qual versão o substituiu. O código que carrega
 # `@champion` passa a usar o modelo novo sem nenhuma edição.
+#
+# Os ajustes do desafiante vêm da busca em grade da lição 02, refeita aqui só com as casas de
+# **treino** desta lição. A lição 02 fez a validação cruzada com todas as casas menos as de
+# teste, e elas incluem as casas de validação desta lição: um critério que depois compara
+# nessas casas julgaria uma escolha que elas já ajudaram a fazer, e a favoreceria.
 
 # %%
-challenger_model = train_and_log(alpha=0.1, l1_ratio=0.9, run_name="registry_challenger")
+from sklearn.model_selection import GridSearchCV
+
+# A grade da lição 02, com validação cruzada nas casas de treino: as de validação ficam de fora.
+search = GridSearchCV(ElasticNet(max_iter=10_000), {"alpha": [0.1, 0.5, 1.0], "l1_ratio": [0.1, 0.5, 0.9]},
+                      cv=5, scoring="neg_mean_squared_error").fit(X_train, y_train)
+print("ajustes do desafiante, escolhidos nas casas de treino:", search.best_params_)
+challenger_model = train_and_log(**search.best_params_, run_name="registry_challenger")
 challenger = mlflow.register_model(challenger_model.model_uri, model_name)
 client.set_registered_model_alias(model_name, "challenger", challenger.version)
 
@@ -283,6 +294,16 @@ pd.DataFrame([{"version": v.version, "aliases": [a for a, n in aliases.items() i
                "run": v.run_id[:8]} for v in versions])
 
 # %% [markdown]
+# A versão que o exemplo da página registrou (a 1, na primeira passagem) continua no estágio
+# `Production`, enquanto `@champion` aponta para a versão do desafiante. Estágios e apelidos
+# são dois mecanismos separados, e o MLflow não mantém nenhum vínculo entre eles:
+# `models:/previsao_precos/Production` ainda carrega a versão 1, e
+# `models:/previsao_precos@champion`, o campeão. O estágio sobrou do exemplo da página; esta
+# lição não faz mais transições de estágio (obsoletas). Uma equipe que passa de estágios para
+# apelidos usa um dos dois e aposenta o outro: o código carrega `@champion`, e a antiga versão
+# `Production` é arquivada (uma tag, ou uma última transição para `Archived`) para que
+# ninguém a confunda com o modelo em serviço.
+#
 # ## Arquivamento, e desenvolvimento versus produção
 #
 # Uma promoção nunca apaga uma versão. Para aposentar uma versão, coloque uma tag nela (e,
@@ -323,9 +344,29 @@ print("✓ a cópia e a versão de desenvolvimento compartilham uma execução e
 #   descrição e as tags da cópia viram o único registro de onde ela veio, e uma ferramenta
 #   que segue o `source` não encontra nada. Arquive a versão de desenvolvimento com uma tag
 #   em vez de apagá-la.
-# - **Apagar os arquivos** quebra as duas versões: apagar o modelo registrado em log que os
-#   contém (`client.delete_logged_model`, ou a execução dele) e depois executar `mlflow gc`
-#   remove os arquivos do bucket.
+# - **Apagar os arquivos** quebra as duas versões. No MLflow 3 eles pertencem ao *modelo
+#   registrado em log*, em `<experiment id>/models/<m-id>/artifacts/` no bucket (lição 01),
+#   e não à execução dele. `client.delete_logged_model(model_id)` o marca como apagado;
+#   depois, `mlflow gc`, executado do lado do servidor (`--backend-store-uri` indica o seu
+#   armazenamento de metadados) com `MLFLOW_TRACKING_URI` definida para alcançar os artefatos
+#   via proxy, remove os arquivos e o registro dele. Sem ids, o `gc` elimina toda execução e
+#   todo modelo registrado em log apagados; `--logged-model-ids m-…` limita os modelos que
+#   ele elimina (`--run-ids`, as execuções). Ele não verifica se uma versão registrada ainda
+#   aponta para o modelo. Apagar a *execução* em vez disso (`client.delete_run` e depois
+#   `mlflow gc`) remove os metadados da execução e a pasta de artefatos dela
+#   (`<experiment id>/<run id>/artifacts/`), e deixa o modelo registrado em log e seus arquivos.
+#
+# A sequência que remove os arquivos de um modelo registrado em log (não executada aqui:
+# quebraria o campeão):
+#
+# ```python
+# client.delete_logged_model("m-…")  # marcado como apagado: os arquivos continuam no bucket
+# ```
+#
+# ```bash
+# eval "$(lab env)"  # MLFLOW_TRACKING_URI, para que o gc alcance os artefatos via proxy
+# mlflow gc --backend-store-uri sqlite:///.lab/mlflow/mlflow.db --logged-model-ids m-…
+# ```
 
 # %% [markdown]
 # ## Exercícios
@@ -355,13 +396,8 @@ client.set_model_version_tag(model_name, described_version, "reviewed_by", "ada"
 
 # %% tags=["check-exercise"]
 if lab_utils.attempted(described_version, "Exercício 1"):
-    current = client.get_model_version_by_alias(model_name, "champion")
-    assert str(described_version) == current.version, (
-        f"@champion é a versão {current.version}, não {described_version!r}")
-    assert "champion" in (current.description or "").lower(), (
-        f"a descrição da versão {current.version} no servidor não contém a palavra champion")
-    assert current.tags.get("reviewed_by", "").strip(), f"a versão {current.version} não tem a tag reviewed_by"
-    print(f"✓ Exercício 1: versão {current.version} descrita e revisada por {current.tags['reviewed_by']}")
+    from lab_utils.grading import lesson_04
+    lesson_04.check_exercise_1(described_version, model_name)
 
 # %% [markdown]
 # ### Exercício 2
@@ -392,18 +428,8 @@ check_run_id = check_run.info.run_id
 
 # %% tags=["check-exercise"]
 if lab_utils.attempted(check_run_id, "Exercício 2"):
-    logged = client.get_run(check_run_id)
-    assert logged.info.run_name == "champion_check", f"a execução se chama {logged.info.run_name!r}"
-    current = client.get_model_version_by_alias(model_name, "champion").version
-    assert logged.data.tags.get("model_version") == current, (
-        f"a tag model_version é {logged.data.tags.get('model_version')!r}; @champion é a versão {current}")
-    try:
-        recorded = mlflow.artifacts.load_dict(f"{logged.info.artifact_uri}/predictions.json")["predictions"]
-    except Exception:
-        raise AssertionError("a execução não tem um predictions.json com uma lista 'predictions'") from None
-    expected = mlflow.pyfunc.load_model(f"models:/{model_name}/{current}").predict(X_test.head())
-    assert np.allclose(recorded, expected), "o predictions.json não contém os preços do campeão"
-    print(f"✓ Exercício 2: a execução registrou os preços da versão {current} para cinco casas de teste")
+    from lab_utils.grading import lesson_04
+    lesson_04.check_exercise_2(check_run_id, model_name, X_test)
 
 # %% [markdown]
 # ## Resumo
@@ -450,8 +476,11 @@ if lab_utils.attempted(check_run_id, "Exercício 2"):
 # 4. Os arquivos continuam lá: são os da versão de desenvolvimento, e apagar uma versão não
 #    apaga nenhum arquivo. Mas o `source` da cópia passa a apontar para uma versão que não
 #    existe mais; por isso, arquive (com uma tag) a versão de desenvolvimento em vez de
-#    apagá-la. Apagar o modelo registrado em log (ou a execução) que contém os arquivos e
-#    executar `mlflow gc` quebra as duas versões.
+#    apagá-la. O que quebra as duas versões é apagar o modelo registrado em log que contém os
+#    arquivos (`client.delete_logged_model`) e depois executar `mlflow gc`
+#    (`--logged-model-ids` escolhe esse modelo). Apagar a execução dele não quebraria: o `gc`
+#    remove a pasta de artefatos da própria execução, e o MLflow 3 guarda os arquivos de um
+#    modelo registrado em log em `<experiment id>/models/<m-id>/artifacts/`.
 
 # %% [markdown]
 # Próxima: **05 · MLflow Models**: do que é feito um modelo registrado em log, e como servi-lo via REST.

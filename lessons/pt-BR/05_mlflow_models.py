@@ -23,7 +23,7 @@
 # %%
 import lab_utils
 
-lab = lab_utils.connect()
+lab = lab_utils.connect(language="pt_BR")
 
 # %% tags=["parameters"]
 model_name = "previsao_precos"
@@ -37,6 +37,10 @@ from mlflow import MlflowClient
 client = MlflowClient()
 X_train, X_test, y_train, y_test = lab_utils.split_house_prices()
 champion = lab_utils.assert_model_version(model_name, alias="champion")
+
+# Os erros desta lição aparecem resumidos: a exceção e sua mensagem, sem a pilha de
+# chamadas da biblioteca (`%xmode Context` traz o traceback completo de volta).
+# %xmode Minimal
 
 # %% [markdown]
 # ## Anatomia de um modelo registrado em log
@@ -91,6 +95,19 @@ print("requisitos:", [line.split("==")[0] for line in
 # **serving_input_example.json** (linhas reais, e as mesmas linhas como corpo de uma
 # requisição REST), e **requirements.txt**, **conda.yaml** e **python_env.yaml** (o que
 # instalar para carregá-lo).
+#
+# A lição 04 não listou os requisitos: o MLflow os *inferiu*. Ele carrega o modelo em um novo
+# processo Python, anota cada módulo importado ao carregá-lo e ao prever o exemplo de entrada,
+# e nomeia os pacotes instalados que fornecem esses módulos. É uma heurística, e a lista acima
+# mostra os seus limites: `pytest` e `rich` estão nela porque o skops, para montar a sua lista
+# de tipos de confiança, pede ao scikit-learn todos os seus estimadores, o que importa os
+# auxiliares de teste do scikit-learn (que usam `pytest`), e o scikit-learn importa o seu
+# callback de barra de progresso (que usa `rich`) — cada um só quando o pacote está
+# instalado, como no ambiente do laboratório (`pytest` roda os testes do laboratório, `rich` vem com o Prefect).
+# `psutil` vem do rastreamento (tracing) do próprio MLflow. Nenhum dos três é necessário para
+# prever; em outro ambiente a lista muda. Quando a lista importa — uma imagem para servir, a
+# máquina de um colega — declare-a com `pip_requirements`, como faz o modelo personalizado
+# mais abaixo.
 #
 # ### Ponto de verificação
 # O modelo registrado em log é uma entidade do lado do servidor: `mlflow.search_logged_models`
@@ -305,8 +322,8 @@ checked = lab_utils.assert_run_logged(scoring_run.info.run_id, metrics={"houses_
 # scikit-learn do campeão (`estimator`, carregado acima para o SHAP) como um novo modelo
 # registrado em log cuja assinatura declare `bedrooms` como float (`double`) e mantenha as
 # outras colunas como o campeão as tem, e coloque em `float_info` o `ModelInfo` que
-# `log_model` devolve. A verificação lê a assinatura no arquivo `MLmodel` do bucket e dá
-# preço a `3.0` quartos com o seu modelo.
+# `log_model` devolve. A verificação lê a assinatura no arquivo `MLmodel` guardado no
+# servidor e dá preço a quartos em float (`3.0`, e até `2.5`) com o seu modelo.
 
 # %% tags=["exercise"]
 float_info = ...  # seu código aqui
@@ -328,26 +345,9 @@ with mlflow.start_run(run_name="float_bedrooms"), warnings.catch_warnings():
                                           input_example=X_test.head(3).astype({"bedrooms": "float64"}))
 
 # %% tags=["check-exercise"]
-from mlflow.models.model import ModelInfo
-
 if lab_utils.attempted(float_info, "Exercício 1"):
-    assert isinstance(float_info, ModelInfo), "coloque em float_info o ModelInfo que log_model devolveu"
-    float_logged = client.get_logged_model(float_info.model_id)  # gera erro se o servidor não tiver esse modelo
-    stored = yaml.safe_load(s3.get_object(Bucket=lab.bucket, Key=lab_utils.bucket_prefix(
-        lab, float_logged.artifact_location) + "MLmodel")["Body"].read())
-    assert "signature" in stored, "o modelo no bucket não tem assinatura: registre-o com um input_example"
-    declared = {column["name"]: column["type"] for column in yaml.safe_load(stored["signature"]["inputs"])}
-    expected = {column["name"]: column["type"] for column in yaml.safe_load(mlmodel["signature"]["inputs"])}
-    wanted = {**expected, "bedrooms": "double"}
-    wrong = {name: declared.get(name) for name in sorted(wanted.keys() | declared.keys())
-             if declared.get(name) != wanted.get(name)}
-    assert not wrong, f"a assinatura no bucket deveria declarar bedrooms como double e as outras colunas " \
-                      f"como o campeão declara; ela declara {wrong}"
-    float_prices = mlflow.pyfunc.load_model(float_info.model_uri).predict(X_test.head(5).astype({"bedrooms": "float64"}))
-    assert np.allclose(float_prices, model.predict(X_test.head(5))), \
-        "o seu modelo não dá às casas o preço que o campeão dá: registre o estimador do campeão"
-    print(f"✓ Exercício 1: o modelo registrado em log {float_logged.model_id} aceita 3.0 quartos "
-          f"e dá à primeira casa de teste o preço de {float_prices[0]:,.0f} CAD")
+    from lab_utils.grading import lesson_05_models
+    lesson_05_models.check_exercise_1(float_info, model_name, champion.version, X_test)
 
 # %% [markdown]
 # ## Resumo

@@ -20,7 +20,7 @@
 # %%
 import lab_utils
 
-lab = lab_utils.connect()
+lab = lab_utils.connect(language="pt_BR")
 
 # %% [markdown]
 # Nada do notebook da parte 1 é necessário: o registro tem os dois modelos, e a divisão dos
@@ -137,12 +137,13 @@ shutil.rmtree(image_folder.parent)
 # ## Exercícios
 #
 # ### Exercício 1
-# Chame você mesmo a API REST do servidor de modelos: inicie um `ModelServer` para a
-# versão 1 de `previsao_precos`, faça `POST` de `X_test.head(1)` no `/invocations` dele como
-# um corpo `dataframe_records`, encerre o servidor e coloque em `rest_response` a
-# `requests.Response` que você recebeu. A verificação lê o log do próprio servidor e compara
-# a resposta dele com a versão 1 no registro. (Iniciar o servidor leva até meio minuto, como
-# acima.)
+# Chame você mesmo a API REST do servidor de modelos: sirva a versão 1 de
+# `previsao_precos` (um `ModelServer` como acima, ou `mlflow models serve` num terminal),
+# faça `POST` de `X_test.head(1)` no `/invocations` dele como um corpo `dataframe_records`,
+# encerre o servidor e coloque em `rest_response` a `requests.Response` que você recebeu. A
+# verificação lê a requisição que você enviou e a resposta do servidor, e compara essa
+# resposta com a versão 1 no registro (o campeão dá outro preço a esta casa). (Iniciar o
+# servidor leva até meio minuto, como acima.)
 
 # %% tags=["exercise"]
 rest_response = ...  # seu código aqui
@@ -166,32 +167,17 @@ finally:
     version_1_server.stop()
 
 # %% tags=["check-exercise"]
-import json
-from urllib.parse import urlparse
-
 if lab_utils.attempted(rest_response, "Exercício 1"):
-    assert isinstance(rest_response, requests.Response), "coloque em rest_response a Response que requests.post devolveu"
-    sent, address = rest_response.request, urlparse(rest_response.url)
-    assert sent.method == "POST" and address.path == "/invocations", "faça POST no /invocations do servidor"
-    body = json.loads(sent.body)
-    assert list(body) == ["dataframe_records"], "envie um corpo dataframe_records"
-    assert pd.DataFrame(body["dataframe_records"]).equals(X_test.head(1).reset_index(drop=True)), \
-        "envie a linha de X_test.head(1)"
-    server_log = lab.logs_dir / f"model-server-{address.port}.log"
-    assert server_log.exists() and '"POST /invocations HTTP/1.1" 200' in server_log.read_text(), \
-        "nenhum servidor de modelos iniciado com lab_utils.ModelServer respondeu a esta requisição"
-    version_1 = mlflow.pyfunc.load_model(f"models:/{model_name}/1")  # o que o registro guarda
-    answer = rest_response.json()["predictions"][0]
-    assert abs(answer - version_1.predict(X_test.head(1))[0]) < 1e-6, \
-        f"o servidor respondeu {answer:,.0f}: essa não é a previsão da versão 1"
-    print(f"✓ Exercício 1: o servidor de modelos respondeu {answer:,.0f}, o preço da versão 1")
+    from lab_utils.grading import lesson_05_serving
+    lesson_05_serving.check_exercise_1(rest_response, X_test, model_name)
 
 # %% [markdown]
 # ### Exercício 2
 # Dê ao modelo personalizado da parte 1 o apelido (alias) `champion` no registro
 # (`previsao_precos_anuncios`, a versão `custom_version` lida acima), sirva
 # `models:/previsao_precos_anuncios@champion`, dê preço ao `listing` abaixo via REST, encerre
-# o servidor e coloque a `requests.Response` em `listing_response`.
+# o servidor e coloque a `requests.Response` em `listing_response`. A verificação lê o
+# apelido no registro e compara a resposta do servidor com o preço dessa versão.
 
 # %%
 listing = pd.DataFrame([{"lotsize_m2": 450.0, "bedrooms": 3, "bathrms": 1, "stories": 2, "garagepl": 1,
@@ -221,19 +207,8 @@ finally:
 
 # %% tags=["check-exercise"]
 if lab_utils.attempted(listing_response, "Exercício 2"):
-    assert isinstance(listing_response, requests.Response), \
-        "coloque em listing_response a Response que requests.post devolveu"
-    aliased = client.get_model_version_by_alias("previsao_precos_anuncios", "champion")  # gera erro se não existir
-    assert aliased.version == custom_version.version, \
-        f"@champion é a versão {aliased.version}, não a versão {custom_version.version}, a que a parte 1 registrou"
-    address = urlparse(listing_response.url)
-    server_log = lab.logs_dir / f"model-server-{address.port}.log"
-    assert server_log.exists() and '"POST /invocations HTTP/1.1" 200' in server_log.read_text(), \
-        "nenhum servidor de modelos iniciado com lab_utils.ModelServer respondeu a esta requisição"
-    expected = mlflow.pyfunc.load_model("models:/previsao_precos_anuncios@champion").predict(listing)[0]
-    price = listing_response.json()["predictions"][0]
-    assert abs(price - expected) < 1, f"o servidor respondeu {price:,.0f}, não o preço do modelo com o apelido"
-    print(f"✓ Exercício 2: o servidor de modelos deu ao anúncio o preço de {price:,.0f} CAD")
+    from lab_utils.grading import lesson_05_serving
+    lesson_05_serving.check_exercise_2(listing_response, listing, custom_version.version)
 
 # %% [markdown]
 # ## Resumo

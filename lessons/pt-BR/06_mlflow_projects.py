@@ -17,7 +17,7 @@
 # %%
 import lab_utils
 
-lab = lab_utils.connect()
+lab = lab_utils.connect(language="pt_BR")
 
 # %% tags=["parameters"]
 experiment_name = "projetos_mlflow"
@@ -31,6 +31,10 @@ experiment_name = "projetos_mlflow"
 # %%
 project = lab_utils.REPO_ROOT / "projects" / "house_prices"
 print((project / "MLproject").read_text())
+
+# Os erros desta lição aparecem resumidos: a exceção e sua mensagem, sem a pilha de
+# chamadas da biblioteca (`%xmode Context` traz o traceback completo de volta).
+# %xmode Minimal
 
 # %% [markdown]
 # Cada ponto de entrada declara seus parâmetros com um tipo e um valor padrão; `{alpha}` no
@@ -135,9 +139,15 @@ submitted = mlflow.projects.run(
 print(submitted.run_id, submitted.get_status())
 
 # %% [markdown]
-# O segundo ponto de entrada valida uma execução treinada contra um RMSE de validação máximo;
-# seu código de saída diz se o modelo foi aprovado, e um modelo aprovado recebe o seu RMSE de
-# teste.
+# O segundo ponto de entrada valida uma execução treinada contra um RMSE de validação máximo.
+# O veredito é uma tag, `validation_passed` (`true` ou `false`), e um modelo aprovado recebe
+# também o seu RMSE de teste. A execução termina FINISHED nos dois casos: recusar um modelo é
+# o critério fazendo o seu trabalho, uma decisão, não um erro. Uma execução FAILED (o comando
+# sai com código diferente de zero e `mlflow.projects.run` lança `ExecutionException`) quer
+# dizer que a validação não pôde ser feita — um id de execução que não existe, um modelo que
+# não carrega, um parâmetro do tipo errado, como mostra a próxima seção. Mantenha as duas
+# coisas separadas: um agendador que lê códigos de saída repete as falhas e alerta sobre
+# elas, e uma recusa escondida entre travamentos se perde.
 
 # %%
 validation = mlflow.projects.run(
@@ -147,7 +157,7 @@ validation = mlflow.projects.run(
 validated = mlflow.get_run(validation.run_id)
 
 # %% tags=["nbval-check-output"]
-print("aprovado:", validated.data.tags["validation_passed"])
+print("status:", validated.info.status, "· aprovado:", validated.data.tags["validation_passed"])
 print({key: round(value) for key, value in sorted(validated.data.metrics.items())})
 
 # %%
@@ -233,9 +243,11 @@ assert abs(record.data.metrics["validation_rmse"] - reproduced.data.metrics.get(
 # ## Exercícios
 #
 # ### Exercício 1
-# Execute pelo Python o ponto de entrada `train` com `alpha=0.05` e `l1_ratio=0.95` e, em
-# seguida, o ponto de entrada `validate` sobre essa execução com `max_rmse=15000`. Coloque o id
-# da execução de validação em `exercise_validation_id`.
+# Execute o ponto de entrada `train` do projeto com `alpha=0.05` e `l1_ratio=0.95` e, em
+# seguida, o ponto de entrada `validate` sobre essa execução com `max_rmse=15000`, ambos no
+# experimento da lição (`experiment_name`), pelo Python ou com `mlflow run`. Coloque o id da
+# execução de validação em `exercise_validation_id`. A verificação lê as duas execuções e
+# recalcula o RMSE de validação e o veredito.
 
 # %% tags=["exercise"]
 exercise_validation_id = ...  # seu código aqui
@@ -260,19 +272,8 @@ exercise_validation_id = mlflow.projects.run(
 
 # %% tags=["check-exercise"]
 if lab_utils.attempted(exercise_validation_id, "Exercício 1"):
-    run = lab_utils.assert_run_logged(exercise_validation_id, tags=["validated_run_id"],
-                                      metrics=["validation_rmse"])
-    tags = run.data.tags
-    assert tags.get("mlflow.source.type") == "PROJECT" and tags.get("mlflow.project.entryPoint") == "validate", \
-        "esta execução não foi iniciada pelo ponto de entrada `validate` do projeto"
-    assert float(run.data.params.get("max_rmse", "nan")) == 15000, "validate não foi executado com max_rmse=15000"
-    trained_run = mlflow.get_run(tags["validated_run_id"])
-    assert trained_run.data.tags.get("mlflow.project.entryPoint") == "train", \
-        "a execução validada não foi iniciada pelo ponto de entrada `train` do projeto"
-    trained_with = {key: float(trained_run.data.params.get(key, "nan")) for key in ("alpha", "l1_ratio")}
-    assert trained_with == {"alpha": 0.05, "l1_ratio": 0.95}, \
-        f"a execução validada foi treinada com {trained_with}, e não com alpha=0.05 e l1_ratio=0.95"
-    print(f"✓ Exercício 1: validation_passed={tags['validation_passed']}")
+    from lab_utils.grading import lesson_06
+    lesson_06.check_exercise_1(exercise_validation_id, experiment_name)
 
 # %% [markdown]
 # ## Resumo
@@ -282,6 +283,8 @@ if lab_utils.attempted(exercise_validation_id, "Exercício 1"):
 #   log uma execução com a sua procedência.
 # - O MLflow não verifica um `float`: quem verifica é o script; um valor errado faz a execução
 #   falhar (registrada como FAILED) e lança `ExecutionException`.
+# - O veredito de um critério é uma tag em uma execução FINISHED (`validation_passed=false`
+#   para um modelo recusado); FAILED quer dizer que o próprio critério não pôde rodar.
 # - O registro (pasta, ponto de entrada, parâmetros, commit) permite rodar de novo o mesmo
 #   código a partir de um checkout do commit; alterações sem commit não estão nele, e o
 #   ambiente fica por sua conta.

@@ -21,7 +21,7 @@
 # %%
 import lab_utils
 
-lab = lab_utils.connect()
+lab = lab_utils.connect(language="pt_BR")
 
 # %% [markdown]
 # `connect()` apontou `PREFECT_API_URL` para o servidor Prefect do laboratório: cada execução
@@ -322,7 +322,9 @@ assert project_flow_run.state_type.value == "COMPLETED"
 #
 # ### Exercício 1
 # Execute `retrain.retreinar_modelo` com `C=0.1` e um limiar de `0.99` (que nenhum modelo
-# alcança aqui). Coloque o resultado em `strict_result`. Alguma versão foi registrada?
+# alcança aqui). Coloque o resultado em `strict_result` (uma execução de fluxo iniciada pela
+# implantação também vale: coloque então o `FlowRun` ou o id dele). Alguma versão foi
+# registrada? A verificação lê essa execução de fluxo no Prefect e a execução dela no MLflow.
 
 # %% tags=["exercise"]
 strict_result = ...  # seu código aqui
@@ -340,28 +342,23 @@ strict_result = retrain.retreinar_modelo(C=0.1, limiar_acuracia=0.99)
 
 # %% tags=["check-exercise"]
 if lab_utils.attempted(strict_result, "Exercício 1"):
-    from uuid import UUID
+    from lab_utils.grading import lesson_07
+    lesson_07.check_exercise_1(strict_result)
 
-    from prefect.client.orchestration import get_client
+# %% [markdown]
+# Enquanto isso, o fluxo roda de novo com o mesmo `C` e o limiar padrão (como um agendamento
+# faria): a execução de fluxo do Exercício 1 deixa de ser a mais recente de `retreinar-modelo`.
 
-    strict_run = lab_utils.assert_run_logged(strict_result["run_id"], params={"C": 0.1},
-                                             metrics=["validation_accuracy"], tags=["prefect.flow_run_id"])
-    with get_client(sync_client=True) as prefect_client:
-        strict_flow_run = prefect_client.read_flow_run(UUID(strict_run.data.tags["prefect.flow_run_id"]))
-    assert strict_flow_run.parameters.get("limiar_acuracia") == 0.99, (
-        f"a execução de fluxo por trás dessa execução do MLflow teve os parâmetros {strict_flow_run.parameters}: "
-        "execute retreinar_modelo com limiar_acuracia=0.99")
-    assert not client.search_model_versions(f"run_id = '{strict_result['run_id']}'"), \
-        "uma versão dessa execução está no registro de modelos: o critério de 0.99 deveria tê-la recusado"
-    assert "test_accuracy" not in strict_run.data.metrics, "um modelo recusado não deveria ter pontuação de teste"
-    print("✓ Exercício 1: rastreado, recusado pelo critério, não registrado")
+# %%
+later_result = retrain.retreinar_modelo(C=0.1)
 
 # %% [markdown]
 # ### Exercício 2
 # Usando o cliente do próprio Prefect (`prefect.client.orchestration.get_client`), encontre no
 # servidor Prefect a execução de fluxo do Exercício 1: uma execução de `retreinar-modelo` cujo
-# parâmetro `limiar_acuracia` é `0.99`. Coloque o id dela (uma string) em `strict_flow_run_id`.
-# A verificação lê o estado dessa execução de fluxo pela API do Prefect.
+# parâmetro `limiar_acuracia` é `0.99`, a mais recente (uma passada anterior pode ter deixado
+# outras). Coloque o id dela (uma string) em `strict_flow_run_id`. A verificação lê essa
+# execução de fluxo pela API do Prefect e a compara com a do Exercício 1.
 
 # %% tags=["exercise"]
 strict_flow_run_id = ...  # seu código aqui
@@ -388,22 +385,8 @@ strict_flow_run_id = str(next(r.id for r in retrain_runs if r.parameters.get("li
 
 # %% tags=["check-exercise"]
 if lab_utils.attempted(strict_flow_run_id, "Exercício 2"):
-    from uuid import UUID
-
-    from prefect.client.orchestration import get_client
-    from prefect.exceptions import ObjectNotFound
-
-    try:
-        with get_client(sync_client=True) as prefect_client:
-            answer_run = prefect_client.read_flow_run(UUID(str(strict_flow_run_id)))
-            answer_flow = prefect_client.read_flow(answer_run.flow_id).name
-    except (ValueError, ObjectNotFound):
-        raise AssertionError(f"{strict_flow_run_id!r} não é o id de uma execução de fluxo no servidor Prefect") from None
-    assert answer_flow == "retreinar-modelo", f"essa é uma execução do fluxo {answer_flow!r}, e não de retreinar-modelo"
-    assert answer_run.parameters.get("limiar_acuracia") == 0.99, (
-        f"essa execução teve os parâmetros {answer_run.parameters}: a do Exercício 1 teve limiar_acuracia=0.99")
-    assert answer_run.state_type.value == "COMPLETED", f"essa execução de fluxo está {answer_run.state_type.value}"
-    print(f"✓ Exercício 2: o servidor Prefect tem a execução de fluxo {answer_run.name}: {answer_run.state_type.value}")
+    from lab_utils.grading import lesson_07
+    lesson_07.check_exercise_2(strict_flow_run_id, strict_result)
 
 # %% [markdown]
 # ## Resumo

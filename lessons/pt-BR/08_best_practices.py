@@ -19,7 +19,7 @@
 # %%
 import lab_utils
 
-lab = lab_utils.connect()
+lab = lab_utils.connect(language="pt_BR")
 
 # %% tags=["parameters"]
 runs_to_compare = 3
@@ -32,16 +32,28 @@ runs_to_compare = 3
 # cada uma com seu `cv_rmse` e seu `train_rmse`. Compare-as na UI:
 #
 # 1. Abra a UI do MLflow em http://localhost:5000, mude o seletor no canto superior esquerdo de
-#    **GenAI** para **Model training** e escolha **Experiments** na barra à esquerda. A página
-#    lista os experimentos das lições 01–04, entre eles `meu_experimento`.
+#    **GenAI** para **Model training** (as execuções, modelos e registro desta lição ficam lá; o
+#    modo GenAI guarda traces e prompts, lição 11) e escolha **Experiments** na barra à esquerda. A página
+#    lista um experimento por lição, o mais novo primeiro: `lab_tour` (lição 00),
+#    `meu_experimento` (01–05), `projetos_mlflow` (06), `pipeline_treinamento` (07),
+#    `precos_casas_windsor/boas_praticas` (esta lição, depois que você a executar). A imagem
+#    foi feita depois de uma passagem pelo curso inteiro, por isso mostra também
+#    `direct_to_s3` (o experimento da lição 09 que grava artefatos diretamente no bucket),
+#    `capstone` (lição 10) e `_lab_doctor`, onde o `lab doctor` verifica que um artefato
+#    chega ao armazenamento e volta (ele apaga as suas execuções, por isso o experimento
+#    parece vazio). `Default` é o experimento com que todo servidor MLflow começa.
 #
 #    ![A página de experimentos](../../docs/screenshots/01_experiments.png)
 #
 # 2. Clique em **meu_experimento**. Para ver só os candidatos, digite
 #    `attributes.run_name LIKE 'candidate_%'` na caixa de busca e pressione Enter. Os nove
 #    candidatos de uma primeira passagem pelas lições 01–04 (cada nova execução da lição 02
-#    acrescenta mais nove) ficam sob a execução pai `grid_search_nested`: clique no **⊞** ao
-#    lado do nome dela para desdobrá-los, com `alpha`, `l1_ratio` e as métricas como colunas.
+#    acrescenta mais nove) ficam sob a execução pai `grid_search_nested`, que a busca mantém
+#    à vista: clique no **⊞** ao lado do nome dela para desdobrá-los. A tabela mostra o nome de cada execução, quando foi criada, o conjunto de
+#    dados, a duração, a origem e os modelos, mas não os seus parâmetros nem as suas
+#    métricas: clique em **Columns** e marque `cv_rmse` e `train_rmse` em **Metrics**, e
+#    `alpha` e `l1_ratio` em **Parameters**, para acrescentá-los como colunas (a imagem
+#    mostra a tabela antes desse passo).
 #
 #    ![Os candidatos da lição 02](../../docs/screenshots/02_runs.png)
 #
@@ -269,15 +281,18 @@ print(len(tagged), "execução(ões) candidata(s) de floresta aleatória encontr
 # ### Ponto de verificação: práticas 2–5 no servidor
 
 # %%
+on_server = client.get_run(run.info.run_id).data
+expected_params = len(forest.get_params()) + len(split_params)
+assert len(on_server.params) == expected_params, f"{len(on_server.params)} parâmetros, esperados {expected_params}"
+# O exercício abaixo avalia nas casas de teste a execução que escolher, e põe nela a tag
+# `reviewed`: só então um test_rmse está certo (assim esta célula passa de novo depois do exercício).
+assert "test_rmse" not in on_server.metrics or "reviewed" in on_server.tags, "as casas de teste são avaliadas uma única vez, depois da escolha"
 checked = lab_utils.assert_run_logged(
     run.info.run_id,
     params={"max_depth": 8, "split_seed": lab_utils.SEED, "validation_size": 0.25},
     metrics=["train_rmse", "validation_rmse", "validation_r2"],
     tags={"candidate": "true", "model_family": "random_forest"},
     artifacts=["diagnostics/residuals.png", "diagnostics/confusion_matrix.png"])
-expected_params = len(forest.get_params()) + len(split_params)
-assert len(checked.data.params) == expected_params, f"{len(checked.data.params)} parâmetros, esperados {expected_params}"
-assert "test_rmse" not in checked.data.metrics, "as casas de teste são avaliadas uma única vez, depois da escolha"
 
 # %% [markdown]
 # ## 6 · Documente os modelos registrados
@@ -352,24 +367,9 @@ with mlflow.start_run(run_id=reviewed_run_id):
     mlflow.log_metric("test_rmse", rmse(y_test, chosen_model.predict(X_test)))
 
 # %% tags=["check-exercise"]
-if lab_utils.attempted(reviewed_run_id, "Exercise"):
-    this_pass = client.search_runs(
-        [experiment.experiment_id], f"tags.candidate = 'true' and attributes.start_time >= {run.info.start_time}")
-    shallow_runs = [r for r in this_pass if r.data.params.get("max_depth") == "4"]
-    assert shallow_runs, "nenhuma execução com max_depth 4 e a tag candidate = true desde a floresta desta lição"
-    assert all("validation_rmse" in r.data.metrics for r in shallow_runs), "a execução com max_depth 4 não tem validation_rmse"
-    lowest = min(r.data.metrics["validation_rmse"] for r in this_pass if "validation_rmse" in r.data.metrics)
-    reviewed = lab_utils.assert_run_logged(reviewed_run_id, tags={"reviewed": "yes"}, metrics=["test_rmse"])
-    assert reviewed.data.metrics.get("validation_rmse") == lowest, \
-        f"a execução {reviewed.info.run_name} não tem o menor validation_rmse ({lowest:,.0f})"
-    depth = reviewed.data.params["max_depth"]
-    refit = RandomForestRegressor(n_estimators=100, max_depth=int(depth), random_state=lab_utils.SEED)
-    expected = rmse(y_test, refit.fit(X_train, y_train).predict(X_test))
-    assert abs(reviewed.data.metrics["test_rmse"] - expected) < 1, \
-        f"test_rmse é {reviewed.data.metrics['test_rmse']:,.0f}, mas o RMSE de teste da floresta de profundidade {depth} é {expected:,.0f}"
-    also_tested = [r.info.run_name for r in this_pass if r.info.run_id != reviewed_run_id and "test_rmse" in r.data.metrics]
-    assert not also_tested, f"{also_tested} também têm test_rmse: avalie as casas de teste uma única vez, para a execução escolhida"
-    print(f"✓ Exercício: profundidade {depth} escolhida na validação; seu RMSE de teste, {expected:,.0f} CAD, informado uma única vez")
+if lab_utils.attempted(reviewed_run_id, "Exercício"):
+    from lab_utils.grading import lesson_08
+    lesson_08.check_exercise(reviewed_run_id)
 
 # %% [markdown]
 # ## Resumo

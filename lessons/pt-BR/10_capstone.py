@@ -25,7 +25,7 @@
 # %%
 import lab_utils
 
-lab = lab_utils.connect()
+lab = lab_utils.connect(language="pt_BR")
 
 # %% tags=["parameters"]
 experiment_name = "capstone"
@@ -91,7 +91,8 @@ print(f"RMSE de validação da linha de base (preço médio): {baseline_rmse:,.0
 # `[50, 100]` e `max_depth` em `[2, 3]`, com validação cruzada de 5 dobras em `X_train`.
 # Rastreie-a como uma execução (run) pai chamada `capstone_search`, com uma execução filha
 # aninhada por candidato (seus parâmetros e `cv_rmse`), e, na execução pai: os melhores
-# parâmetros, o melhor modelo registrado em log (logged model) como `model` (com um exemplo
+# parâmetros (como `n_estimators` e `max_depth`, ou `best_n_estimators` e `best_max_depth`
+# como na lição 02), o melhor modelo registrado em log (logged model) como `model` (com um exemplo
 # de entrada, `skops_trusted_types=TREE_TYPES` e `pip_requirements=REQUIREMENTS`) e o seu
 # `validation_rmse` em `X_validation`.
 # Coloque o id da execução pai em `search_run_id`.
@@ -126,26 +127,15 @@ search_run_id = parent.info.run_id
 # </details>
 
 # %% tags=["check-exercise"]
-if lab_utils.attempted(search_run_id, "Milestone 1"):
-    parent_run = lab_utils.assert_run_logged(search_run_id, params=["n_estimators", "max_depth"],
-                                             metrics=["validation_rmse"])
-    assert parent_run.info.run_name == "capstone_search", parent_run.info.run_name
-    children = client.search_runs([parent_run.info.experiment_id], f"tags.mlflow.parentRunId = '{search_run_id}'")
-    assert len(children) == 4, f"{len(children)} execuções filhas, eram esperadas 4"
-    assert all("cv_rmse" in c.data.metrics for c in children), "falta cv_rmse em uma execução filha"
-    best_child = min(children, key=lambda c: c.data.metrics["cv_rmse"])
-    assert {k: parent_run.data.params[k] for k in best_child.data.params} == best_child.data.params, \
-        "os parâmetros da execução pai não são os da filha com o menor cv_rmse"
-    logged = mlflow.search_logged_models(experiment_ids=[parent_run.info.experiment_id],
-                                         filter_string=f"source_run_id = '{search_run_id}'", output_format="list")
-    assert any(m.name == "model" for m in logged), "nenhum modelo registrado em log com o nome `model` nessa execução"
-    print("✓ Marco 1: busca rastreada, melhor modelo registrado em log")
+if lab_utils.attempted(search_run_id, "Marco 1"):
+    from lab_utils.grading import lesson_10
+    lesson_10.check_milestone_1(search_run_id, experiment_name)
 
 # %% [markdown]
 # ## Marco 2 · Um campeão documentado
 #
-# Registre o modelo da busca como `capstone_precos`, dê à versão uma descrição que mencione
-# o seu RMSE de validação e aponte o apelido (alias) `champion` para ela. Coloque o número
+# Registre o modelo da busca como `capstone_precos`, dê à versão uma descrição que informe
+# o seu RMSE de validação (o número, e que foi medido nas casas de validação) e aponte o apelido (alias) `champion` para ela. Coloque o número
 # da versão (uma string) em `champion_version`.
 
 # %% tags=["exercise"]
@@ -172,12 +162,9 @@ champion_version = registered.version
 # </details>
 
 # %% tags=["check-exercise"]
-if lab_utils.attempted(champion_version, "Milestone 2"):
-    champion = lab_utils.assert_model_version(model_name, alias="champion")
-    assert champion.version == str(champion_version), f"@champion é a versão {champion.version}"
-    assert "RMSE" in (champion.description or ""), "a descrição da versão não menciona o seu RMSE"
-    assert champion.run_id == search_run_id, "o campeão não vem da execução da busca"
-    print("✓ Marco 2: campeão registrado e documentado")
+if lab_utils.attempted(champion_version, "Marco 2"):
+    from lab_utils.grading import lesson_10
+    lesson_10.check_milestone_2(champion_version, search_run_id, model_name)
 
 # %% [markdown]
 # ## Resumo
