@@ -93,7 +93,18 @@ def status() -> None:
     if any(r["state"] == "UNSUPERVISED" for r in rows):
         click.echo("supervisord is not running, but services of this lab are (it crashed or was killed): "
                    "`lab down` stops them, `lab up` starts the lab again under supervision.")
-    if not all(r["healthy"] for r in rows if not r["optional"]):
+    workers_died = False
+    if config.workshop:  # uvicorn replaces a dead worker at once: only its log tells
+        from lab_utils.doctor import CheckFailed
+
+        from .health import check_mlflow_workers
+
+        try:
+            check_mlflow_workers(config)
+        except CheckFailed as failure:
+            workers_died = True
+            click.echo(f"✗ {'mlflow':<13} {failure.detail} ({failure.fix})")
+    if workers_died or not all(r["healthy"] for r in rows if not r["optional"]):
         sys.exit(1)
 
 

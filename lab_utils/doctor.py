@@ -187,7 +187,7 @@ def check_prefect(config: LabConfig) -> str:
     auth = os.environ.get("PREFECT_API_AUTH_STRING")
     response = _get(f"{config.prefect_api_url}/admin/version",
                     _("start the lab with `make up`; `lab logs prefect` shows why it stopped"),
-                    shown=config.prefect_api_url,
+                    shown=config.prefect_api_url, timeout=10,  # a Prefect just started answers slowly at first
                     headers={"Authorization": f"Basic {base64.b64encode(auth.encode()).decode()}"} if auth else {})
     if response.status_code == 401:
         raise CheckFailed(_("{url} refused the request (HTTP 401)").format(url=config.prefect_api_url),

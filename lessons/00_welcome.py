@@ -85,6 +85,22 @@ for row in lab_utils.service_status(lab):
     print(f"{row['service']:<23} {'answers' if row['answering'] else 'does not answer':<16} {row['url']}")
 
 # %% [markdown]
+# ## The lab on one page
+#
+# ![The lab's concept map](../docs/concept_map.svg)
+#
+# The top half is **where things run**. Your notebook talks to one address, the tracking
+# server, over HTTP; the server writes what it is told about runs into its metadata store
+# (SQLite) and passes files through to the artifact store (the S3 bucket). A Prefect flow
+# (lesson 07) is just another client of the same server, and a model server (lesson 05)
+# loads a model from the registry by name and alias. The bottom half is **what the server
+# keeps**: an experiment holds runs; a run records parameters, metrics, tags and artifacts,
+# and can log a model (a *logged model*, `models:/m-…`, lessons 01–03); registering a logged
+# model under a name makes it a numbered *version*, and an *alias* such as `@champion` points
+# at one version (lesson 04). Each later lesson says which part of this map it works on.
+
+
+# %% [markdown]
 # ## What `connect()` does for you
 #
 # Outside this lab nobody calls `lab_utils.connect()` for you: you start a tracking server

@@ -16,6 +16,8 @@
 # CPU and memory use; and log many metrics without waiting on the network.
 #
 # **Time:** 45 minutes. **Prerequisites:** 00 · Welcome.
+#
+# **On the map** (lesson 00): experiments, runs and logged models, through the tracking server to both stores.
 
 # %%
 import lab_utils

@@ -14,6 +14,8 @@
 # `search_runs`, plots, and the UI's Compare view.
 #
 # **Time:** 40 minutes. **Prerequisites:** 01 · Basic tracking.
+#
+# **On the map** (lesson 00): runs (a parent and its child runs) in one experiment.
 
 # %%
 import lab_utils
@@ -315,6 +317,17 @@ print(f"✓ {len(trials)} trial runs; the best is {trials[0].info.run_name}")
 # grid's values, so its best can fall between them (compare the two lines above). It pays
 # off most when the space is large or continuous and each trial is expensive, because it
 # spends its trials where the good scores are.
+
+# %% [markdown]
+# > **Where things stand in practice.** The nested runs above are how you *read* a search.
+# > MLflow also ships an Optuna storage, `mlflow.optuna.MlflowStorage(experiment_id=...)`:
+# > handed to `optuna.create_study(storage=...)`, it keeps the study itself — every trial's
+# > parameters, values and state — as runs on the tracking server, written in batches, so a
+# > study outlives the notebook and `optuna.load_study` picks it up again, from any machine that
+# > reaches the server; `mlflow.pyspark.optuna` runs one study's trials on Spark workers through
+# > it. Use it when a search is long or shared; nested runs like the ones above are enough for a
+# > search that fits in one sitting. (Source: `mlflow/optuna/storage.py` in MLflow 3, and
+# > Optuna's "RDB / storage" guide.)
 
 # %% [markdown]
 # ## Exercises

@@ -15,6 +15,8 @@
 #
 # **Time:** 45 minutes. **Prerequisites:** 01 · Basic tracking (02 for the comparison).
 # Spark needs Java 17 or newer; `lab doctor` checks it.
+#
+# **On the map** (lesson 00): runs and logged models, made with Spark instead of scikit-learn.
 
 # %%
 import lab_utils

@@ -14,6 +14,8 @@
 # really copies.
 #
 # **Time:** 30 minutes. **Prerequisites:** 01 · Basic tracking.
+#
+# **On the map** (lesson 00): model versions and aliases: from a logged model to `@champion`.
 
 # %%
 import lab_utils

@@ -17,6 +17,8 @@
 #
 # **Time:** 35 minutes (about 22 to read, 2 to run the cells, 10 for the exercise).
 # **Prerequisites:** 04 · The Model Registry (it creates `previsao_precos@champion`).
+#
+# **On the map** (lesson 00): a logged model's files in the bucket, and what loads them.
 
 # %%
 import lab_utils

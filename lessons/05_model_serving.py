@@ -16,6 +16,8 @@
 # each of which starts a model server).
 # **Prerequisites:** 04 · The Model Registry and 05 · MLflow Models, part 1 (it registers
 # `previsao_precos_anuncios`).
+#
+# **On the map** (lesson 00): the model server, loading `models:/name@alias`.
 
 # %%
 import lab_utils

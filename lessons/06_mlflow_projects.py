@@ -13,6 +13,8 @@
 # type; reproducing a past run from the commit it recorded.
 #
 # **Time:** 30 minutes. **Prerequisites:** 01 · Basic tracking.
+#
+# **On the map** (lesson 00): runs started from a project, on the same server.
 
 # %%
 import lab_utils
@@ -233,6 +235,17 @@ for key in ("validation_rmse", "validation_r2"):
 assert abs(record.data.metrics["validation_rmse"] - reproduced.data.metrics.get("validation_rmse", np.nan)) < 1e-6, (
     "the recorded commit does not give the original scores: was the project changed without a commit "
     f"when the original run ran? Uncommitted now: {uncommitted or 'none'}")
+
+# %% [markdown]
+# > **Where things stand in practice.** A project gives a run a reproducible entry point:
+# > typed parameters, an environment, the git commit, and backends that run it elsewhere
+# > (local, Databricks, a Kubernetes Job: MLflow's "MLflow Projects" docs). Many teams now get
+# > the same guarantees from a container image and an orchestrator — the image pins the
+# > environment, the orchestrator passes the parameters, schedules, retries and keeps the
+# > history (Prefect's deployments in lesson 07; Airflow, Kubernetes Jobs) — and keep MLflow for
+# > tracking and the registry; lesson 05 part 2 builds such an image for serving. Projects stay
+# > handy for handing someone a one-command reproduction of a run, as this lesson does, and
+# > for the `mlflow run` of a repository you do not own.
 
 # %% [markdown]
 # ## Exercises

@@ -15,6 +15,8 @@
 #
 # **Time:** 40 minutes. **Prerequisites:** 01 · Basic tracking, 04 · The Model Registry,
 # 06 · MLflow Projects.
+#
+# **On the map** (lesson 00): the Prefect server: one more client, which logs runs and registers versions.
 
 # %%
 import lab_utils

@@ -15,6 +15,8 @@
 # **Time:** 40 minutes (about 20 to read and follow the UI steps, 1 to run the cells, 15 for
 # the exercise).
 # **Prerequisites:** 01, 02 and 04.
+#
+# **On the map** (lesson 00): runs and experiments as the UI shows them.
 
 # %%
 import lab_utils

@@ -15,6 +15,8 @@
 #
 # **Time:** 30 minutes (about 18 to read, 2 to run the cells, 10 for the exercise).
 # **Prerequisites:** 00–04.
+#
+# **On the map** (lesson 00): each arrow of the top half, broken on purpose.
 
 # %%
 import lab_utils

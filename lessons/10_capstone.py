@@ -19,6 +19,8 @@
 # about 20 for the search, 10 for the champion).
 # **Prerequisites:** lessons 01–07 (what they teach: the capstone has an experiment and a
 # model of its own, and needs none of their runs).
+#
+# **On the map** (lesson 00): all of it, from runs to `@champion`.
 
 # %%
 import lab_utils

@@ -19,6 +19,8 @@
 # about 10 for serving, over 20 for the flow and its gate).
 # **Prerequisites:** 10 · Capstone, part 1 (it leaves `capstone_precos@champion`); lessons
 # 05 and 07 teach the serving and the flows this part uses.
+#
+# **On the map** (lesson 00): the model server and the Prefect server around the registry.
 
 # %%
 import os
@@ -220,7 +222,20 @@ else:
 # compared, registered, documented, served, retrained and promoted by a pipeline, with
 # every step checked against the servers. Open the MLflow UI (the `capstone` experiment,
 # the `capstone_precos` model) and the Prefect UI (`retreinar-capstone`) to see it all.
+
+# %% [markdown]
+# ## After deployment
 #
+# Pointers, not a lesson: a served model meets data that drifts away from what it was trained
+# on. Log what it is asked and what it answers (the request and the prediction, with the model
+# version); compare the live inputs' distributions with the training houses' (data drift);
+# and compute the real error once the sale prices arrive, as this lesson did once for the test
+# houses. Open-source tools do the comparisons and reports — Evidently (drift reports and
+# tests), NannyML (estimates a model's performance before the labels arrive) — and a retraining
+# flow like Milestone 4's closes the loop, promoting only through the gate. For LLM apps,
+# MLflow's own production monitoring works on traces (lesson 11).
+
+# %% [markdown]
 # ## Summary
 #
 # - A part that starts from the registry needs nothing of the notebook before it: the alias

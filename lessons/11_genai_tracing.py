@@ -33,8 +33,8 @@ top_k = 3  # FAQ passages the retriever hands to the answer step
 #
 # The MLflow UI has two modes, switched by the toggle at the top left: **Model training**
 # (experiments, runs, models, the registry: lessons 01–10) and **GenAI**, the one it opens
-# in. GenAI mode shows the same experiments through what a GenAI app leaves behind:
-# **Traces**, **Prompts**, **Evaluations** and the app's versions.
+# in. GenAI mode shows the same experiments through what a GenAI app leaves behind: in an
+# experiment's left bar, **Traces**, **Evaluation runs**, **Prompts** and **Agent versions**.
 #
 # > **Trace** — the record of one request to an app, from the question it received to the
 # > answer it gave: inputs, output, duration, status (OK or ERROR).
@@ -258,7 +258,7 @@ for assessment in judged.info.assessments:
 assert {"expected_fact", "user_thumbs_up", "contains_fact"} <= {a.name for a in judged.info.assessments}
 
 # %% [markdown]
-# In the UI, the trace's **Assessments** panel shows them, and the Traces tab gets a column
+# In the UI, the trace's page lists them beside its spans, and the Traces table gets a column
 # per assessment. `search_traces` filters on them too: `feedback.user_thumbs_up = 'false'`.
 #
 # ## The prompt registry
@@ -461,9 +461,9 @@ print("chosen:", chosen)
 mlflow.set_logged_model_tags(models[chosen].model_id, {"chosen_by": "faq_eval: contains_fact, retrieval_hit"})
 
 # %% [markdown]
-# In the UI (GenAI mode), the experiment's **Evaluations** tab lists the two runs; open one
+# In the UI (GenAI mode), the experiment's **Evaluation runs** page lists the two runs; open one
 # to see each question with its answer, its trace and every scorer's verdict, or select
-# both to compare them row by row. The **Versions** tab (the experiment's logged models)
+# both to compare them row by row. **Agent versions** (the experiment's logged models)
 # shows `faq_assistant-v1` and `-v2` with their parameters and their linked traces.
 #
 # ## LLM judges: when a rule cannot say

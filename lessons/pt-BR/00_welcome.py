@@ -80,6 +80,23 @@ for row in lab_utils.service_status(lab):
     print(f"{row['service']:<23} {'responde' if row['answering'] else 'não responde':<16} {row['url']}")
 
 # %% [markdown]
+# ## O laboratório em uma página
+#
+# ![O mapa do laboratório](../../docs/concept_map.pt-BR.svg)
+#
+# A metade de cima é **onde as coisas rodam**. O seu notebook fala com um único endereço, o
+# servidor de rastreamento, por HTTP; o servidor grava o que recebe sobre as execuções no seu
+# armazenamento de metadados (SQLite) e repassa os arquivos para o armazenamento de artefatos
+# (o bucket S3). Um fluxo do Prefect (lição 07) é só mais um cliente do mesmo servidor, e um
+# servidor de modelo (lição 05) carrega um modelo do registro pelo nome e pelo alias. A metade
+# de baixo é **o que o servidor guarda**: um experimento reúne execuções; uma execução guarda
+# parâmetros, métricas, tags e artefatos, e pode logar um modelo (um *modelo logado*,
+# `models:/m-…`, lições 01–03); registrar um modelo logado sob um nome o torna uma *versão*
+# numerada, e um *alias* como `@champion` aponta para uma versão (lição 04). Cada lição
+# seguinte diz em que parte deste mapa ela trabalha.
+
+
+# %% [markdown]
 # ## O que `connect()` faz por você
 #
 # Fora deste laboratório ninguém chama `lab_utils.connect()` por você: você inicia um servidor

@@ -18,6 +18,8 @@
 # e a registrar muitas métricas sem ficar esperando pela rede.
 #
 # **Tempo:** 45 minutos. **Pré-requisitos:** 00 · Boas-vindas.
+#
+# **No mapa** (lição 00): experimentos, execuções e modelos logados, pelo servidor de rastreamento até os dois armazenamentos.
 
 # %%
 import lab_utils

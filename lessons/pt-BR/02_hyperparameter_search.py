@@ -17,6 +17,8 @@
 # UI.
 #
 # **Tempo:** 40 minutos. **Pré-requisitos:** 01 · Rastreamento básico.
+#
+# **No mapa** (lição 00): execuções (uma execução-pai e as suas filhas) em um experimento.
 
 # %%
 import lab_utils
@@ -328,6 +330,17 @@ print(f"✓ {len(trials)} execuções de tentativa; a melhor é {trials[0].info.
 # cair entre esses valores (compare as duas linhas acima). Ele compensa mais quando o espaço é
 # grande ou contínuo e cada tentativa é cara, porque gasta as tentativas onde estão as boas
 # pontuações.
+
+# %% [markdown]
+# > **Como está na prática.** As execuções aninhadas acima são como você *lê* uma busca. O
+# > MLflow também traz um armazenamento para o Optuna, `mlflow.optuna.MlflowStorage(experiment_id=...)`:
+# > passado para `optuna.create_study(storage=...)`, ele guarda o próprio estudo — parâmetros,
+# > valores e estado de cada trial — como execuções no servidor de rastreamento, gravadas em
+# > lotes; assim o estudo sobrevive ao notebook e `optuna.load_study` o retoma, de qualquer
+# > máquina que alcance o servidor; `mlflow.pyspark.optuna` roda os trials de um estudo em
+# > workers do Spark por meio dele. Use-o quando a busca é longa ou compartilhada; execuções
+# > aninhadas como as de cima bastam para uma busca que cabe numa sessão. (Fonte:
+# > `mlflow/optuna/storage.py` no MLflow 3 e o guia de armazenamento do Optuna, em inglês.)
 
 # %% [markdown]
 # ## Exercícios

@@ -18,6 +18,8 @@
 #
 # **Tempo:** 45 minutos. **Pré-requisitos:** 01 · Rastreamento básico (02 para a comparação).
 # O Spark precisa do Java 17 ou mais recente; `lab doctor` verifica isso.
+#
+# **No mapa** (lição 00): execuções e modelos logados, feitos com Spark em vez do scikit-learn.
 
 # %%
 import lab_utils

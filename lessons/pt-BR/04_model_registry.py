@@ -16,6 +16,8 @@
 # a produção, e o que ele realmente copia.
 #
 # **Tempo:** 30 minutos. **Pré-requisitos:** 01 · Rastreamento básico.
+#
+# **No mapa** (lição 00): versões de modelo e aliases: de um modelo logado até o `@champion`.
 
 # %%
 import lab_utils

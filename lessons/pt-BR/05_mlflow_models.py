@@ -19,6 +19,8 @@
 # **Tempo:** 35 minutos (cerca de 22 para ler, 2 para executar as células, 10 para o
 # exercício).
 # **Pré-requisitos:** 04 · O registro de modelos (ela cria `previsao_precos@champion`).
+#
+# **No mapa** (lição 00): os arquivos de um modelo logado no bucket, e o que os carrega.
 
 # %%
 import lab_utils

@@ -16,6 +16,8 @@
 # exercícios, cada um dos quais inicia um servidor de modelos).
 # **Pré-requisitos:** 04 · O registro de modelos e 05 · MLflow Models, parte 1 (ela
 # registra `previsao_precos_anuncios`).
+#
+# **No mapa** (lição 00): o servidor de modelo, carregando `models:/nome@alias`.
 
 # %%
 import lab_utils

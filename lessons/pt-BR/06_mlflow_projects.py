@@ -13,6 +13,8 @@
 # do tipo errado; a reproduzir uma execução passada a partir do commit que ela registrou.
 #
 # **Tempo:** 30 minutos. **Pré-requisitos:** 01 · Rastreamento básico.
+#
+# **No mapa** (lição 00): execuções iniciadas a partir de um projeto, no mesmo servidor.
 
 # %%
 import lab_utils
@@ -238,6 +240,18 @@ for key in ("validation_rmse", "validation_r2"):
 assert abs(record.data.metrics["validation_rmse"] - reproduced.data.metrics.get("validation_rmse", np.nan)) < 1e-6, (
     "o commit registrado não dá as pontuações originais: o projeto tinha alterações sem commit "
     f"quando a execução original rodou? Sem commit agora: {uncommitted or 'nenhuma'}")
+
+# %% [markdown]
+# > **Como está na prática.** Um projeto dá a uma execução um ponto de entrada reproduzível:
+# > parâmetros com tipo, um ambiente, o commit do git e backends que o rodam em outro lugar
+# > (local, Databricks, um Job do Kubernetes: a documentação "MLflow Projects" do MLflow, em
+# > inglês). Muitas equipes hoje têm as mesmas garantias com uma imagem de contêiner e um
+# > orquestrador — a imagem fixa o ambiente, o orquestrador passa os parâmetros, agenda, tenta
+# > de novo e guarda o histórico (as implantações do Prefect na lição 07; Airflow, Jobs do
+# > Kubernetes) — e mantêm o MLflow para o rastreamento e o registro; a parte 2 da lição 05
+# > gera uma imagem assim para servir o modelo. Os projetos continuam úteis para entregar a
+# > alguém a reprodução de uma execução em um comando, como nesta lição, e para o `mlflow run`
+# > de um repositório que não é seu.
 
 # %% [markdown]
 # ## Exercícios

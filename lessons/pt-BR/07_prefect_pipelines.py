@@ -17,6 +17,8 @@
 #
 # **Tempo:** 40 minutos. **Pré-requisitos:** 01 · Rastreamento básico, 04 · O registro de
 # modelos (Model Registry), 06 · MLflow Projects.
+#
+# **No mapa** (lição 00): o servidor Prefect: mais um cliente, que loga execuções e registra versões.
 
 # %%
 import lab_utils

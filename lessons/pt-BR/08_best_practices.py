@@ -15,6 +15,8 @@
 # **Tempo:** 40 minutos (cerca de 20 para ler e seguir os passos na UI, 1 para executar as
 # células, 15 para o exercício).
 # **Pré-requisitos:** 01, 02 e 04.
+#
+# **No mapa** (lição 00): execuções e experimentos como a UI os mostra.
 
 # %%
 import lab_utils

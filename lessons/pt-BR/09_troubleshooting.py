@@ -17,6 +17,8 @@
 #
 # **Tempo:** 30 minutos (cerca de 18 para ler, 2 para executar as células, 10 para o exercício).
 # **Pré-requisitos:** 00–04.
+#
+# **No mapa** (lição 00): cada seta da metade de cima, quebrada de propósito.
 
 # %%
 import lab_utils

@@ -21,6 +21,8 @@
 # marcos: cerca de 20 para a busca, 10 para o campeão).
 # **Pré-requisitos:** lições 01–07 (o que elas ensinam: o projeto final tem um experimento e
 # um modelo próprios e não precisa de nenhuma das execuções delas).
+#
+# **No mapa** (lição 00): tudo, das execuções ao `@champion`.
 
 # %%
 import lab_utils

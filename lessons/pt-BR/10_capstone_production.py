@@ -20,6 +20,8 @@
 # marcos: cerca de 10 para servir, mais de 20 para o fluxo e o seu critério de promoção).
 # **Pré-requisitos:** 10 · Projeto final, parte 1 (ela deixa `capstone_precos@champion`); as
 # lições 05 e 07 ensinam o serviço de modelos e os fluxos que esta parte usa.
+#
+# **No mapa** (lição 00): o servidor de modelo e o servidor Prefect em volta do registro.
 
 # %%
 import os
@@ -228,7 +230,22 @@ else:
 # cada passo verificado nos servidores. Abra a UI do MLflow — o experimento (experiment)
 # `capstone` e o modelo `capstone_precos` — e a UI do Prefect (`retreinar-capstone`) para
 # ver tudo.
+
+# %% [markdown]
+# ## Depois da implantação
 #
+# Indicações, não uma lição: um modelo servido encontra dados que se afastam daqueles com que
+# foi treinado. Logue o que ele recebe e o que ele responde (a requisição e a previsão, com a
+# versão do modelo); compare as distribuições das entradas ao vivo com as das casas de treino
+# (drift de dados); e calcule o erro real quando os preços de venda chegarem, como esta lição
+# fez uma vez com as casas de teste. Ferramentas de código aberto fazem as comparações e os
+# relatórios — Evidently (relatórios e testes de drift), NannyML (estima o desempenho de um
+# modelo antes de os rótulos chegarem), ambas com documentação em inglês — e um fluxo de
+# retreino como o do Marco 4 fecha o ciclo, promovendo só pela porta de qualidade. Para
+# aplicações com LLM, o monitoramento de produção do próprio MLflow trabalha sobre traces
+# (lição 11).
+
+# %% [markdown]
 # ## Resumo
 #
 # - Uma parte que começa pelo registro de modelos não precisa de nada do notebook anterior:

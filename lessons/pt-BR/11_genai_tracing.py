@@ -34,8 +34,8 @@ top_k = 3  # passagens do FAQ que o retriever entrega à etapa de resposta
 #
 # A UI do MLflow tem dois modos, trocados pela chave no alto à esquerda: **Model training**
 # (experimentos, execuções, modelos, o registro: lições 01–10) e **GenAI**, o modo em que ela
-# abre. O modo GenAI mostra os mesmos experimentos pelo que um app de GenAI deixa para trás:
-# **Traces**, **Prompts**, **Evaluations** e as versões do app.
+# abre. O modo GenAI mostra os mesmos experimentos pelo que um app de GenAI deixa para trás: na
+# barra à esquerda de um experimento, **Traces**, **Evaluation runs**, **Prompts** e **Agent versions**.
 #
 # > **Trace** — o registro de uma requisição a um app, da pergunta que ele recebeu à resposta
 # > que deu: entradas, saída, duração, status (OK ou ERROR).
@@ -260,7 +260,7 @@ for assessment in judged.info.assessments:
 assert {"expected_fact", "user_thumbs_up", "contains_fact"} <= {a.name for a in judged.info.assessments}
 
 # %% [markdown]
-# Na UI, o painel **Assessments** do trace as mostra, e a aba Traces ganha uma coluna por
+# Na UI, a página do trace as lista ao lado dos spans, e a tabela Traces ganha uma coluna por
 # avaliação. `search_traces` também filtra por elas: `feedback.user_thumbs_up = 'false'`.
 #
 # ## O registro de prompts
@@ -466,9 +466,9 @@ print("escolhida:", chosen)
 mlflow.set_logged_model_tags(models[chosen].model_id, {"chosen_by": "faq_eval: contains_fact, retrieval_hit"})
 
 # %% [markdown]
-# Na UI (modo GenAI), a aba **Evaluations** do experimento lista as duas execuções; abra uma
+# Na UI (modo GenAI), a página **Evaluation runs** do experimento lista as duas execuções; abra uma
 # para ver cada pergunta com a resposta, o trace e o veredicto de cada scorer, ou selecione
-# as duas para compará-las linha a linha. A aba **Versions** (os modelos logados do
+# as duas para compará-las linha a linha. **Agent versions** (os modelos logados do
 # experimento) mostra `faq_assistant-v1` e `-v2` com seus parâmetros e traces ligados.
 #
 # ## Juízes LLM: quando uma regra não sabe dizer
