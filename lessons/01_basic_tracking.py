@@ -403,6 +403,10 @@ import time
 from mlflow.entities import Metric
 
 os.environ["MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS"] = "1"  # read when the async queue starts
+if lab.workshop and n_metric_points > 30:
+    # A room's learners share one server: each sends a tenth of the points.
+    room_points, n_metric_points = n_metric_points, 30
+    print(f"In a workshop: {n_metric_points} points each, not {room_points}: the room shares one server, and the comparison shows the same")
 values = np.random.default_rng(0).random(n_metric_points)
 with mlflow.start_run(run_name="logging_speed") as speed_run:
     run_id = speed_run.info.run_id

@@ -240,12 +240,12 @@ def test_idle_connections_of_one_client_do_not_stop_the_s3_proxy(room):
 
     config, _envs, _files = room
     proxy = _proxy_process(config)
-    # One client (its own address, 127.0.0.4) opens more idle connections than it may hold.
+    # One client (its own address, 127.0.0.5) opens more idle connections than it may hold.
     opened = []
     try:
         for _ in range(MAX_PER_CLIENT + 100):
             sock = socket.socket()
-            sock.bind(("127.0.0.4", 0))
+            sock.bind(("127.0.0.5", 0))
             sock.settimeout(5)
             sock.connect((ROOM, config.s3_port))
             opened.append(sock)

@@ -208,10 +208,35 @@ def first_pass_lab(language: str, lab_from_env: bool = False):
     try:
         stack.up(config)
         os.environ.update(config.client_environment())
+        wait_until_a_notebook_connects()
         with lab_language(language):
             yield config
     finally:
         stack.reset(config)
+
+
+def wait_until_a_notebook_connects(seconds: float = 120) -> None:
+    """The checks `lab_utils.connect()` makes in a lesson's first cell, repeated until they pass:
+    on a busy machine a service just started answers them slowly at first, and a first cell
+    that failed on it would fail the whole pass."""
+    import time
+
+    from lab_utils import doctor
+    from lab_utils.config import load_config
+    from lab_utils.errors import LabError
+
+    deadline = time.monotonic() + seconds
+    while True:
+        config = load_config()
+        try:
+            doctor.check_tracking_server(config, config.tracking_uri)
+            doctor.check_s3_keys(config)
+            doctor.check_prefect(config)
+            return
+        except (doctor.CheckFailed, LabError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(2)
 
 
 # What --lab-from-env takes from the environment: where the lab lives and listens.
