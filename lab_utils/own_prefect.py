@@ -29,7 +29,8 @@ from .errors import LabError
 from .i18n import _
 
 BIN_DIR = Path(sys.executable).parent
-START_TIMEOUT_S = 120
+# A laptop starts it in ~10 s; a loaded machine (a room's tests on 2 cores) took over 2 minutes.
+START_TIMEOUT_S = 300
 
 # Settings of the Prefect server started here (Prefect 3.9, prefect/settings/models/server/).
 SERVER_SETTINGS = {

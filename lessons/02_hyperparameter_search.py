@@ -24,6 +24,7 @@ lab = lab_utils.connect(language="en")
 
 # %% tags=["parameters"]
 cv_folds = 5
+n_bootstrap = 1000  # resamples of the test houses for the interval
 max_tuning_runs = 5  # child runs autolog keeps (the best ones)
 n_trials = 10  # Optuna trials
 
@@ -197,6 +198,51 @@ plt.show()
 
 # %% tags=["nbval-check-output"]
 print(landscape.round(0).astype(int).to_string())
+
+# %% [markdown]
+# ## How noisy is one score?
+#
+# The heatmap ranks nine candidates, but a ranking is only as good as the scores under it,
+# and every score is a measurement on a sample of houses. Three habits tell signal from noise:
+#
+# - **The fold spread.** Each candidate's `cv_rmse_std` is how much its RMSE moved from one
+#   fold of houses to the next. Two candidates whose CV scores differ by much less than that
+#   spread are tied, as far as this data can tell.
+# - **An interval on the test score.** Resampling the test houses with replacement (a
+#   *bootstrap*) and recomputing the RMSE each time shows how much the one test score would
+#   move on another draw of houses: report the interval, not only the number.
+# - **A gate with a margin.** A challenger replaces the champion only when it is better by
+#   more than the noise — say, by more than the fold spread — not by any amount at all.
+#
+# One more sign to read: when the best value of a parameter sits at the **edge of the grid**,
+# the search has not bracketed the optimum; widen the grid in that direction before trusting it.
+
+# %%
+ranked = candidates.sort_values("metrics.cv_rmse")
+best_run, runner_up = ranked.iloc[0], ranked.iloc[1]
+gap = runner_up["metrics.cv_rmse"] - best_run["metrics.cv_rmse"]
+print(f"best candidate: CV RMSE {best_run['metrics.cv_rmse']:,.0f} CAD, spread across folds "
+      f"{best_run['metrics.cv_rmse_std']:,.0f}; the runner-up is {gap:,.0f} CAD behind")
+
+errors = (y_test.to_numpy() - best.predict(X_test)) ** 2
+resampled = np.random.default_rng(lab_utils.SEED).integers(0, len(errors), (n_bootstrap, len(errors)))
+bootstrap_rmse = np.sqrt(errors[resampled].mean(axis=1))
+low, high = np.percentile(bootstrap_rmse, [2.5, 97.5])
+print(f"test RMSE {rmse(y_test, best.predict(X_test)):,.0f} CAD; 95% bootstrap interval "
+      f"{low:,.0f}–{high:,.0f} over {len(errors)} test houses")
+
+for name, values in param_grid.items():
+    chosen = grid_search.best_params_[name]
+    where = "at the low edge" if chosen == min(values) else "at the high edge" if chosen == max(values) else "inside"
+    print(f"best {name} = {chosen}: {where} of the grid {values}")
+
+# %% [markdown]
+# Read the three lines together: the winner's lead over the runner-up is small next to the
+# fold spread, so the top candidates are practically tied on this data; the test score is
+# honest but not precise — its interval is thousands of CAD wide; and a best value at an
+# edge of the grid says the search should look further that way. Lessons 04, 07 and 10 gate
+# promotions on validation scores: keep this box in mind when a model passes a threshold by
+# less than these spreads.
 
 # %% [markdown]
 # ## Comparing in the UI

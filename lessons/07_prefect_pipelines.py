@@ -221,6 +221,20 @@ scores = client.get_run(result["run_id"]).data.metrics
 print(f"validation accuracy {scores['validation_accuracy']:.3f} (decided the registration)")
 print(f"test accuracy       {scores['test_accuracy']:.3f} (reported once, after the decision)")
 
+
+# %%
+# How far one accuracy can move by chance (lesson 02's box): one standard error of a proportion.
+import numpy as np
+
+standard_error = np.sqrt(scores["validation_accuracy"] * (1 - scores["validation_accuracy"]) / len(y_validation))
+print(f"one standard error on {len(y_validation)} validation houses: ±{standard_error:.3f}")
+
+# %% [markdown]
+# Read the gate in that light: an accuracy measured on this many houses moves by about that
+# much from one draw of houses to another, so a model that clears 0.8 by less than one
+# standard error could as well have missed it, and a test accuracy a few points below the
+# validation one is within the noise, not a sign of a broken model. A gate that decides
+# something real asks for a margin (lesson 02), more validation data, or both.
 # %% [markdown]
 # ### Caching
 #

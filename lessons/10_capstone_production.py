@@ -216,6 +216,12 @@ else:
           f"test RMSE {test_rmse:,.0f} CAD (reported once)")
 
 # %% [markdown]
+# One number, one draw of houses: lesson 02's bootstrap put a 95% interval several thousand
+# CAD wide around a test RMSE on these houses. Report the test score with that in mind, and
+# judge Milestone 4's gate the same way — a challenger that beats the champion's validation
+# RMSE by a few hundred CAD has not shown it is better, only that it is not worse.
+
+# %% [markdown]
 # ## Done
 #
 # You have taken a model through the whole MLflow life cycle on a real stack: tracked,

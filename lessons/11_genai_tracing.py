@@ -78,12 +78,13 @@ top_k = 3  # FAQ passages the retriever hands to the answer step
 # %% tags=["nbval-check-output"]
 import os
 
+os.environ["TQDM_DISABLE"] = "1"  # read when MLflow imports tqdm: no progress bars
+
 import mlflow
 from mlflow.entities import Document, SpanType
 
 from lab_utils import genai as faq_app
 
-os.environ["TQDM_DISABLE"] = "1"  # mlflow.genai.evaluate draws a progress bar; not in stored outputs
 # In Jupyter, MLflow shows each cell's traces below it, as a frame of the UI. We read them from
 # the server instead; delete this line to see them inline.
 mlflow.tracing.disable_notebook_display()

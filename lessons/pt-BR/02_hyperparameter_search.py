@@ -27,6 +27,7 @@ lab = lab_utils.connect(language="pt_BR")
 
 # %% tags=["parameters"]
 cv_folds = 5
+n_bootstrap = 1000  # reamostragens das casas de teste para o intervalo
 max_tuning_runs = 5  # execuções filhas que o autolog mantém (as melhores)
 n_trials = 10  # tentativas do Optuna
 
@@ -204,6 +205,53 @@ plt.show()
 
 # %% tags=["nbval-check-output"]
 print(landscape.round(0).astype(int).to_string())
+
+# %% [markdown]
+# ## Quanto ruído há em uma pontuação?
+#
+# O mapa de calor ordena nove candidatos, mas uma ordem vale o que valem as pontuações por
+# baixo dela, e cada pontuação é uma medida numa amostra de casas. Três hábitos separam sinal
+# de ruído:
+#
+# - **A dispersão entre folds.** O `cv_rmse_std` de cada candidato é quanto o seu RMSE variou
+#   de um fold de casas para outro. Dois candidatos cujas pontuações de CV diferem bem menos
+#   que essa dispersão estão empatados, até onde estes dados permitem dizer.
+# - **Um intervalo para a pontuação de teste.** Reamostrar as casas de teste com reposição (um
+#   *bootstrap*) e recalcular o RMSE a cada vez mostra quanto a única pontuação de teste
+#   mudaria com outro sorteio de casas: informe o intervalo, não só o número.
+# - **Uma porta de qualidade com margem.** Um desafiante substitui o campeão só quando é melhor
+#   por mais que o ruído — digamos, por mais que a dispersão entre folds —, não por qualquer
+#   diferença.
+#
+# Mais um sinal a ler: quando o melhor valor de um parâmetro fica na **borda da grade**, a busca
+# não cercou o ótimo; amplie a grade naquela direção antes de confiar nela.
+
+# %%
+ranked = candidates.sort_values("metrics.cv_rmse")
+best_run, runner_up = ranked.iloc[0], ranked.iloc[1]
+gap = runner_up["metrics.cv_rmse"] - best_run["metrics.cv_rmse"]
+print(f"melhor candidato: RMSE de CV {best_run['metrics.cv_rmse']:,.0f} CAD, dispersão entre folds "
+      f"{best_run['metrics.cv_rmse_std']:,.0f}; o segundo está {gap:,.0f} CAD atrás")
+
+errors = (y_test.to_numpy() - best.predict(X_test)) ** 2
+resampled = np.random.default_rng(lab_utils.SEED).integers(0, len(errors), (n_bootstrap, len(errors)))
+bootstrap_rmse = np.sqrt(errors[resampled].mean(axis=1))
+low, high = np.percentile(bootstrap_rmse, [2.5, 97.5])
+print(f"RMSE de teste {rmse(y_test, best.predict(X_test)):,.0f} CAD; intervalo bootstrap de 95% "
+      f"{low:,.0f}–{high:,.0f} em {len(errors)} casas de teste")
+
+for name, values in param_grid.items():
+    chosen = grid_search.best_params_[name]
+    where = "na borda de baixo" if chosen == min(values) else "na borda de cima" if chosen == max(values) else "dentro"
+    print(f"melhor {name} = {chosen}: {where} da grade {values}")
+
+# %% [markdown]
+# Leia as três linhas juntas: a vantagem do vencedor sobre o segundo é pequena perto da
+# dispersão entre folds, então os melhores candidatos estão praticamente empatados nestes
+# dados; a pontuação de teste é honesta, mas não precisa — o seu intervalo tem milhares de CAD
+# de largura; e um melhor valor na borda da grade diz que a busca deveria olhar mais para
+# aquele lado. As lições 04, 07 e 10 decidem promoções com pontuações de validação: lembre-se
+# deste quadro quando um modelo passar de um limite por menos que essas dispersões.
 
 # %% [markdown]
 # ## Comparando na UI

@@ -168,6 +168,15 @@ checked = lab_utils.assert_run_logged(validation.run_id, metrics=["validation_rm
                                       tags={"validated_run_id": submitted.run_id, "validation_passed": "true"})
 
 # %% [markdown]
+# Os RMSEs de validação e de teste acima podem diferir em milhares de CAD, e isso sozinho não
+# é alarme: cada um é medido em pouco mais de cem casas, e o bootstrap da lição 02 mostrou um
+# intervalo de 95% de vários milhares de CAD para um RMSE de teste. Some o pequeno otimismo de
+# um número que participou de uma decisão (a porta de qualidade leu o RMSE de validação), e uma
+# diferença desse tamanho é o que dois sorteios de casas dão. A própria porta `max_rmse` é uma
+# linha sem margem: um modelo logo abaixo dela e outro logo acima são, nestes dados, o mesmo
+# modelo.
+
+# %% [markdown]
 # ## Um parâmetro do tipo errado
 #
 # `alpha` é declarado `float` no `MLproject`, mas o MLflow só verifica se todo parâmetro sem

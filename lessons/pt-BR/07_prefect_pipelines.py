@@ -226,6 +226,20 @@ scores = client.get_run(result["run_id"]).data.metrics
 print(f"acurácia de validação {scores['validation_accuracy']:.3f} (decidiu o registro)")
 print(f"acurácia de teste     {scores['test_accuracy']:.3f} (informada uma única vez, após a decisão)")
 
+
+# %%
+# Quanto uma acurácia pode variar por acaso (o quadro da lição 02): um erro padrão de uma proporção.
+import numpy as np
+
+standard_error = np.sqrt(scores["validation_accuracy"] * (1 - scores["validation_accuracy"]) / len(y_validation))
+print(f"um erro padrão em {len(y_validation)} casas de validação: ±{standard_error:.3f}")
+
+# %% [markdown]
+# Leia a porta de qualidade sob essa luz: uma acurácia medida em tantas casas varia mais ou
+# menos isso de um sorteio de casas para outro; então um modelo que passa de 0,8 por menos de
+# um erro padrão poderia igualmente não ter passado, e uma acurácia de teste alguns pontos
+# abaixo da de validação está dentro do ruído, não é sinal de um modelo quebrado. Uma porta
+# que decide algo de verdade pede uma margem (lição 02), mais dados de validação, ou os dois.
 # %% [markdown]
 # ### Cache
 #

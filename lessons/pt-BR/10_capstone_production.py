@@ -223,6 +223,13 @@ else:
           f"RMSE de teste {test_rmse:,.0f} CAD (informado uma única vez)")
 
 # %% [markdown]
+# Um número, um sorteio de casas: o bootstrap da lição 02 pôs um intervalo de 95% de vários
+# milhares de CAD em volta de um RMSE de teste nestas casas. Informe a pontuação de teste com
+# isso em mente, e julgue a porta de qualidade do Marco 4 do mesmo jeito — um desafiante que
+# vence o RMSE de validação do campeão por algumas centenas de CAD não mostrou que é melhor,
+# só que não é pior.
+
+# %% [markdown]
 # ## Concluído
 #
 # Você levou um modelo por todo o ciclo de vida do MLflow em uma pilha real: rastreado,

@@ -80,12 +80,13 @@ top_k = 3  # passagens do FAQ que o retriever entrega à etapa de resposta
 # %% tags=["nbval-check-output"]
 import os
 
+os.environ["TQDM_DISABLE"] = "1"  # lido quando o MLflow importa o tqdm: sem barras de progresso
+
 import mlflow
 from mlflow.entities import Document, SpanType
 
 from lab_utils import genai as faq_app
 
-os.environ["TQDM_DISABLE"] = "1"  # mlflow.genai.evaluate desenha uma barra de progresso; não nas saídas guardadas
 # No Jupyter, o MLflow mostra os traces de cada célula abaixo dela, num quadro da UI. Aqui os lemos
 # do servidor; apague esta linha para vê-los na própria célula.
 mlflow.tracing.disable_notebook_display()
