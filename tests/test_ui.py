@@ -97,10 +97,14 @@ def test_flow_runs_in_the_prefect_ui(lab, page):
     assert "ui-test-flow" in page.inner_text("body")
 
 
-def test_jupyterlab_greets_a_new_learner_without_asking_about_jupyter_news(lab, page):
+@pytest.mark.parametrize(("language", "run_menu"), [("en", "Run"), ("pt_BR", "Executar")])
+def test_jupyterlab_greets_a_new_learner_in_their_language_without_asking_about_jupyter_news(
+        lab, page, language, run_menu):
     """The lab may be offline: JupyterLab is started with the lab's settings overrides
     (lab_stack/jupyterlab_settings/overrides.json, `fetchNews: "false"`), so a new learner is not
-    asked "Would you like to get notified about official Jupyter news?" and nothing fetches it."""
+    asked "Would you like to get notified about official Jupyter news?" and nothing fetches it.
+    A learner who chose Portuguese (`LAB_LANG=pt_BR make lab`) gets JupyterLab's own menus in
+    Portuguese (its language pack), everyone else English."""
     import subprocess
     import sys
 
@@ -110,7 +114,7 @@ def test_jupyterlab_greets_a_new_learner_without_asking_about_jupyter_news(lab, 
     from lab_stack.services.jupyterlab import jupyter_token
 
     started = subprocess.run([str(Path(sys.executable).parent / "lab"), "up", "--jupyter"],
-                             capture_output=True, text=True, timeout=300)
+                             capture_output=True, text=True, timeout=300, env={**os.environ, "LAB_LANG": language})
     try:
         assert started.returncode == 0, started.stderr
         token = jupyter_token(lab)
@@ -125,7 +129,9 @@ def test_jupyterlab_greets_a_new_learner_without_asking_about_jupyter_news(lab, 
         page.locator(".jp-DirListing-item").first.wait_for(timeout=120_000)
         prompt = page.get_by_text("Would you like to get notified about official Jupyter news?")
         page.wait_for_timeout(5_000)  # the prompt, when on, shows within a second of the page
-        shoot(page, "jupyterlab_first_page")
+        shoot(page, f"jupyterlab_first_page_{language}")
         assert prompt.count() == 0, "JupyterLab asks a new learner about Jupyter news"
+        menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
+        assert run_menu in menus, f"JupyterLab's menus for LAB_LANG={language}: {menus}"
     finally:
         stack.stop_group(lab, "jupyter")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+from pathlib import Path
 
 from lab_utils.config import LOOPBACK, REPO_ROOT
 
@@ -12,6 +14,23 @@ from ..secrets import private_secret, server_environment
 from .service import BIN, Service, http_ok
 
 JUPYTERLAB_SETTINGS = REPO_ROOT / "lab_stack" / "jupyterlab_settings"
+# JupyterLab's own menus in Portuguese (jupyterlab-language-pack-pt-BR, in the lock) when the
+# learner chose Portuguese, LAB_LANG=pt_BR (or a Portuguese locale) at `lab up --jupyter`.
+TRANSLATION_PLUGIN = "@jupyterlab/translation-extension:plugin"
+
+
+def settings_dir(config: StackConfig) -> Path:
+    """The lab's overrides.json (lab_stack/jupyterlab_settings/) with the learner's language,
+    written under LAB_HOME at each start: JupyterLab reads its defaults from there."""
+    from lab_utils.i18n import PORTUGUESE, language
+
+    overrides = json.loads((JUPYTERLAB_SETTINGS / "overrides.json").read_text())
+    if language() == PORTUGUESE:
+        overrides[TRANSLATION_PLUGIN] = {"locale": "pt_BR"}
+    folder = config.home / "jupyterlab-settings"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "overrides.json").write_text(json.dumps(overrides, indent=2) + "\n")
+    return folder
 
 
 def jupyter_host(config: StackConfig) -> str:
@@ -33,8 +52,8 @@ def jupyterlab_service(config: StackConfig) -> Service:
             f"--ServerApp.root_dir={REPO_ROOT}",
             "--ServerApp.default_url=/lab/tree/notebooks",
             # The lab's defaults for JupyterLab's settings (overrides.json): no "Jupyter news"
-            # prompt, and no request for news, on a lab that may well be offline.
-            f"--LabApp.app_settings_dir={JUPYTERLAB_SETTINGS}",
+            # prompt, and no request for news, on a lab that may well be offline; the language.
+            f"--LabApp.app_settings_dir={settings_dir(config)}",
             # JupyterLab refuses to run as root (containers, CI machines) unless told to.
             *(["--allow-root"] if os.geteuid() == 0 else []),
         ],

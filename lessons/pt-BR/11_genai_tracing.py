@@ -18,7 +18,7 @@
 # avaliar duas versões com `mlflow.genai.evaluate`, scorers prontos e de código, sobre um
 # conjunto de avaliação; e quando um juiz LLM é necessário.
 #
-# **Tempo:** 45 minutos (cerca de 22 para ler, 1 para executar as células, 22 para os três exercícios).
+# **Tempo:** 45 minutos (cerca de 21 para ler, 2 para executar as células, 22 para os três exercícios).
 # **Pré-requisitos:** 00–04 (experimentos, execuções, modelos logados, aliases do registro).
 
 # %%
@@ -78,15 +78,16 @@ top_k = 3  # passagens do FAQ que o retriever entrega à etapa de resposta
 # A próxima célula diz qual caminho roda aqui.
 
 # %% tags=["nbval-check-output"]
-import os
-
-os.environ["TQDM_DISABLE"] = "1"  # lido quando o MLflow importa o tqdm: sem barras de progresso
+from functools import partialmethod
 
 import mlflow
 from mlflow.entities import Document, SpanType
+from tqdm.auto import tqdm
 
 from lab_utils import genai as faq_app
 
+# mlflow.genai.evaluate desenha uma barra de progresso (tqdm); as saídas guardadas ficam sem ela.
+tqdm.__init__ = partialmethod(tqdm.__init__, disable=True)
 # No Jupyter, o MLflow mostra os traces de cada célula abaixo dela, num quadro da UI. Aqui os lemos
 # do servidor; apague esta linha para vê-los na própria célula.
 mlflow.tracing.disable_notebook_display()
