@@ -31,7 +31,7 @@ def connect(check: bool = True, language: str | None = None) -> LabConfig:
     MLFLOW_S3_ENDPOINT_URL, the store's keys) and fail fast if it is not healthy. `language` (`en`,
     `pt_BR`: the notebook's edition) is the lab's language whatever the locale; LAB_LANG still wins.
     Unless set, it turns off MLflow's "🏃 View run … at: <url>" lines (a lesson prints its one link with
-    run_url()) and artifact progress bars, both on elsewhere; warnings lose the raising library's path."""
+    run_url()) and progress bars (artifacts', tqdm's), on elsewhere; warnings lose the raising library's path."""
     if language and not os.environ.get("LAB_LANG"):
         os.environ["LAB_LANG"] = language
     config = load_config()
@@ -40,6 +40,7 @@ def connect(check: bool = True, language: str | None = None) -> LabConfig:
     except CheckFailed as failure:
         raise LabNotReady(f"{failure.detail}; {failure.fix}") from None
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("TQDM_DISABLE", "1")  # read when tqdm is first imported (mlflow.genai.evaluate's bar)
     os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     warnings.formatwarning = _short_warning
     # Commands a lesson runs (`mlflow`, `python`) come from the lab's environment, even when

@@ -76,16 +76,11 @@ top_k = 3  # FAQ passages the retriever hands to the answer step
 # The next cell says which path runs here.
 
 # %% tags=["nbval-check-output"]
-from functools import partialmethod
-
 import mlflow
 from mlflow.entities import Document, SpanType
-from tqdm.auto import tqdm
 
 from lab_utils import genai as faq_app
 
-# mlflow.genai.evaluate draws a progress bar (tqdm); the stored outputs do without it.
-tqdm.__init__ = partialmethod(tqdm.__init__, disable=True)
 # In Jupyter, MLflow shows each cell's traces below it, as a frame of the UI. We read them from
 # the server instead; delete this line to see them inline.
 mlflow.tracing.disable_notebook_display()

@@ -78,16 +78,11 @@ top_k = 3  # passagens do FAQ que o retriever entrega à etapa de resposta
 # A próxima célula diz qual caminho roda aqui.
 
 # %% tags=["nbval-check-output"]
-from functools import partialmethod
-
 import mlflow
 from mlflow.entities import Document, SpanType
-from tqdm.auto import tqdm
 
 from lab_utils import genai as faq_app
 
-# mlflow.genai.evaluate desenha uma barra de progresso (tqdm); as saídas guardadas ficam sem ela.
-tqdm.__init__ = partialmethod(tqdm.__init__, disable=True)
 # No Jupyter, o MLflow mostra os traces de cada célula abaixo dela, num quadro da UI. Aqui os lemos
 # do servidor; apague esta linha para vê-los na própria célula.
 mlflow.tracing.disable_notebook_display()
