@@ -237,10 +237,13 @@ def _text(value) -> str:
 
 
 def output_view(cell) -> list[tuple[str, str]]:
-    """What a code cell shows, masked, as (kind, text) pairs: its stdout, its stderr (each joined
-    across the chunks a kernel happened to flush), then each rich output by MIME type (text
-    masked; images and other binary types by presence, not bytes), then its error, by name and
-    message (the frames of a traceback are the library's, not the lesson's)."""
+    """What a code cell shows, masked, as (kind, text) pairs: its stdout (joined across the chunks
+    a kernel happened to flush), then each rich output by MIME type (text masked; images and
+    other binary types by presence, not bytes), then its error, by name and message (the frames
+    of a traceback are the library's, not the lesson's). Not stderr: what libraries log there
+    (Spark's JVM, Prefect's loggers, a warning MLflow gives when a busy machine slows its
+    requirement inference) depends on the machine's load, not on the lesson; the repository
+    test reads it for paths, ports and repeated warnings instead."""
     streams = {"stdout": "", "stderr": ""}
     rich, errors = [], []
     for output in cell.get("outputs", []):
@@ -255,7 +258,7 @@ def output_view(cell) -> list[tuple[str, str]]:
                     rich[-1] = (mime, mask_output(re.sub(r"<[^>]+>", " ", _text(value))))
         elif kind == "error":
             errors.append(("error", f"{output.get('ename')}: {mask_output(output.get('evalue', ''))}"))
-    view = [(name, mask_output(text)) for name, text in streams.items() if text.strip()]
+    view = [(name, mask_output(text)) for name, text in streams.items() if text.strip() and name == "stdout"]
     return view + rich + errors
 
 
