@@ -247,7 +247,7 @@ def down(config: StackConfig, timeout: float = 60) -> bool:
     instructor's, on the server) stops too.
     """
     if config.workshop:
-        from lab_utils import own_prefect
+        from . import own_prefect
 
         own_prefect.stop(config)
     try:

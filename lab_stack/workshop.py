@@ -8,7 +8,7 @@ The object store's admin keys stay on the server; learners get read-only keys, e
 for the lessons that look inside the bucket. The room reaches two doors, each asking for
 credentials: MLflow and the S3 API; the rest of the lab binds loopback (services.py). Prefect
 has no accounts, so the room shares none: each learner's machine runs its own for lesson 07
-(lab_utils.own_prefect).
+(lab_stack.own_prefect).
 """
 
 from __future__ import annotations
@@ -167,7 +167,7 @@ def learner_environment(config: StackConfig, name: str) -> dict[str, str]:
         "MLFLOW_TRACKING_USERNAME": name,
         "MLFLOW_TRACKING_PASSWORD": table[name],
         "MLFLOW_WORKSPACE": name,
-        # The learner's own Prefect, on their machine (lab_utils.own_prefect): the room shares none.
+        # The learner's own Prefect, on their machine (lab_stack.own_prefect): the room shares none.
         "PREFECT_API_URL": config.prefect_api_url,
         "MLFLOW_S3_ENDPOINT_URL": config.s3_endpoint_url,
         "AWS_ACCESS_KEY_ID": key,

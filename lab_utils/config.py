@@ -70,7 +70,7 @@ class LabConfig:
 
     @property
     def prefect_ui_url(self) -> str:
-        # In a workshop, Prefect is each machine's own, on loopback (lab_utils.own_prefect).
+        # In a workshop, Prefect is each machine's own, on loopback (lab_stack.own_prefect).
         return f"http://{LOOPBACK if self.workshop else self.host}:{self.prefect_port}"
 
     @property

@@ -175,14 +175,11 @@ def check_registry(config: LabConfig, tracking_uri: str) -> str:
 
 
 def check_prefect(config: LabConfig) -> str:
-    if config.workshop:  # Prefect is this machine's own (lab_utils.own_prefect): started here if it is not running
-        from .own_prefect import OwnPrefectError, ensure_running
-
-        try:
-            ensure_running(config)
-        except OwnPrefectError as error:
+    if config.workshop:  # Prefect is this machine's own (lab_stack.own_prefect): started, in its own process, if it is not running
+        started = subprocess.run([sys.executable, "-m", "lab_stack.own_prefect", "start"], capture_output=True, text=True)
+        if started.returncode != 0:  # its last line says why
             raise CheckFailed(_("your own Prefect server at {url} did not start").format(url=config.prefect_ui_url),
-                              str(error)) from None
+                              ([""] + (started.stderr or started.stdout).strip().splitlines())[-1])
     # /health answers anyone; /admin/version asks for the auth string of a server that has one, as flows do.
     auth = os.environ.get("PREFECT_API_AUTH_STRING")
     response = _get(f"{config.prefect_api_url}/admin/version",

@@ -2,7 +2,7 @@
 lab_utils/locale/. Messages are English in the code, placeholders named: `_("… {port}").format(port=…)`;
 after changing one, update the catalogue and translate what `pybabel update` marks:
 
-    pybabel extract -k N_ -o build/dataflow_lab.pot lab_utils lab_stack/health.py
+    pybabel extract -k N_ -o build/dataflow_lab.pot lab_utils lab_stack/health.py lab_stack/own_prefect.py
     pybabel update -D dataflow_lab -i build/dataflow_lab.pot -d lab_utils/locale -l pt_BR
     pybabel compile -D dataflow_lab -d lab_utils/locale -l pt_BR
 """

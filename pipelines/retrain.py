@@ -29,7 +29,7 @@ from lab_utils.data import FEATURES, expensive_house_labels, load_house_prices, 
 EXPERIMENT = "pipeline_treinamento"
 MODEL_NAME = "modelo_producao"
 # On a workshop lab every learner serves their own deployment on their own Prefect server;
-# the name stays per learner (lab_utils.own_prefect).
+# the name stays per learner (lab_stack.own_prefect).
 DEPLOYMENT = f"semanal-{os.environ['LAB_USER']}" if os.environ.get("LAB_USER") else "semanal"
 # The model's requirements, pinned: without them `log_model` infers them by loading the
 # model in a new Python process, the slowest step of this flow.

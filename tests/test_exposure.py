@@ -152,7 +152,7 @@ def test_the_room_reaches_only_doors_that_ask_for_credentials(workshop):
     programs = {program for _address, _port, _pid, program in sockets}
     # The survey saw the whole lab: a test that saw nothing would pass for nothing.
     assert {"objectstore", "postgres", "mlflow", "jupyterlab", "spark-master", "spark-worker"} <= programs, sockets
-    # The room shares no Prefect (no accounts): each learner's is their own (lab_utils.own_prefect).
+    # The room shares no Prefect (no accounts): each learner's is their own (lab_stack.own_prefect).
     assert "prefect" not in programs, sockets
 
     kept = "exposure/kept.txt"
@@ -225,7 +225,7 @@ def test_a_learners_prefect_is_on_their_own_machine(workshop):
     result = lab_cli("users", "env", "carla")
     assert result.returncode == 0, result.stderr
     env = dict(line.removeprefix("export ").split("=", 1) for line in result.stdout.splitlines())
-    # No string for a shared Prefect: the address is the learner's own loopback (lab_utils.own_prefect).
+    # No string for a shared Prefect: the address is the learner's own loopback (lab_stack.own_prefect).
     assert "PREFECT_API_AUTH_STRING" not in env
     assert env["PREFECT_API_URL"].strip("'") == f"http://127.0.0.1:{workshop.prefect_port}/api"
 

@@ -23,7 +23,8 @@ from lab_utils.exercises import ExerciseNotAttempted, attempted, not_attempted_n
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE = ROOT / "lab_utils" / "locale" / "pt_BR" / "LC_MESSAGES" / f"{i18n.DOMAIN}.po"
-TRANSLATED_SOURCES = [*sorted((ROOT / "lab_utils").rglob("*.py")), ROOT / "lab_stack" / "health.py"]
+TRANSLATED_SOURCES = [*sorted((ROOT / "lab_utils").rglob("*.py")), ROOT / "lab_stack" / "health.py",
+                      ROOT / "lab_stack" / "own_prefect.py"]
 # Ports below 1024 that no service of this machine uses: a connection is refused at once.
 NOWHERE = {"LAB_MLFLOW_PORT": "1", "LAB_S3_PORT": "2", "LAB_PREFECT_PORT": "3"}
 

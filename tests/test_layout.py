@@ -146,4 +146,7 @@ def test_each_package_says_what_it_is(package):
 
 def test_lab_utils_stays_small():
     lines = sum(len(p.read_text().splitlines()) for p in (ROOT / "lab_utils").glob("*.py"))
-    assert lines <= 1235, f"lab_utils has {lines} lines: machinery belongs in lab_stack"
+    # A ratchet: 1,235 until a workshop learner's own Prefect (lab_stack.own_prefect) needed the
+    # doctor to start it, and connect() turned tqdm's bars off. The graders (lab_utils/grading/)
+    # and lesson 11's app (lab_utils/genai/) are packages of their own, not counted here.
+    assert lines <= 1241, f"lab_utils has {lines} lines: machinery belongs in lab_stack"

@@ -116,7 +116,7 @@ def room(tmp_path_factory):
             yield config, envs, files
         finally:
             for env in envs.values():  # the learners' own Prefect servers
-                subprocess.run([sys.executable, "-m", "lab_utils.own_prefect", "stop"], env=env, cwd=ROOT,
+                subprocess.run([sys.executable, "-m", "lab_stack.own_prefect", "stop"], env=env, cwd=ROOT,
                                capture_output=True, timeout=60)
             _remove(config)
 

@@ -89,7 +89,7 @@ def workshop(tmp_path_factory):
             stack.down(config)
 
 
-# Each learner's own Prefect (lab_utils.own_prefect) listens on their machine's loopback; here
+# Each learner's own Prefect (lab_stack.own_prefect) listens on their machine's loopback; here
 # the learners share one machine, so each gets a port of their own.
 LEARNER_PREFECT_PORTS = {"ana": 14310, "bruno": 14311, "carla": 14312, "davi": 14313}
 _LEARNER_ENVS: list[dict[str, str]] = []  # stopped at the end: their Prefect outlives a kernel
@@ -109,7 +109,7 @@ def learner_env(config, name: str, tmp_path: Path) -> dict[str, str]:
 
 def stop_learners_prefects() -> None:
     for env in _LEARNER_ENVS:
-        subprocess.run([sys.executable, "-m", "lab_utils.own_prefect", "stop"], env={**os.environ, **env},
+        subprocess.run([sys.executable, "-m", "lab_stack.own_prefect", "stop"], env={**os.environ, **env},
                        cwd=ROOT, capture_output=True, timeout=60)
 
 
@@ -248,7 +248,7 @@ def test_lessons_run_unchanged_for_two_learners_at_once(workshop, tmp_path):
 
 def test_a_room_runs_lesson_07s_flow_at_once_each_on_their_own_prefect(workshop, tmp_path):
     """Four learners start lesson 07's retraining flow together, each on their own machine's
-    Prefect (the room shares none: lab_utils.own_prefect, started by `connect()`; here each
+    Prefect (the room shares none: lab_stack.own_prefect, started by `connect()`; here each
     has a port of their own, as on separate machines), and no flow run fails.
     (Prefect's state is read over its REST API: importing Prefect here would fix its
     settings for the rest of this worker's tests.)"""

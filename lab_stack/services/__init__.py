@@ -20,7 +20,7 @@ def define_services(config: StackConfig) -> list[Service]:
         *objectstore_services(config),
         *([postgres_service(config)] if config.workshop else []),
         mlflow_service(config),
-        # A workshop's Prefect is each learner's own, on their machine (lab_utils.own_prefect).
+        # A workshop's Prefect is each learner's own, on their machine (lab_stack.own_prefect).
         *([] if config.workshop else [prefect_service(config)]),
         jupyterlab_service(config),
         *spark_services(config),

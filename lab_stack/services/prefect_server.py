@@ -3,7 +3,7 @@
 A workshop lab runs none: Prefect has no accounts, so a Prefect the room shared let every
 learner act on everyone's flows, runs, deployments and settings, and its automations made
 the server send requests of a learner's choosing (issue #25). There, each learner's machine
-runs its own, on loopback (lab_utils.own_prefect, started by `lab_utils.connect()`).
+runs its own, on loopback (lab_stack.own_prefect, started by `lab_utils.connect()`).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ runs no Prefect for the room: each learner's machine runs one of its own, on 127
 LAB_PREFECT_PORT), with its data under the learner's LAB_HOME. `lab_utils.connect()` (the
 first cell of every lesson) and `lab doctor` start it when it is not answering; it keeps
 running after the kernel exits, so its UI keeps the runs of lesson 07, until
-`python -m lab_utils.own_prefect stop` (or the machine restarts). Lesson 07 logs each flow's
+`python -m lab_stack.own_prefect stop` (or the machine restarts). Lesson 07 logs each flow's
 runs to the learner's own MLflow workspace, which is what `lab users progress` reads.
 """
 
@@ -24,9 +24,9 @@ from pathlib import Path
 
 import requests
 
-from .config import LOOPBACK, LabConfig, load_config
-from .errors import LabError
-from .i18n import _
+from lab_utils.config import LOOPBACK, LabConfig, load_config
+from lab_utils.errors import LabError
+from lab_utils.i18n import _
 
 BIN_DIR = Path(sys.executable).parent
 # A laptop starts it in ~10 s; a loaded machine (a room's tests on 2 cores) took over 2 minutes.
@@ -171,10 +171,13 @@ def stop(config: LabConfig, timeout: float = 30) -> bool:
 if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else "start"
     if command not in ("start", "stop"):
-        sys.exit("usage: python -m lab_utils.own_prefect [start|stop]")
+        sys.exit("usage: python -m lab_stack.own_prefect [start|stop]")
     lab = load_config()
     if command == "start":
-        ensure_running(lab)
+        try:
+            ensure_running(lab)
+        except LabError as error:
+            sys.exit(str(error))  # one line, which `lab doctor` shows
         print(f"Prefect: {lab.prefect_ui_url}")
     else:
         print("stopped" if stop(lab) else "no Prefect server of this lab was running")
