@@ -34,7 +34,9 @@ from .supervisor import (
     supervisor,
 )
 
-START_TIMEOUT_S = 90
+# A service still starting after this long is named with its log. Generous: a busy 2-core machine
+# (a room's server, CI running two labs) has taken over 90 s to bring MLflow up.
+START_TIMEOUT_S = 180
 # The least free space `lab up` starts with: the object store panics on a full disk.
 MIN_FREE_MB_TO_START = 100
 
