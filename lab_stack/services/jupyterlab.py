@@ -14,23 +14,26 @@ from ..secrets import private_secret, server_environment
 from .service import BIN, Service, http_ok
 
 JUPYTERLAB_SETTINGS = REPO_ROOT / "lab_stack" / "jupyterlab_settings"
-# JupyterLab's own menus in Portuguese (jupyterlab-language-pack-pt-BR, in the lock) when the
-# learner chose Portuguese, LAB_LANG=pt_BR (or a Portuguese locale) at `lab up --jupyter`.
-TRANSLATION_PLUGIN = "@jupyterlab/translation-extension:plugin"
+# JupyterLab's own menus in Portuguese (jupyterlab-language-pack-pt-BR, in the lock) for a learner
+# who chose Portuguese (LAB_LANG=pt_BR, or a Portuguese locale) at `lab up --jupyter`. JupyterLab
+# takes its language from the user's settings (jupyterlab_server's get_current_locale), not from a
+# default, so the lab keeps user settings of its own under LAB_HOME (never ~/.jupyter).
+TRANSLATION_SETTINGS = Path("@jupyterlab") / "translation-extension" / "plugin.jupyterlab-settings"
 
 
-def settings_dir(config: StackConfig) -> Path:
-    """The lab's overrides.json (lab_stack/jupyterlab_settings/) with the learner's language,
-    written under LAB_HOME at each start: JupyterLab reads its defaults from there."""
-    from lab_utils.i18n import PORTUGUESE, language
+def settings_dirs(config: StackConfig) -> tuple[Path, Path]:
+    """JupyterLab's app settings (the lab's overrides.json) and the lab's user settings, where the
+    language is written when LAB_LANG chooses it, or at the first start (the locale then decides);
+    a language picked later in JupyterLab's menu stays until LAB_LANG says otherwise."""
+    from lab_utils.i18n import ENGLISH, PORTUGUESE, language
 
-    overrides = json.loads((JUPYTERLAB_SETTINGS / "overrides.json").read_text())
-    if language() == PORTUGUESE:
-        overrides[TRANSLATION_PLUGIN] = {"locale": "pt_BR"}
-    folder = config.home / "jupyterlab-settings"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "overrides.json").write_text(json.dumps(overrides, indent=2) + "\n")
-    return folder
+    user = config.home / "jupyterlab-user-settings"
+    translation = user / TRANSLATION_SETTINGS
+    if os.environ.get("LAB_LANG") or not translation.exists():
+        translation.parent.mkdir(parents=True, exist_ok=True)
+        locale = "pt_BR" if language() == PORTUGUESE else ENGLISH
+        translation.write_text(json.dumps({"locale": locale}) + "\n")
+    return JUPYTERLAB_SETTINGS, user
 
 
 def jupyter_host(config: StackConfig) -> str:
@@ -53,7 +56,8 @@ def jupyterlab_service(config: StackConfig) -> Service:
             "--ServerApp.default_url=/lab/tree/notebooks",
             # The lab's defaults for JupyterLab's settings (overrides.json): no "Jupyter news"
             # prompt, and no request for news, on a lab that may well be offline; the language.
-            f"--LabApp.app_settings_dir={settings_dir(config)}",
+            *(f"--LabApp.{name}={folder}" for name, folder in zip(
+                ("app_settings_dir", "user_settings_dir"), settings_dirs(config), strict=True)),
             # JupyterLab refuses to run as root (containers, CI machines) unless told to.
             *(["--allow-root"] if os.geteuid() == 0 else []),
         ],
