@@ -22,6 +22,10 @@ from .service import BIN, Service, http_ok
 # uvicorn closes an idle connection after 5 s while learners' clients keep theirs: a request
 # sent as the server closes one is reset (and retried); a room pauses longer than 5 s.
 KEEP_ALIVE_SECONDS = 30
+# uvicorn replaces a worker that has not answered its supervisor's ping for this long (5 s by
+# default): a worker still importing MLflow on a busy server, or one blocked by a request, was
+# killed at 5 s. Request bodies are bounded (room_app), so a blocked worker is a real fault.
+WORKER_HEALTHCHECK_SECONDS = 30
 
 # MLflow's own list when --allowed-hosts is absent (mlflow/server/security_utils.py,
 # get_default_allowed_hosts): loopback and private addresses, with or without a port.
@@ -107,7 +111,8 @@ def workshop_server_args(config: StackConfig) -> list[str]:
         "--app-name", "lab-room", "--enable-workspaces",
         "--backend-store-uri", _database_uri(config, "mlflow"),
         "--workers", str(config.workshop_workers),
-        "--uvicorn-opts", f"--timeout-keep-alive {KEEP_ALIVE_SECONDS}",
+        "--uvicorn-opts",
+        f"--timeout-keep-alive {KEEP_ALIVE_SECONDS} --timeout-worker-healthcheck {WORKER_HEALTHCHECK_SECONDS}",
         # Requests must name this server (DNS-rebinding guard), and only its own pages may
         # call it from a browser; LAB_ALLOWED_HOSTS adds names (a forwarded port's, say).
         *mlflow_host_args(config, [config.host, server, f"localhost:{config.mlflow_port}", f"127.0.0.1:{config.mlflow_port}"],
