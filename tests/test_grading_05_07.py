@@ -304,8 +304,10 @@ def project_runs(lab):
 
     experiment = f"grading06_{SUFFIX}"
     project = ROOT / "projects" / "house_prices"
-    environment = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-                   "MLFLOW_LOGGING_LEVEL": "WARNING"}
+    # Without the experiment another test's mlflow.set_experiment exported (MLFLOW_EXPERIMENT_ID):
+    # `mlflow run` refuses an experiment id and a name together.
+    environment = {**{k: v for k, v in os.environ.items() if k not in ("MLFLOW_EXPERIMENT_ID", "MLFLOW_RUN_ID")},
+                   "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "MLFLOW_LOGGING_LEVEL": "WARNING"}
 
     def cli(*arguments: str) -> str:
         done = subprocess.run([str(BIN / "mlflow"), "run", str(project), *arguments, "--env-manager", "local",

@@ -58,7 +58,11 @@ OUTPUTS_KEY = "dataflow_lab_outputs_from"
 
 
 def source_hash(source: Path) -> str:
-    return hashlib.sha256(source.read_bytes()).hexdigest()[:16]
+    """The hash of what decides a lesson's outputs: its code cells and their tags. Prose (a
+    markdown cell) can change without a re-run; any change to code asks for one."""
+    cells = jupytext.read(source, fmt="py:percent").cells
+    code = [(c.source, sorted(c.metadata.get("tags", []))) for c in cells if c.cell_type == "code"]
+    return hashlib.sha256(repr(code).encode()).hexdigest()[:16]
 
 
 # The lessons' editions: English in lessons/, Portuguese (Brazil) in lessons/pt-BR/, each built

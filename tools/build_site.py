@@ -49,7 +49,9 @@ def landing_page(edition: str, lesson_pages: list[str]) -> str:
     title = text.index("\n# ") + 1 if not text.startswith("# ") else 0
     opening = text[title:text.index("\n## ", title)].strip()
     # The README's link to the other edition's README: the book's language switch does that.
-    opening = "\n".join(line for line in opening.splitlines() if "(README" not in line)
+    # and its badges (CI, Pages, Codespaces: links to the repository's pages on GitHub).
+    opening = "\n".join(line for line in opening.splitlines()
+                         if "(README" not in line and not line.startswith("[!["))
     start = text.index(two_commands)
     section = text[start:text.index("\n## ", start + 1)].strip()
     guide_page = Path(guide).with_suffix("").as_posix()
@@ -79,6 +81,8 @@ def stage(edition: str) -> Path:
     guide = ROOT / EDITIONS[edition][4]
     (source / "docs").mkdir(parents=True, exist_ok=True)
     shutil.copytree(ROOT / "docs" / "screenshots", source / "docs" / "screenshots")
+    for drawing in (ROOT / "docs").glob("*.svg"):  # lesson 00's concept map
+        shutil.copy(drawing, source / "docs" / drawing.name)
     # Links from the guide to the repository's files (README, benchmarks/) are not pages of the book.
     (source / guide.relative_to(ROOT)).write_text(_unlink_repository_files(guide.read_text()))
     (source / "index.md").write_text(landing_page(edition, pages))

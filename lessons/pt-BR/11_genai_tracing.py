@@ -169,7 +169,7 @@ print("recuperadas:", [doc["metadata"]["doc_uri"] for doc in trace.search_spans(
 # linha por requisição, com pergunta, resposta, duração e status. Clique numa para ver seus
 # spans como uma árvore, cada um com entradas, saídas e atributos.
 #
-# ![A aba Traces](../docs/screenshots/11_traces.png)
+# ![A aba Traces](../../docs/screenshots/11_traces.png)
 #
 # ## Encontrando requisições lentas e com falha: `mlflow.search_traces`
 #
