@@ -215,13 +215,17 @@ OUTPUT_MASKS: tuple[tuple[str, re.Pattern, str], ...] = tuple(
         ("run ids, digests and hashes: 7 or more hex digits, at least one a digit (the same mark as a "
          "number: a digest may happen to be all digits)", r"\b(?=[0-9a-f]*\d)[0-9a-f]{7,}\b", "#"),
         ("a run id shortened by lab_utils (`b4f2f500…`)", r"\b(?=[0-9a-f]*\d)[0-9a-f]{6,}…", "#…"),
-        ("Prefect's generated flow-run names (`crimson-lemur`)",
-         r"(?<=flow run ')[a-z]+-[a-z]+(?=')|(?<=Flow run ')[a-z]+-[a-z]+(?=')", "<name>"),
+        ("Prefect's generated names of flow and deployment runs (`crimson-lemur`), after the words "
+         "that introduce them in either edition",
+         r"\b((?:[Ff]low run|deployment run|execução de fluxo|implantação) '?)[a-z]+-[a-z]+\b", r"\1<name>"),
         ("durations: a number and its unit (`850 ms` on one pass is `1.2 s` on another)",
          r"\d+(?:[.,]\d+)?\s?(?:ms|µs|us|s|sec|secs|seconds?|segundos?|min|minutes?|minutos?|h)\b", "<duration>"),
         ("numbers: counts, metrics, versions, ports, dates and times (a pass on another lab has others)",
          r"(?:(?<![\w-])-)?\d+(?:[.,_]\d+)*(?:[eE][-+]?\d+)?", "#"),
         ("spacing: a table's columns widen with their numbers", r"[ \t]+", " "),
+        ("the one-line summaries the lab's MLflow Project scripts print from a child process "
+         "(projects/house_prices): ipykernel forwards a child's output from a thread, and a pass "
+         "shows it or not", r"(?m)^(?:alpha=# l#_ratio=#: validation rmse #|validation rmse # (?:<=|>) #: \w+)\n?", ""),
     ))
 
 
@@ -258,7 +262,7 @@ def output_view(cell) -> list[tuple[str, str]]:
                     rich[-1] = (mime, mask_output(re.sub(r"<[^>]+>", " ", _text(value))))
         elif kind == "error":
             errors.append(("error", f"{output.get('ename')}: {mask_output(output.get('evalue', ''))}"))
-    view = [(name, mask_output(text)) for name, text in streams.items() if text.strip() and name == "stdout"]
+    view = [("stdout", masked)] if (masked := mask_output(streams["stdout"])) else []
     return view + rich + errors
 
 
