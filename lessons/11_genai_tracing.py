@@ -191,7 +191,7 @@ for question in questions:
 # assessments can be filtered on, and `order_by` sorts. With `return_type="list"` it returns
 # `Trace` objects, with their spans.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 slowest = mlflow.search_traces(locations=[experiment.experiment_id], filter_string="trace.status = 'OK'",
                                order_by=["execution_time_ms DESC"], max_results=3, return_type="list", flush=True)
 for found in slowest:

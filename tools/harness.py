@@ -266,6 +266,9 @@ def output_view(cell) -> list[tuple[str, str]]:
     return view + rich + errors
 
 
+IGNORE_OUTPUT_TAG = "nbval-ignore-output"
+
+
 def compare_outputs(stored, got, name: str = "", limit: int = 12) -> list[str]:
     """The code cells (matched by id) whose masked outputs differ between `stored` (a notebook as
     committed) and `got` (the same notebook, executed), each as "cell <id>: stored … / got …"."""
@@ -275,7 +278,9 @@ def compare_outputs(stored, got, name: str = "", limit: int = 12) -> list[str]:
            if c.cell_type == "code" and "injected-parameters" not in c.metadata.get("tags", [])}
     differences = []
     for cell in stored.cells:
-        if cell.cell_type != "code":
+        # A cell tagged `nbval-ignore-output` (nbval's own name for it) shows what depends on the
+        # moment, such as which requests happened to be slowest: it must run, but is not compared.
+        if cell.cell_type != "code" or IGNORE_OUTPUT_TAG in cell.metadata.get("tags", []):
             continue
         if cell.get("id") not in ran:
             differences.append(f"{name} cell {cell.get('id')}: not in the executed notebook")

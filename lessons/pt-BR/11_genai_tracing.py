@@ -193,7 +193,7 @@ for question in questions:
 # avaliações (assessments), e `order_by` ordena. Com `return_type="list"` ele devolve objetos
 # `Trace`, com seus spans.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 slowest = mlflow.search_traces(locations=[experiment.experiment_id], filter_string="trace.status = 'OK'",
                                order_by=["execution_time_ms DESC"], max_results=3, return_type="list", flush=True)
 for found in slowest:
