@@ -21,8 +21,8 @@ from pathlib import Path
 import psutil
 
 BIN = Path(sys.executable).parent
-PORTS = {"LAB_MLFLOW_PORT": "35000", "LAB_S3_PORT": "45000", "LAB_PREFECT_PORT": "34200",
-         "LAB_JUPYTER_PORT": "38888", "LAB_SPARK_MASTER_PORT": "37077", "LAB_SPARK_UI_PORT": "38080"}
+PORTS = {"LAB_MLFLOW_PORT": "11000", "LAB_S3_PORT": "11100", "LAB_PREFECT_PORT": "11200",
+         "LAB_JUPYTER_PORT": "11400", "LAB_SPARK_MASTER_PORT": "11500", "LAB_SPARK_UI_PORT": "11600"}
 
 
 def lab(*args: str, env: dict) -> None:

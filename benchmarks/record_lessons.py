@@ -3,7 +3,7 @@
     python benchmarks/record_lessons.py                    # every lesson, into lesson_traffic.json
     python benchmarks/record_lessons.py --lessons 01 04    # some lessons only (a partial recording)
 
-Starts a one-learner lab of its own (a temporary LAB_HOME, ports 47000-47700), puts a
+Starts a one-learner lab of its own (a temporary LAB_HOME, ports 12000-12700), puts a
 recording reverse proxy in front of its tracking server and runs each lesson's solutions
 copy (exercises done) with papermill at the lesson's own parameters, in order, with
 LAB_MLFLOW_PORT set to the proxy's port: the kernel and every process it starts (`mlflow
@@ -33,9 +33,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tools")]
 OUTPUT = Path(__file__).with_name("lesson_traffic.json")
-LAB = {"LAB_MLFLOW_PORT": "47000", "LAB_S3_PORT": "47100", "LAB_PREFECT_PORT": "47200", "LAB_PG_PORT": "47300",
-       "LAB_JUPYTER_PORT": "47400", "LAB_SPARK_MASTER_PORT": "47500", "LAB_SPARK_UI_PORT": "47600"}
-PROXY_PORT = 47050
+LAB = {"LAB_MLFLOW_PORT": "12000", "LAB_S3_PORT": "12100", "LAB_PREFECT_PORT": "12200", "LAB_PG_PORT": "12300",
+       "LAB_JUPYTER_PORT": "12400", "LAB_SPARK_MASTER_PORT": "12500", "LAB_SPARK_UI_PORT": "12600"}
+PROXY_PORT = 12050
 MAX_JSON_BYTES = 64 * 1024
 ARTIFACTS_API = "/api/2.0/mlflow-artifacts/"
 # Response fields the replay maps from the recorded value to its own: ids, artifact roots, page

@@ -50,8 +50,8 @@ BIN = Path(sys.executable).parent
 HERE = Path(__file__).parent
 STRESS_LOCUSTFILE = HERE / "locustfile_learner.py"
 LESSONS_LOCUSTFILE = HERE / "locustfile_lessons.py"
-LAB = {"LAB_MLFLOW_PORT": "46000", "LAB_S3_PORT": "46100", "LAB_PREFECT_PORT": "46200", "LAB_PG_PORT": "46300",
-       "LAB_JUPYTER_PORT": "46400", "LAB_SPARK_MASTER_PORT": "46500", "LAB_SPARK_UI_PORT": "46600"}
+LAB = {"LAB_MLFLOW_PORT": "13000", "LAB_S3_PORT": "13100", "LAB_PREFECT_PORT": "13200", "LAB_PG_PORT": "13300",
+       "LAB_JUPYTER_PORT": "13400", "LAB_SPARK_MASTER_PORT": "13500", "LAB_SPARK_UI_PORT": "13600"}
 DEFAULTS = "mlflow server defaults, SQLite"
 LAB_SETTINGS = "lab settings, SQLite"
 PLAIN = {DEFAULTS: [], LAB_SETTINGS: ["--workers", "1"]}
@@ -331,7 +331,7 @@ def run_pattern(pattern: str, room: Workshop, args, tmp: Path, plans) -> dict[st
     alone_file = room.learners_file(1, first=args.learners) if pattern == "lessons" else None
     for repeat in range(args.repeats):
         for i, (name, cli) in enumerate(configs.items()):
-            port = 46700 + i
+            port = 13700 + i
             server = start_plain_server(cli, port, tmp, room.config)
             url = f"http://127.0.0.1:{port}"
             try:

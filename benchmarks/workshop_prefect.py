@@ -1,10 +1,16 @@
-"""A room running lesson 07's flow at once on one workshop Prefect server, measured.
+"""A room running lesson 07's flow at once against one workshop server, measured.
 
-Starts a temporary workshop lab (object store, PostgreSQL, MLflow's basic-auth app, Prefect
-on the workshop's PostgreSQL) on spare ports, adds the learners, and for each room size runs
-lesson 07's retraining flow (`pipelines.retrain.retreinar_modelo`) for every learner at once,
-each with that learner's environment as `lab users env NAME` prints it and a LAB_HOME of
-their own. One learner alone runs first, for comparison.
+Starts a temporary workshop lab (object store, PostgreSQL, the room's MLflow app) on spare
+ports, adds the learners, and for each room size runs lesson 07's retraining flow
+(`pipelines.retrain.retreinar_modelo`) for every learner at once, each with that learner's
+environment as `lab users env NAME` prints it and a LAB_HOME of their own. One learner alone
+runs first, for comparison.
+
+A workshop runs no Prefect for the room: each learner's flow reports to the Prefect server of
+their own machine (lab_stack.own_prefect). Here one such server, started the same way on
+loopback, stands for all the learners' machines: its figures (memory, "database is locked"
+in its SQLite) are a laptop's Prefect serving the whole room, an upper bound, not the room's
+server. What the room's server sees is the flows' MLflow and S3 traffic.
 
 In a room each learner's flow runs on their own laptop and only the servers share the lab's
 machine. Here the learners' flows share it too: a parent imports MLflow, Prefect,
@@ -17,8 +23,8 @@ do not fit in memory they run in batches, and the output says so.
 Read back: the flow runs' states from Prefect's REST API, and from MLflow, with each learner's
 own account, that every learner's run is in that learner's own workspace. Printed per room
 size, the median of the repeats: flow runs started, COMPLETED, FAILED/CRASHED, the time until
-the last flow finished, median and max time per flow, peak memory (PSS) of the Prefect server
-and of PostgreSQL, "database is locked" / HTTP 5xx / 429 lines in the Prefect server's log and
+the last flow finished, median and max time per flow, peak memory (PSS) of the room's MLflow,
+of PostgreSQL and of the stand-in Prefect, "database is locked" / HTTP 5xx / 429 lines in the Prefect server's log and
 the flows' output, and the machine's load average before and after.
 
     python benchmarks/workshop_prefect.py --learners 20 60 --repeats 1
@@ -27,7 +33,6 @@ the flows' output, and the machine's load average before and after.
 from __future__ import annotations
 
 import argparse
-import base64
 import gc
 import importlib
 import json
@@ -54,8 +59,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 BIN = Path(sys.executable).parent
-LAB = {"LAB_MLFLOW_PORT": "48000", "LAB_S3_PORT": "48100", "LAB_PREFECT_PORT": "48200", "LAB_PG_PORT": "48300",
-       "LAB_JUPYTER_PORT": "48400", "LAB_SPARK_MASTER_PORT": "48500", "LAB_SPARK_UI_PORT": "48600"}
+LAB = {"LAB_MLFLOW_PORT": "10000", "LAB_S3_PORT": "10100", "LAB_PREFECT_PORT": "10200", "LAB_PG_PORT": "10300",
+       "LAB_JUPYTER_PORT": "10400", "LAB_SPARK_MASTER_PORT": "10500", "LAB_SPARK_UI_PORT": "10600"}
 # A learner's machine has none of the server's settings: only what `lab users env` gives.
 SERVER_VARIABLES = ("MLFLOW_TRACKING_URI", "PREFECT_API_URL", "PREFECT_API_AUTH_STRING", "MLFLOW_S3_ENDPOINT_URL",
                     "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "PREFECT_HOME", "MLFLOW_TRACKING_USERNAME",
@@ -102,13 +107,14 @@ def pss(processes: list[psutil.Process]) -> int:
 
 
 class MemorySampler:
-    """Peak PSS of the Prefect server, of PostgreSQL and of the learners' processes, every 2 s;
-    and each learner process's peak USS (what it adds beyond the pages shared with the parent)."""
+    """Peak PSS of the room's MLflow, of PostgreSQL, of the stand-in Prefect and of the learners'
+    processes, every 2 s; and each learner process's peak USS (what it adds beyond the pages
+    shared with the parent)."""
 
-    def __init__(self, prefect: psutil.Process, postgres: psutil.Process, learners: list[int]):
-        self.targets = {"prefect": [prefect], "postgres": [postgres]}
+    def __init__(self, servers: dict[str, psutil.Process], learners: list[int]):
+        self.targets = {name: [process] for name, process in servers.items()}
         self.learners = [psutil.Process(pid) for pid in learners if psutil.pid_exists(pid)]
-        self.peak = {"prefect": 0, "postgres": 0, "learners": 0}
+        self.peak = {**dict.fromkeys(servers, 0), "learners": 0}
         self.uss: dict[int, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -209,9 +215,7 @@ def run_learner(name: str, environment: dict[str, str], tag: str, folder: Path) 
         prefect.context.refresh_global_settings_context()
         show_client_retries()
         settings = get_current_settings()
-        result.update(started=started, prefect_api_url=settings.api.url, prefect_home=str(settings.home),
-                      prefect_auth_ok=settings.api.auth_string is not None and
-                      settings.api.auth_string.get_secret_value() == environment["PREFECT_API_AUTH_STRING"])
+        result.update(started=started, prefect_api_url=settings.api.url, prefect_home=str(settings.home))
         flow_started = time.monotonic()
         with tags(tag):
             state = retreinar_modelo(C=1.0, return_state=True)
@@ -278,8 +282,8 @@ def preload(modules: list[str]) -> int:
 def run_room(label: str, names: list[str], environments: dict[str, dict[str, str]], folder: Path, config,
              servers: dict[str, psutil.Process], child_bytes: int) -> dict:
     """Every learner of `names` starts lesson 07's flow at once; the figures of this round.
-    `servers`: the lab's services' processes by name (prefect, postgres, mlflow, ...)."""
-    prefect, postgres = servers["prefect"], servers["postgres"]
+    `servers`: the processes measured by name (mlflow, postgres, prefect: the stand-in, ...)."""
+    sampled = {name: servers[name] for name in ("mlflow", "postgres", "prefect")}
     folder.mkdir(parents=True)
     tag = f"bench-{folder.name}"
     log = config.logs_dir / "prefect.log"
@@ -290,7 +294,7 @@ def run_room(label: str, names: list[str], environments: dict[str, dict[str, str
     load_before = os.getloadavg()
     cpu_before = {name: cpu_seconds(process) for name, process in servers.items()}
     started = time.monotonic()
-    peak = {"prefect": 0, "postgres": 0, "learners": 0}
+    peak = {**dict.fromkeys(sampled, 0), "learners": 0}
     uss: list[int] = []
     child_cpu: list[float] = []
     exited: dict[str, float] = {}
@@ -307,7 +311,7 @@ def run_room(label: str, names: list[str], environments: dict[str, dict[str, str
                 run_learner(name, {**environments[name], "LAB_HOME": str(learner_home)}, tag, folder)
             pids[pid] = name
         gc.unfreeze()
-        with MemorySampler(prefect, postgres, list(pids)) as sampler:
+        with MemorySampler(sampled, list(pids)) as sampler:
             deadline = time.monotonic() + ROOM_TIMEOUT
             while pids:
                 pid, _status, usage = os.wait4(-1, os.WNOHANG)
@@ -338,7 +342,7 @@ def run_room(label: str, names: list[str], environments: dict[str, dict[str, str
 
     states = prefect_states(config, tag)
     own_workspace = sum(run_in_own_workspace(config, name, environments[name], results[name]) for name in names)
-    settings_ok = sum(r.get("prefect_auth_ok", False) and r.get("prefect_api_url") == config.prefect_api_url
+    settings_ok = sum(r.get("prefect_api_url") == config.prefect_api_url
                       and r.get("prefect_home") == str(folder / "labs" / r["name"] / "prefect-client")
                       for r in results.values())
     server_log = [line.strip() for line in (log.read_bytes()[log_offset:].decode(errors="replace")
@@ -356,7 +360,7 @@ def run_room(label: str, names: list[str], environments: dict[str, dict[str, str
         "flow_median_s": statistics.median(flow_seconds) if flow_seconds else float("nan"),
         "flow_max_s": max(flow_seconds) if flow_seconds else float("nan"),
         "connect_median_s": statistics.median(connect_seconds) if connect_seconds else float("nan"),
-        "prefect_mib": peak["prefect"] / MIB, "postgres_mib": peak["postgres"] / MIB,
+        "mlflow_mib": peak["mlflow"] / MIB, "prefect_mib": peak["prefect"] / MIB, "postgres_mib": peak["postgres"] / MIB,
         "learners_mib": peak["learners"] / MIB, "uss_median_mib": statistics.median(uss) / MIB if uss else 0,
         "learner_cpu_s": statistics.median(child_cpu) if child_cpu else 0,
         # Of the processes alive at the end: PostgreSQL's backends that ended are not counted.
@@ -372,9 +376,7 @@ def run_room(label: str, names: list[str], environments: dict[str, dict[str, str
 
 def prefect_states(config, tag: str) -> list[str]:
     """The state type of every flow run of this round, as the Prefect server has it."""
-    auth = base64.b64encode(os.environ["PREFECT_API_AUTH_STRING"].encode()).decode()
     response = requests.post(f"{config.prefect_api_url}/flow_runs/filter", timeout=60,
-                             headers={"Authorization": f"Basic {auth}"},
                              json={"flows": {"name": {"any_": [FLOW_NAME]}},
                                    "flow_runs": {"tags": {"all_": [tag]}}, "limit": 200})
     response.raise_for_status()
@@ -402,7 +404,7 @@ def run_in_own_workspace(config, name: str, environment: dict[str, str], result:
 # --- the report ---------------------------------------------------------------------------
 
 NUMBERS = ("started", "completed", "failed", "other", "client_completed", "own_workspace", "settings_ok", "last_s",
-           "flow_median_s", "flow_max_s", "connect_median_s", "prefect_mib", "postgres_mib", "learners_mib",
+           "flow_median_s", "flow_max_s", "connect_median_s", "mlflow_mib", "prefect_mib", "postgres_mib", "learners_mib",
            "uss_median_mib", "learner_cpu_s")
 
 
@@ -426,22 +428,23 @@ def load(values: tuple[float, float, float]) -> str:
 def report(rows: list[dict], rounds: dict[str, list[dict]], one: dict, repeats: int) -> None:
     print(f"\nLesson 07's flow, every learner at once; median of {repeats} repeat(s). Times in s, memory in MiB.")
     print(f"{'room':<10} {'runs':>4} {'COMPL':>5} {'FAIL':>4} {'other':>5} {'own ws':>6} {'last':>6} "
-          f"{'flow p50':>8} {'max':>6} {'connect':>7} {'prefect':>7} {'pg':>5} {'learners':>8} {'USS/l':>5} "
+          f"{'flow p50':>8} {'max':>6} {'connect':>7} {'mlflow':>6} {'prefect':>7} {'pg':>5} {'learners':>8} {'USS/l':>5} "
           f"{'5xx/429/lock':>13} {'warnings':>13} {'load before':>14} {'after':>14}")
     for r in rows:
         print(f"{r['label']:<10} {r['started']:>4.0f} {r['completed']:>5.0f} {r['failed']:>4.0f} {r['other']:>5.0f} "
               f"{r['own_workspace']:>6.0f} {r['last_s']:>6.1f} {r['flow_median_s']:>8.1f} {r['flow_max_s']:>6.1f} "
-              f"{r['connect_median_s']:>7.1f} {r['prefect_mib']:>7.0f} {r['postgres_mib']:>5.0f} "
+              f"{r['connect_median_s']:>7.1f} {r['mlflow_mib']:>6.0f} {r['prefect_mib']:>7.0f} {r['postgres_mib']:>5.0f} "
               f"{r['learners_mib']:>8.0f} {r['uss_median_mib']:>5.0f} "
               f"{r['server_trouble']:>5.0f} / {r['flow_trouble']:<5.0f} {r['server_warnings']:>5.0f} / "
               f"{r['flow_warnings']:<5.0f} {load(r['load_before']):>14} {load(r['load_after']):>14}")
     print("runs, COMPL, FAIL (FAILED+CRASHED), other: flow runs of the round on the Prefect server (REST API); "
           "own ws: MLflow runs found, with the learner's account, in the learner's own workspace; "
           "last: from the first fork to the last flow's end; flow p50/max: the flow call; connect: "
-          "lab_utils.connect(); prefect, pg: peak PSS of the servers; learners: peak PSS of the room's "
+          "lab_utils.connect(); mlflow, pg: peak PSS of the room's servers; prefect: of the stand-in for the "
+          "learners' own Prefect servers; learners: peak PSS of the room's "
           "processes; USS/l: peak private memory per learner process; 5xx/429/lock: lines with an HTTP "
-          "5xx or 429 (retried ones included) or 'database is locked', in `lab logs prefect` / in the flows' "
-          "output; warnings: lines in `lab logs prefect` (it logs at WARNING) / WARNING and ERROR lines "
+          "5xx or 429 (retried ones included) or 'database is locked', in the stand-in Prefect's log / in the "
+          "flows' output; warnings: lines in the stand-in Prefect's log / WARNING and ERROR lines "
           "and retried broken connections in the flows' output; load: 1/5/15-minute load average before the "
           "first repeat and after the last.")
 
@@ -458,8 +461,8 @@ def report(rows: list[dict], rounds: dict[str, list[dict]], one: dict, repeats: 
             print(f"NOTE {r['label']}: memory allowed {r['batch']} learner processes at a time, "
                   f"not {r['learners']}: the room ran in batches, its times are not a room's at once.")
         if r["settings_ok"] < r["learners"]:
-            print(f"NOTE {r['label']}: only {r['settings_ok']:.0f} learner processes had the workshop's Prefect "
-                  "address, auth string and their own PREFECT_HOME.")
+            print(f"NOTE {r['label']}: only {r['settings_ok']:.0f} learner processes had the stand-in Prefect's "
+                  "address and their own PREFECT_HOME.")
     for label, group in rounds.items():
         for round_ in group:
             for kind in LINE_KINDS:
@@ -487,21 +490,21 @@ def main() -> None:
             os.environ.pop(name, None)
         learner_base = dict(os.environ)
         os.environ.update({**LAB, "LAB_HOME": str(tmp / "lab")})
-        from lab_stack import stack, workshop
+        from lab_stack import own_prefect, stack, workshop
         from lab_stack.config import load_config
         from lab_stack.secrets import server_environment
 
         config = load_config(workshop=True)
         stack.up(config)
         try:
-            prefect_db = next(s for s in stack.define_services(config) if s.name == "prefect").environment[
-                "PREFECT_SERVER_DATABASE_CONNECTION_URL"].split(":", 1)[0]
-            print(f"workshop lab up; Prefect's database: {prefect_db}", flush=True)
+            own_prefect.ensure_running(config)  # the learners' own Prefect, one for all (see above)
+            print(f"workshop lab up; the learners' Prefect (a stand-in): {config.prefect_api_url}", flush=True)
             names = [f"learner{i:02d}" for i in range(max(args.learners))]
             added = time.monotonic()
             workshop.add_learners(config, names)
             with ThreadPoolExecutor(4) as pool:
-                environments = {n: {**learner_base, **e} for n, e in zip(names, pool.map(learner_environment, names), strict=True)}
+                environments = {n: {**learner_base, **e, "LAB_PREFECT_PORT": LAB["LAB_PREFECT_PORT"]}
+                                for n, e in zip(names, pool.map(learner_environment, names), strict=True)}
             print(f"{len(names)} learners added, their `lab users env` read: {time.monotonic() - added:.0f} s",
                   flush=True)
             # The benchmark itself reads Prefect's API as the server's tools do.
@@ -509,6 +512,7 @@ def main() -> None:
             proxy = stack.supervisor(config).supervisor
             servers = {info["name"]: psutil.Process(info["pid"]) for info in proxy.getAllProcessInfo()
                        if info["group"] == "core" and info["pid"]}
+            servers["prefect"] = psutil.Process(int((config.home / "run" / "prefect.pid").read_text()))
 
             one = measure_one_process(names[0], {**environments[names[0]], "LAB_HOME": str(tmp / "one-process")},
                                       tmp)

@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT / "tools"))  # the notebook harness, shared with too
 # `make test` runs two pytest workers (pytest-xdist, one per core), each test module whole on
 # one of them; each worker that needs the test lab gets its own, ports 50 apart. Workers past
 # the second (`-n 4` on a bigger machine) take ports above the fixed ones of the workshop,
-# exposure and platform tests (15100-15950, 29200-30950).
+# exposure and platform tests (15100-15950, 9200-9950).
 WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
 _SHIFT = 50 * WORKER if WORKER < 2 else 20000 + 50 * WORKER
 # TEST_LAB_SLOT=N (1-8) gives a second checkout's suite, run on the same machine at the same
@@ -24,7 +24,7 @@ _SHIFT = 50 * WORKER if WORKER < 2 else 20000 + 50 * WORKER
 # (workshop, exposure, platforms) still run one at a time per machine.
 SLOT = int(os.environ.get("TEST_LAB_SLOT", "0"))
 _HOME = ".lab-test" + (f"-slot{SLOT}" if SLOT else "") + (f"-{WORKER}" if WORKER else "")
-_BASE = (15000, 29000, 14200, 18888, 17077, 18080) if not SLOT else tuple(
+_BASE = (15000, 9100, 14200, 18888, 17077, 18080) if not SLOT else tuple(
     base + 200 * SLOT for base in (16000, 21000, 23000, 25000, 27000, 19000))
 TEST_LAB = {
     "LAB_HOME": str(ROOT / _HOME),

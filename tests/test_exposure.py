@@ -38,7 +38,7 @@ WORKSHOP_LAB = {
     "LAB_HOME": os.path.join(tempfile.gettempdir(), f"lab-exposure-test-{_TAG}"),
     "LAB_HOST": ROOM,
     "LAB_MLFLOW_PORT": "15300",
-    "LAB_S3_PORT": "29400",
+    "LAB_S3_PORT": "9400",
     "LAB_PREFECT_PORT": "14500",
     "LAB_PG_PORT": "15532",
     "LAB_JUPYTER_PORT": "19188",
@@ -49,7 +49,7 @@ WORKSHOP_LAB = {
 ONE_LEARNER_LAB = {
     "LAB_HOME": os.path.join(tempfile.gettempdir(), f"lab-hosts-test-{_TAG}"),
     "LAB_MLFLOW_PORT": "15800",
-    "LAB_S3_PORT": "30100",
+    "LAB_S3_PORT": "9700",
     "LAB_PREFECT_PORT": "14800",
     "LAB_JUPYTER_PORT": "19688",
     "LAB_SPARK_MASTER_PORT": "17877",

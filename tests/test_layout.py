@@ -150,3 +150,25 @@ def test_lab_utils_stays_small():
     # doctor to start it, and connect() turned tqdm's bars off. The graders (lab_utils/grading/)
     # and lesson 11's app (lab_utils/genai/) are packages of their own, not counted here.
     assert lines <= 1241, f"lab_utils has {lines} lines: machinery belongs in lab_stack"
+
+
+def test_test_and_benchmark_labs_listen_below_the_kernels_client_ports():
+    """Above 32767 the kernel hands out client ports (net.ipv4.ip_local_port_range): a lab's port
+    there can be taken by chance. The object store derives ports up to its S3 port + 10004."""
+    import re
+
+    from lab_stack.config import HIGHEST_DERIVED_S3_PORT
+
+    setting = re.compile(r'"(LAB_[A-Z0-9_]*PORT)":\s*"(\d+)"')
+    too_high = []
+    for path in sorted([*ROOT.glob("tests/*.py"), *ROOT.glob("benchmarks/*.py")]):
+        for name, value in setting.findall(path.read_text()):
+            highest = int(value) + (HIGHEST_DERIVED_S3_PORT if name == "LAB_S3_PORT" else 0)
+            if 32767 < highest <= 65535:  # above 65535: a setting the lab refuses, on purpose
+                too_high.append(f"{path.relative_to(ROOT)}: {name}={value} (highest port {highest})")
+    from conftest import TEST_LAB  # this run's own test lab
+
+    s3 = int(TEST_LAB["LAB_S3_PORT"]) + HIGHEST_DERIVED_S3_PORT
+    ports = [int(v) for k, v in TEST_LAB.items() if k.endswith("_PORT")] + [s3]
+    too_high += [f"tests/conftest.py: the test lab's port {port}" for port in ports if port > 32767]
+    assert not too_high, "\n".join(too_high)

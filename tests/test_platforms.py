@@ -42,9 +42,9 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 # The lab's settings and a lab's client settings, which the test session carries for its
 # own lab: a lab started here gets only its own.
 LAB_SETTINGS = re.compile(r"^(LAB_|MLFLOW_|PREFECT_|AWS_|SPARK_|PYSPARK_)")
-SMOKE_PORTS = {"LAB_MLFLOW_PORT": "15500", "LAB_S3_PORT": "29600", "LAB_PREFECT_PORT": "14700",
+SMOKE_PORTS = {"LAB_MLFLOW_PORT": "15500", "LAB_S3_PORT": "9600", "LAB_PREFECT_PORT": "14700",
                "LAB_JUPYTER_PORT": "19388", "LAB_SPARK_MASTER_PORT": "17577", "LAB_SPARK_UI_PORT": "18580"}
-USER_PORTS = {"LAB_MLFLOW_PORT": "15700", "LAB_S3_PORT": "29850", "LAB_PREFECT_PORT": "14900",
+USER_PORTS = {"LAB_MLFLOW_PORT": "15700", "LAB_S3_PORT": "9850", "LAB_PREFECT_PORT": "14900",
               "LAB_JUPYTER_PORT": "19588", "LAB_SPARK_MASTER_PORT": "17777", "LAB_SPARK_UI_PORT": "18780"}
 LEARNER = "lab-learner"
 # The learner's uv and pip caches outlive the learner, so that only the first run downloads.

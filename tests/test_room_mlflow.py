@@ -42,7 +42,7 @@ ROOM_LAB = {
     "LAB_HOME": os.path.join(tempfile.gettempdir(), f"lab-room-mlflow-test-{_TAG}"),
     "LAB_HOST": ROOM,
     "LAB_MLFLOW_PORT": "15400",
-    "LAB_S3_PORT": "29500",
+    "LAB_S3_PORT": "9500",
     "LAB_PREFECT_PORT": "14400",
     "LAB_PG_PORT": "15732",
     "LAB_JUPYTER_PORT": "18400",

@@ -45,7 +45,7 @@ WORKSHOP_LAB = {
     "LAB_HOME": os.path.join(tempfile.gettempdir(), f"lab-room-services-test-{_TAG}"),
     "LAB_HOST": ROOM,
     "LAB_MLFLOW_PORT": "15200",
-    "LAB_S3_PORT": "29300",
+    "LAB_S3_PORT": "9300",
     "LAB_PREFECT_PORT": "14300",
     "LAB_PG_PORT": "15632",
     "LAB_JUPYTER_PORT": "18300",

@@ -243,16 +243,16 @@ def test_bad_settings_get_one_line(tmp_path, env, command, words):
 
 
 def test_a_derived_object_store_port_in_use_is_refused_before_anything_starts(tmp_path):
-    env = {"LAB_HOME": str(tmp_path / "lab"), "LAB_MLFLOW_PORT": "15950", "LAB_S3_PORT": "30950",
+    env = {"LAB_HOME": str(tmp_path / "lab"), "LAB_MLFLOW_PORT": "15950", "LAB_S3_PORT": "9950",
            "LAB_PREFECT_PORT": "14950"}
     with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 30953))  # the filer's port: S3 port + 3
+        holder.bind(("127.0.0.1", 9953))  # the filer's port: S3 port + 3
         holder.listen()
         result = lab_cli("up", env=env)
-    assert_one_line_refusal(result, "port 30953", "derived from LAB_S3_PORT=30950")
+    assert_one_line_refusal(result, "port 9953", "derived from LAB_S3_PORT=9950")
     config_env = {**os.environ, **env}
     assert not stack.is_running(load_config_from(config_env))
-    for port in (15950, 30950, 14950):
+    for port in (15950, 9950, 14950):
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} answers after a failed lab up"
 

@@ -31,7 +31,7 @@ WORKSHOP_LAB = {
     # to enter the folder the repository was cloned into (/root, say).
     "LAB_HOME": os.path.join(tempfile.gettempdir(), f"lab-workshop-test-{hashlib.sha1(bytes(ROOT)).hexdigest()[:8]}"),
     "LAB_MLFLOW_PORT": "15100",
-    "LAB_S3_PORT": "29200",
+    "LAB_S3_PORT": "9200",
     "LAB_PREFECT_PORT": "14300",
     "LAB_PG_PORT": "15432",
     "LAB_JUPYTER_PORT": "18988",
