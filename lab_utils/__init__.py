@@ -18,7 +18,7 @@ _EXPORTS = {name: module for module, names in {
     "checkpoints": "assert_run_logged assert_in_bucket assert_model_in_bucket assert_model_version "
                    "bucket_prefix bucket_keys CheckpointFailed",
     "exercises": "attempted", "doctor": "run_checks service_status", "serving": "ModelServer port_is_free",
-    "clients": "s3_client", "errors": "LabError",
+    "clients": "s3_client", "errors": "LabError", "i18n": "format_number",
 }.items() for name in names.split()}
 
 __all__ = sorted(_EXPORTS)

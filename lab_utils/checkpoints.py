@@ -13,7 +13,7 @@ from mlflow.exceptions import MlflowException
 
 from .clients import s3_client
 from .config import LabConfig
-from .i18n import _
+from .i18n import N_, _
 
 
 class CheckpointFailed(AssertionError):
@@ -22,6 +22,15 @@ class CheckpointFailed(AssertionError):
 
 def _fail(message: str) -> None:
     raise CheckpointFailed(_("✗ Checkpoint failed: {message}").format(message=message))
+
+
+# One message per kind: each language puts its own article and noun ("a métrica", "o parâmetro").
+MISSING = {"param": N_("run {run_id} has no param {key!r} (it has {logged})"),
+           "metric": N_("run {run_id} has no metric {key!r} (it has {logged})"),
+           "tag": N_("run {run_id} has no tag {key!r} (it has {logged})")}
+DIFFERENT = {"param": N_("run {run_id} has param {key}={got!r}, expected {want!r}"),
+             "metric": N_("run {run_id} has metric {key}={got!r}, expected {want!r}"),
+             "tag": N_("run {run_id} has tag {key}={got!r}, expected {want!r}")}
 
 
 def assert_run_logged(
@@ -47,14 +56,12 @@ def assert_run_logged(
     for kind, expected in (("param", params), ("metric", metrics), ("tag", tags)):
         for key in expected:
             if key not in logged[kind]:
-                _fail(_("run {run_id} has no {kind} {key!r} (it has {logged})")
-                      .format(run_id=run_id, kind=kind, key=key, logged=sorted(logged[kind])))
+                _fail(_(MISSING[kind]).format(run_id=run_id, key=key, logged=sorted(logged[kind])))
             if isinstance(expected, Mapping):
                 want, got = expected[key], logged[kind][key]
                 same = abs(float(got) - float(want)) <= tolerance if kind == "metric" else str(got) == str(want)
                 if not same:
-                    _fail(_("run {run_id} has {kind} {key}={got!r}, expected {want!r}")
-                          .format(run_id=run_id, kind=kind, key=key, got=got, want=want))
+                    _fail(_(DIFFERENT[kind]).format(run_id=run_id, key=key, got=got, want=want))
     for path in artifacts:
         parent = path.rsplit("/", 1)[0] if "/" in path else None
         names = {f.path for f in client.list_artifacts(run_id, parent)}

@@ -235,10 +235,10 @@ def service_status(config: LabConfig) -> list[dict]:
         return True
 
     return [
-        {"service": "MLflow tracking server", "url": config.tracking_uri,
+        {"service": _("MLflow tracking server"), "url": config.tracking_uri,
          "answering": answers(f"{config.tracking_uri}/health")},
-        {"service": "S3 object store", "url": config.s3_endpoint_url, "answering": answers(config.s3_endpoint_url)},
-        {"service": "Prefect server", "url": config.prefect_ui_url,
+        {"service": _("S3 object store"), "url": config.s3_endpoint_url, "answering": answers(config.s3_endpoint_url)},
+        {"service": _("Prefect server"), "url": config.prefect_ui_url,
          "answering": answers(f"{config.prefect_api_url}/health")},
     ]
 

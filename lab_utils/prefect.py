@@ -10,6 +10,7 @@ from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFi
 from prefect.client.schemas.sorting import FlowRunSort
 
 from .config import load_config
+from .i18n import _
 from .processes import BackgroundProcess
 
 
@@ -70,9 +71,10 @@ class DeploymentServer:
 
     def start(self, timeout: float = 120) -> DeploymentServer:
         self.process.start(timeout)
-        print(f"serving deployment {self.deployment}")
+        print(_("serving deployment {deployment}").format(deployment=self.deployment))
         return self
 
     def stop(self) -> None:
         self.process.stop()
-        print(f"deployment server stopped (running: {self.process.running})")
+        print(_("deployment server stopped (running: {running})").format(
+            running=_("True") if self.process.running else _("False")))

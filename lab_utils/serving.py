@@ -11,6 +11,7 @@ from pathlib import Path
 import requests
 
 from .config import load_config
+from .i18n import _
 from .processes import BackgroundProcess, BackgroundProcessError
 
 # The lab's own commands (mlflow, uvicorn) live beside this Python.
@@ -84,7 +85,7 @@ class ModelServer:
             _claimed.discard(self.port)
             self._prepare(free_port(self.host))
             self.process.start(timeout)
-        print(f"serving {self.model_uri} at {self.url}")
+        print(_("serving {model_uri} at {url}").format(model_uri=self.model_uri, url=self.url))
         return self
 
     def stop(self) -> None:
@@ -93,4 +94,5 @@ class ModelServer:
         while not port_is_free(self.port, self.host) and time.monotonic() < deadline:
             time.sleep(0.2)  # workers in the process group release the port last
         _claimed.discard(self.port)
-        print(f"model server stopped; port {self.port} is free: {port_is_free(self.port, self.host)}")
+        free = _("True") if port_is_free(self.port, self.host) else _("False")
+        print(_("model server stopped; port {port} is free: {free}").format(port=self.port, free=free))

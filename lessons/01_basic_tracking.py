@@ -12,10 +12,12 @@
 # tags, figures, dictionaries, text and files; record the data sets a run used; log a
 # scikit-learn model with a signature and an input example, and find it as a *logged model*
 # with its own metrics; compare autologging with manual logging, and say what autolog
-# cannot know; read runs back with `MlflowClient` and `mlflow.search_runs`; record a run's
-# CPU and memory use; and log many metrics without waiting on the network.
+# cannot know; and read runs back with `MlflowClient` and `mlflow.search_runs`.
+# *Optional, at the end:* log many metrics without waiting on the network, record a run's
+# CPU and memory use, and keep a training loop's checkpoints as logged models.
 #
-# **Time:** 45 minutes. **Prerequisites:** 00 · Welcome.
+# **Time:** 40 minutes for the core path (up to and including the exercises); the optional
+# final part, *Logging at scale*, takes 10 more. **Prerequisites:** 00 · Welcome.
 #
 # **On the map** (lesson 00): experiments, runs and logged models, through the tracking server to both stores.
 
@@ -103,7 +105,7 @@ with mlflow.start_run(run_name="elasticnet_measured",
     mlflow.log_metrics({"rmse": rmse, "r2": r2_score(y_test, predictions)})
     mlflow.set_tags({"dataset": "windsor_house_prices", "model_family": "linear"})
 
-print(f"rmse {rmse:,.0f} CAD")
+print(f"rmse {lab_utils.format_number(rmse)} CAD")
 print("in the UI:", lab_utils.run_url(lab, run))
 
 # %% [markdown]
@@ -125,7 +127,8 @@ checked = lab_utils.assert_run_logged(run.info.run_id, params=params, metrics={"
 # A curve like this is read to *decide* (when to stop training), so it is drawn on
 # **validation** houses, taken out of the training set by `split_train_validation_test`,
 # and not on the test houses: those stay untouched by any decision, so that their score
-# stays an honest estimate. (Its test set is exactly the one of `split_house_prices`.)
+# stays an honest estimate. (Its test set is exactly the one of `split_house_prices`.) The
+# lesson's optional part takes this loop further: checkpoints, and stopping early.
 
 # %%
 import matplotlib.pyplot as plt
@@ -314,7 +317,7 @@ assert logged_model.source_run_id == run.info.run_id, "the logged model is not l
 print("logged model:", logged_model.name, "· logged by run elasticnet_measured")
 for metric in sorted(logged_model.metrics, key=lambda m: m.key):
     if metric.dataset_name == test_data.name:
-        print(f"  {metric.key:<5} {metric.value:>10,.2f}  on {metric.dataset_name}")
+        print(f"  {metric.key:<5} {lab_utils.format_number(metric.value, 2):>10}  on {metric.dataset_name}")
 
 # %% [markdown]
 # ## Autologging against manual logging
@@ -386,97 +389,6 @@ runs = mlflow.search_runs(
     order_by=["metrics.rmse ASC"],
 )
 runs[["run_id", "tags.mlflow.runName", "params.alpha", "metrics.rmse", "metrics.r2"]].head()
-
-# %% [markdown]
-# ## Logging efficiently
-#
-# Each `log_metric` call is an HTTP request. Logging a thousand points one by one pays a
-# thousand round trips; `MlflowClient.log_batch` sends up to 1,000 metrics in one request,
-# and asynchronous logging (`synchronous=False`) returns at once while a background thread
-# sends the points. With `MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS` set, that thread also
-# groups queued points into batches. Let's measure on this lab.
-
-# %%
-import os
-import time
-
-from mlflow.entities import Metric
-
-os.environ["MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS"] = "1"  # read when the async queue starts
-if lab.workshop and n_metric_points > 30:
-    # A room's learners share one server: each sends a tenth of the points.
-    room_points, n_metric_points = n_metric_points, 30
-    print(f"In a workshop: {n_metric_points} points each, not {room_points}: the room shares one server, and the comparison shows the same")
-values = np.random.default_rng(0).random(n_metric_points)
-with mlflow.start_run(run_name="logging_speed") as speed_run:
-    run_id = speed_run.info.run_id
-
-    start = time.perf_counter()
-    for step, value in enumerate(values):
-        mlflow.log_metric("one_by_one", value, step=step)
-    one_by_one = time.perf_counter() - start
-
-    start = time.perf_counter()
-    now = int(time.time() * 1000)
-    batch = [Metric("batched", float(v), now, step) for step, v in enumerate(values)]
-    for chunk in range(0, len(batch), 1000):  # the REST API takes up to 1000 metrics a call
-        client.log_batch(run_id, metrics=batch[chunk:chunk + 1000])
-    batched = time.perf_counter() - start
-
-    start = time.perf_counter()
-    for step, value in enumerate(values):
-        mlflow.log_metric("async", value, step=step, synchronous=False)
-    async_returned = time.perf_counter() - start
-    mlflow.flush_async_logging()  # wait until the server has every point
-    async_stored = time.perf_counter() - start
-
-print(f"{n_metric_points} points: one call each {one_by_one:.2f} s · log_batch {batched:.2f} s · "
-      f"async {async_returned:.2f} s to return, {async_stored:.2f} s until stored")
-print(f"log_batch is {one_by_one / batched:.0f}x faster than one call per point, "
-      f"buffered async {one_by_one / async_stored:.0f}x")
-
-# %% [markdown]
-# ### Checkpoint
-# All three ways stored every point.
-
-# %%
-for key in ("one_by_one", "batched", "async"):
-    stored = len(client.get_metric_history(run_id, key))
-    assert stored == n_metric_points, f"{key}: {stored} of {n_metric_points} points on the server"
-print(f"✓ {n_metric_points} points stored for each of the three ways")
-
-# %% [markdown]
-# ## System metrics: what the run cost the machine
-#
-# `mlflow.start_run(log_system_metrics=True)` starts a background monitor that samples the
-# machine's CPU, memory, disk and network use (and GPUs, when there are any) and logs them
-# as metrics named `system/…`. By default it samples every 10 seconds; for this short demo
-# we sample every second. MLflow notes on stderr when the monitor starts and stops, and
-# that this machine has no GPU to measure. The run below trains the same model over and
-# over for three seconds.
-
-# %%
-mlflow.set_system_metrics_sampling_interval(1)  # seconds between samples (default 10)
-mlflow.set_system_metrics_samples_before_logging(1)  # log each sample as it is taken
-with mlflow.start_run(run_name="system_metrics_demo", log_system_metrics=True) as system_run:
-    start = time.perf_counter()
-    fits = 0
-    while time.perf_counter() - start < 3:
-        ElasticNet(alpha=0.5, l1_ratio=0.1).fit(X_train, y_train)
-        fits += 1
-    mlflow.log_metric("fits", fits)
-
-# %% [markdown]
-# ### Checkpoint
-# The server holds a `system/…` curve, one point per sample. In the UI, the run's
-# **System metrics** tab draws them.
-
-# %%
-system = sorted(k for k in client.get_run(system_run.info.run_id).data.metrics if k.startswith("system/"))
-cpu = client.get_metric_history(system_run.info.run_id, "system/cpu_utilization_percentage")
-assert cpu, f"no CPU samples on the server; system metrics logged: {system}"
-print(f"{len(system)} system metrics, e.g. {system[:3]}")
-print(f"CPU use: {len(cpu)} samples, last {cpu[-1].value:.0f}%")
 
 # %% [markdown]
 # ## Exercises
@@ -589,6 +501,220 @@ if lab_utils.attempted(exercise_3_run_id, "Exercise 3"):
     lesson_01.check_exercise_3(exercise_3_run_id)
 
 # %% [markdown]
+# ## Optional part · Logging at scale
+#
+# The core of the lesson ends with the exercises above. What follows is optional (about 10
+# minutes), and no later lesson depends on it: what changes when a run logs a lot — many
+# points (batches and asynchronous logging), the machine's load (system metrics), and a
+# training loop that keeps checkpoints and stops early.
+#
+# ## Logging efficiently (optional)
+#
+# Each `log_metric` call is an HTTP request. Logging a thousand points one by one pays a
+# thousand round trips; `MlflowClient.log_batch` sends up to 1,000 metrics in one request,
+# and asynchronous logging (`synchronous=False`) returns at once while a background thread
+# sends the points. With `MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS` set, that thread also
+# groups queued points into batches. Let's measure on this lab.
+
+# %%
+import os
+import time
+
+from mlflow.entities import Metric
+
+os.environ["MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS"] = "1"  # read when the async queue starts
+if lab.workshop and n_metric_points > 30:
+    # A room's learners share one server: each sends a tenth of the points.
+    room_points, n_metric_points = n_metric_points, 30
+    print(f"In a workshop: {n_metric_points} points each, not {room_points}: the room shares one server, and the comparison shows the same")
+values = np.random.default_rng(0).random(n_metric_points)
+with mlflow.start_run(run_name="logging_speed") as speed_run:
+    run_id = speed_run.info.run_id
+
+    start = time.perf_counter()
+    for step, value in enumerate(values):
+        mlflow.log_metric("one_by_one", value, step=step)
+    one_by_one = time.perf_counter() - start
+
+    start = time.perf_counter()
+    now = int(time.time() * 1000)
+    batch = [Metric("batched", float(v), now, step) for step, v in enumerate(values)]
+    for chunk in range(0, len(batch), 1000):  # the REST API takes up to 1000 metrics a call
+        client.log_batch(run_id, metrics=batch[chunk:chunk + 1000])
+    batched = time.perf_counter() - start
+
+    start = time.perf_counter()
+    for step, value in enumerate(values):
+        mlflow.log_metric("async", value, step=step, synchronous=False)
+    async_returned = time.perf_counter() - start
+    mlflow.flush_async_logging()  # wait until the server has every point
+    async_stored = time.perf_counter() - start
+
+print(f"{n_metric_points} points: one call each {lab_utils.format_number(one_by_one, 2)} s · log_batch {lab_utils.format_number(batched, 2)} s · "
+      f"async {lab_utils.format_number(async_returned, 2)} s to return, {lab_utils.format_number(async_stored, 2)} s until stored")
+print(f"log_batch is {one_by_one / batched:.0f}x faster than one call per point, "
+      f"buffered async {one_by_one / async_stored:.0f}x")
+
+# %% [markdown]
+# ### Checkpoint
+# All three ways stored every point.
+
+# %%
+for key in ("one_by_one", "batched", "async"):
+    stored = len(client.get_metric_history(run_id, key))
+    assert stored == n_metric_points, f"{key}: {stored} of {n_metric_points} points on the server"
+print(f"✓ {n_metric_points} points stored for each of the three ways")
+
+# %% [markdown]
+# ## System metrics: what the run cost the machine (optional)
+#
+# `mlflow.start_run(log_system_metrics=True)` starts a background monitor that samples the
+# machine's CPU, memory, disk and network use (and GPUs, when there are any) and logs them
+# as metrics named `system/…`. By default it samples every 10 seconds; for this short demo
+# we sample every second. MLflow notes on stderr when the monitor starts and stops, and
+# that this machine has no GPU to measure. The run below trains the same model over and
+# over for three seconds.
+
+# %%
+mlflow.set_system_metrics_sampling_interval(1)  # seconds between samples (default 10)
+mlflow.set_system_metrics_samples_before_logging(1)  # log each sample as it is taken
+with mlflow.start_run(run_name="system_metrics_demo", log_system_metrics=True) as system_run:
+    start = time.perf_counter()
+    fits = 0
+    while time.perf_counter() - start < 3:
+        ElasticNet(alpha=0.5, l1_ratio=0.1).fit(X_train, y_train)
+        fits += 1
+    mlflow.log_metric("fits", fits)
+
+# %% [markdown]
+# ### Checkpoint
+# The server holds a `system/…` curve, one point per sample. In the UI, the run's
+# **System metrics** tab draws them.
+
+# %%
+system = sorted(k for k in client.get_run(system_run.info.run_id).data.metrics if k.startswith("system/"))
+cpu = client.get_metric_history(system_run.info.run_id, "system/cpu_utilization_percentage")
+assert cpu, f"no CPU samples on the server; system metrics logged: {system}"
+print(f"{len(system)} system metrics, e.g. {system[:3]}")
+print(f"CPU use: {len(cpu)} samples, last {cpu[-1].value:.0f}%")
+
+# %% [markdown]
+# ## A training loop's checkpoints (optional)
+#
+# The SGD curve of "Metrics over time" trained for a fixed number of epochs, and its
+# validation error stopped improving long before the end. A real training loop keeps
+# **checkpoints** (the model as it was every few epochs), stops when validation has not
+# improved for a while (**early stopping**, after a *patience*), and keeps the best
+# checkpoint, not the last one. MLflow 3 has a piece for each:
+#
+# - `mlflow.sklearn.log_model(..., name="checkpoint", step=epoch)` logs a checkpoint as a
+#   logged model of its own (`m-…`), an output of the run at that step;
+# - `mlflow.log_metric("val_rmse", ..., step=epoch, model_id=..., dataset=...)` links the
+#   validation score to that checkpoint, measured on the validation data set;
+# - `mlflow.search_logged_models(..., order_by=[{"field_name": "metrics.val_rmse", ...}])`
+#   finds the run's best checkpoint, and its `models:/m-…` URI loads it.
+#
+# A checkpoint here is the scaler and a copy of the model at that epoch (a `Pipeline`), so
+# it takes the houses' own columns. Its requirements are given (`pip_requirements`) so that
+# `log_model` does not spend seconds finding them at every checkpoint. `log_model(step=...)`
+# also links to the new model the metrics the run already holds at that step: logging
+# `val_rmse` *after* the checkpoint links it once, with its data set.
+
+# %%
+import copy
+
+import sklearn
+from sklearn.pipeline import make_pipeline
+
+max_epochs, checkpoint_every, patience = 100, 5, 2  # patience: checkpoints without improvement
+with warnings.catch_warnings():  # the integer-columns hint again, explained above
+    warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
+    validation_data = mlflow.data.from_pandas(split.X_validation.assign(price=split.y_validation),
+                                              targets="price", name="windsor_validation")
+    validation_data.schema  # infer the (lazy) schema now, while the hint is silenced
+requirements = [f"scikit-learn=={sklearn.__version__}"]
+sgd = SGDRegressor(learning_rate="constant", eta0=0.001, random_state=lab_utils.SEED)
+
+with mlflow.start_run(run_name="sgd_checkpoints") as checkpoint_run:
+    mlflow.log_params({"eta0": 0.001, "max_epochs": max_epochs, "checkpoint_every": checkpoint_every,
+                       "patience": patience})
+    best_rmse, waited, saved = float("inf"), 0, []  # saved: (epoch, val_rmse) of each checkpoint
+    for epoch in range(max_epochs):
+        sgd.partial_fit(X_fit_scaled, split.y_train)
+        val_rmse = float(np.sqrt(mean_squared_error(split.y_validation, sgd.predict(X_val_scaled))))
+        checkpoint_id = None
+        if (epoch + 1) % checkpoint_every == 0:
+            checkpoint = mlflow.sklearn.log_model(make_pipeline(scaler, copy.deepcopy(sgd)), name="checkpoint",
+                                                  step=epoch, signature=signature, pip_requirements=requirements)
+            checkpoint_id = checkpoint.model_id
+            saved.append((epoch, val_rmse))
+        # On the run at every epoch, and linked to the checkpoint when one was just saved.
+        mlflow.log_metric("val_rmse", val_rmse, step=epoch, model_id=checkpoint_id, dataset=validation_data)
+        if checkpoint_id is None:
+            continue
+        if val_rmse < best_rmse:
+            best_rmse, waited = val_rmse, 0
+        else:
+            waited += 1
+            if waited == patience:  # no better checkpoint for `patience` checkpoints in a row
+                break
+    mlflow.log_metric("stopped_epoch", epoch)
+
+print(f"stopped at epoch {epoch} of {max_epochs}; checkpoints at epochs {[e for e, _ in saved]}")
+
+# %% [markdown]
+# The last checkpoint is not the best one: choose on the server, by the metric linked to
+# each checkpoint. `order_by` names the data set (name *and* digest, as with `datasets=`
+# above) so that only scores on the validation houses count.
+
+# %%
+[best_checkpoint] = mlflow.search_logged_models(
+    experiment_ids=[experiment.experiment_id],
+    filter_string=f"source_run_id = '{checkpoint_run.info.run_id}'",
+    order_by=[{"field_name": "metrics.val_rmse", "ascending": True,
+               "dataset_name": validation_data.name, "dataset_digest": validation_data.digest}],
+    max_results=1, output_format="list")
+best_score = next(m for m in best_checkpoint.metrics if m.key == "val_rmse")
+restored = mlflow.sklearn.load_model(best_checkpoint.model_uri)
+restored_rmse = float(np.sqrt(mean_squared_error(split.y_validation, restored.predict(split.X_validation))))
+print(f"best checkpoint: epoch {best_score.step}, val_rmse {lab_utils.format_number(best_score.value)} CAD on {best_score.dataset_name}")
+print(f"loaded from {best_checkpoint.model_uri[:12]}…, it scores {lab_utils.format_number(restored_rmse)} CAD again")
+
+# %% [markdown]
+# ### Checkpoint
+# The server holds one logged model per checkpoint, each an output of the run at its epoch,
+# and the one chosen is the epoch with the lowest validation error; training stopped
+# before `max_epochs`.
+
+# %%
+on_server = mlflow.search_logged_models(experiment_ids=[experiment.experiment_id], output_format="list",
+                                        filter_string=f"source_run_id = '{checkpoint_run.info.run_id}'")
+steps = sorted(o.step for o in client.get_run(checkpoint_run.info.run_id).outputs.model_outputs)
+assert len(on_server) == len(saved), f"{len(on_server)} checkpoints on the server, {len(saved)} saved"
+assert steps == [e for e, _ in saved], f"the run's model outputs are at steps {steps}"
+best_epoch, best_value = min(saved, key=lambda s: s[1])
+assert best_score.step == best_epoch and np.isclose(best_score.value, best_value), \
+    f"the chosen checkpoint is epoch {best_score.step}, the best is epoch {best_epoch}"
+assert np.isclose(restored_rmse, best_value), "the loaded checkpoint does not score what was logged"
+assert epoch < max_epochs - 1, "training did not stop early"
+print(f"✓ {len(on_server)} checkpoints, the best at epoch {best_epoch} ({lab_utils.format_number(best_value)} CAD), "
+      f"stopped at epoch {epoch}")
+
+# %% [markdown]
+# **The same pieces in PyTorch and Keras.** `mlflow.pytorch.autolog()` (PyTorch Lightning)
+# logs each epoch's metrics linked to one logged model, the final one. Its checkpoints
+# (`checkpoint=True` by default, with `checkpoint_monitor="val_loss"`, `checkpoint_mode="min"`,
+# `checkpoint_save_best_only=True`, `checkpoint_save_freq="epoch"`) are *files of the run*,
+# under `checkpoints/epoch_<n>/` with a `checkpoint_metrics.json`, not logged models;
+# `mlflow.pytorch.load_checkpoint(ModelClass, run_id, epoch=n)` loads one. With Lightning's
+# `EarlyStopping` callback, autolog logs its `monitor`, `patience` and `min_delta` as
+# parameters and `stopped_epoch` as a metric. `mlflow.tensorflow.autolog()` (tf.keras) has
+# the same `checkpoint_*` parameters and `mlflow.tensorflow.load_checkpoint`;
+# `mlflow.keras.autolog()` (Keras 3) has none, so there a loop like the one above, or a Keras
+# callback that calls `log_model(..., step=epoch)`, keeps them. Real loops also ask for a
+# minimum improvement (`min_delta`) before they reset the patience.
+
+# %% [markdown]
 # ## Summary
 #
 # - A run records parameters, metrics (with steps), tags and artifacts; name and describe it.
@@ -602,9 +728,12 @@ if lab_utils.attempted(exercise_3_run_id, "Exercise 3"):
 # - Autolog logs parameters, training metrics, data sets, and `sklearn.metrics` computed on
 #   its model while it is on; it cannot tell which data is held out, so name the metrics
 #   you decide on yourself.
-# - `log_system_metrics=True` records CPU, memory, disk and network use as `system/…` metrics.
 # - Read back with `MlflowClient` and `mlflow.search_runs`; checkpoints trust the server.
-# - Batch or asynchronous logging avoids one network round trip per point.
+# - *Optional part:* batch or asynchronous logging avoids one network round trip per point;
+#   `log_system_metrics=True` records CPU, memory, disk and network use as `system/…`
+#   metrics; `log_model(..., step=epoch)` keeps a training loop's checkpoints as logged
+#   models, `log_metric(..., model_id=...)` scores each, and `search_logged_models` picks
+#   the best one after an early stop.
 #
 # ## Further reading
 #
@@ -617,6 +746,8 @@ if lab_utils.attempted(exercise_3_run_id, "Exercise 3"):
 # - [`mlflow.sklearn.autolog`](https://mlflow.org/docs/latest/python_api/mlflow.sklearn.html#mlflow.sklearn.autolog):
 #   post-training metrics and their limits
 # - [`mlflow.system_metrics`](https://mlflow.org/docs/latest/python_api/mlflow.system_metrics.html)
+# - [`mlflow.pytorch.autolog`](https://mlflow.org/docs/latest/python_api/mlflow.pytorch.html#mlflow.pytorch.autolog):
+#   its `checkpoint_*` parameters and `load_checkpoint`
 #
 # ## Check your understanding
 #
@@ -629,6 +760,9 @@ if lab_utils.attempted(exercise_3_run_id, "Exercise 3"):
 #    same rows in both?
 # 5. Where are a logged model's files, and how do you find the model that scored best on
 #    `windsor_test` without knowing its run?
+# 6. (Optional part.) Training stopped at a later epoch than the checkpoint it kept. Why
+#    keep the best checkpoint rather than the last, and why must its score be a validation
+#    score?
 
 # %% [markdown] tags=["solution"]
 # 1. It is typed in by hand, not measured (and an RMSE of 0.876 CAD on house prices is
@@ -645,6 +779,10 @@ if lab_utils.attempted(exercise_3_run_id, "Exercise 3"):
 #    `mlflow.search_logged_models(..., filter_string="metrics.rmse > 0", datasets=[{"dataset_name":
 #    "windsor_test", "dataset_digest": ...}], order_by=[{"field_name": "metrics.rmse",
 #    "ascending": True}])`, or the experiment's **Models** page in the UI.
+# 6. Early stopping waits `patience` checkpoints without improvement before it stops, so
+#    the last checkpoints are by definition no better than the best one. The choice among
+#    checkpoints is a decision: made on test houses, it would spend them, and their score
+#    would no longer be an honest estimate.
 
 # %% [markdown]
 # Next: **02 · Hyperparameter search**, the DataFlow Lab page's GridSearchCV example and nested runs.

@@ -67,7 +67,7 @@ with mlflow.start_run(run_name="grid_search"):
 # %% tags=["nbval-check-output"]
 print("candidates tried:", len(grid_search.cv_results_["params"]))
 print("best:", grid_search.best_params_)
-print(f"best CV RMSE: {np.sqrt(-grid_search.best_score_):,.0f} CAD")
+print(f"best CV RMSE: {lab_utils.format_number(np.sqrt(-grid_search.best_score_))} CAD")
 
 # %% [markdown]
 # The `artifact_path` warning is the one lesson 01 explained: MLflow 3 wants `name=`. The
@@ -182,7 +182,7 @@ ax.set_xticks(range(len(landscape.columns)), landscape.columns)
 ax.set_yticks(range(len(landscape.index)), landscape.index)
 ax.set(xlabel="alpha", ylabel="l1_ratio", title="CV RMSE over the grid (CAD)")
 for (row, col), value in np.ndenumerate(landscape.values):
-    ax.text(col, row, f"{value:,.0f}", ha="center", va="center", color="white", fontsize=8)
+    ax.text(col, row, lab_utils.format_number(value), ha="center", va="center", color="white", fontsize=8)
 heatmap.colorbar(image)
 
 lines, ax = plt.subplots(figsize=(5, 3.5))
@@ -221,15 +221,15 @@ print(landscape.round(0).astype(int).to_string())
 ranked = candidates.sort_values("metrics.cv_rmse")
 best_run, runner_up = ranked.iloc[0], ranked.iloc[1]
 gap = runner_up["metrics.cv_rmse"] - best_run["metrics.cv_rmse"]
-print(f"best candidate: CV RMSE {best_run['metrics.cv_rmse']:,.0f} CAD, spread across folds "
-      f"{best_run['metrics.cv_rmse_std']:,.0f}; the runner-up is {gap:,.0f} CAD behind")
+print(f"best candidate: CV RMSE {lab_utils.format_number(best_run['metrics.cv_rmse'])} CAD, spread across folds "
+      f"{lab_utils.format_number(best_run['metrics.cv_rmse_std'])}; the runner-up is {lab_utils.format_number(gap)} CAD behind")
 
 errors = (y_test.to_numpy() - best.predict(X_test)) ** 2
 resampled = np.random.default_rng(lab_utils.SEED).integers(0, len(errors), (n_bootstrap, len(errors)))
 bootstrap_rmse = np.sqrt(errors[resampled].mean(axis=1))
 low, high = np.percentile(bootstrap_rmse, [2.5, 97.5])
-print(f"test RMSE {rmse(y_test, best.predict(X_test)):,.0f} CAD; 95% bootstrap interval "
-      f"{low:,.0f}–{high:,.0f} over {len(errors)} test houses")
+print(f"test RMSE {lab_utils.format_number(rmse(y_test, best.predict(X_test)))} CAD; 95% bootstrap interval "
+      f"{lab_utils.format_number(low)}–{lab_utils.format_number(high)} over {len(errors)} test houses")
 
 for name, values in param_grid.items():
     chosen = grid_search.best_params_[name]
@@ -340,9 +340,9 @@ with mlflow.start_run(run_name="optuna_search") as optuna_parent:
     mlflow.log_metric("cv_rmse", study.best_value)
 
 grid_best = float(np.sqrt(-grid_search.best_score_))
-print(f"GridSearchCV: {len(results['params'])} candidates, best CV RMSE {grid_best:,.0f} CAD "
+print(f"GridSearchCV: {len(results['params'])} candidates, best CV RMSE {lab_utils.format_number(grid_best)} CAD "
       f"with {grid_search.best_params_}")
-print(f"Optuna:       {n_trials} trials,     best CV RMSE {study.best_value:,.0f} CAD with "
+print(f"Optuna:       {n_trials} trials,     best CV RMSE {lab_utils.format_number(study.best_value)} CAD with "
       + str({k: round(v, 3) for k, v in study.best_params.items()}))
 
 # %% [markdown]

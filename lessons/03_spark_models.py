@@ -114,7 +114,7 @@ spark.sparkContext.setLogLevel("FATAL")
 
 page_run = mlflow.last_active_run()
 page_seconds = (page_run.info.end_time - page_run.info.start_time) / 1000
-print(f"the page's run lasted {page_seconds:.1f} s")
+print(f"the page's run lasted {lab_utils.format_number(page_seconds, 1)} s")
 
 # %% [markdown]
 # What makes it slow is `log_model` working out which pip packages the model needs: with no
@@ -182,9 +182,9 @@ with mlflow.start_run(run_name="spark_random_forest") as spark_run:
     log_model_seconds = time.perf_counter() - start
     mlflow.log_metric("log_model_seconds", log_model_seconds)
 
-print(f"log_model took {log_model_seconds:.1f} s with explicit requirements "
-      f"(the page's run: {page_seconds:.1f} s)")
-print(f"test RMSE {spark_rmse:,.0f} CAD, R² {spark_r2:.3f}")
+print(f"log_model took {lab_utils.format_number(log_model_seconds, 1)} s with explicit requirements "
+      f"(the page's run: {lab_utils.format_number(page_seconds, 1)} s)")
+print(f"test RMSE {lab_utils.format_number(spark_rmse)} CAD, R² {lab_utils.format_number(spark_r2, 3)}")
 print("the run in the UI:", lab_utils.run_url(lab, spark_run))
 
 # %% [markdown]
@@ -294,7 +294,7 @@ mlflow.pyspark.ml.autolog(disable=True)
 start = time.perf_counter()
 pipeline.fit(train_raw)
 plain_fit = time.perf_counter() - start
-print(f"fit with autolog {autolog_fit:.1f} s, without {plain_fit:.1f} s")
+print(f"fit with autolog {lab_utils.format_number(autolog_fit, 1)} s, without {lab_utils.format_number(plain_fit, 1)} s")
 
 # %% [markdown]
 # ### Checkpoint
@@ -327,7 +327,8 @@ assert "rmse_test_raw" in auto.data.metrics and contexts == ["eval", "train"], (
 #
 # Lessons 01 and 02 logged scikit-learn models scored on the same test houses. One search
 # gathers this lesson's runs and theirs; each run's test RMSE is under the name its lesson
-# gave it.
+# gave it. The table is in the lessons' order, not ranked: a test score reports how a chosen
+# model does, it does not choose among models (lesson 02 chose on validation).
 
 # %%
 import pandas as pd
@@ -346,7 +347,7 @@ rows = pd.concat([runs[runs.run_id.isin(list(this_lesson))].assign(model=lambda 
 names = [c for c in ("metrics.rmse", "metrics.rmse_test_raw", "metrics.test_rmse", "metrics.validation_rmse")
          if c in rows]
 comparison = (rows.set_index("model")[names].bfill(axis=1).iloc[:, 0]
-              .rename("test RMSE (CAD)").sort_values().round(0).to_frame())
+              .rename("test RMSE (CAD)").rename_axis("model").round(0).to_frame())
 comparison
 
 # %% [markdown]

@@ -4,15 +4,17 @@
 # Part 1 opened a logged model and registered `previsao_precos_anuncios`, a model written
 # as code that prices raw listings. Any MLflow model can be served over HTTP with one
 # command, and the same server packs into a container image. This part serves the
-# champion of lesson 04 over REST, sends it each input format and a malformed request,
-# writes its Dockerfile, and, in the exercises, serves a version and an alias of your
-# choice.
+# champion of lesson 04 over REST, after checking its example request, sends it each input
+# format and a malformed request, writes its Dockerfile, and, in the exercises, serves a
+# version and an alias of your choice, the last one from a terminal.
 #
-# **You will learn** `mlflow models serve` and its REST input formats; what a malformed
-# request gets back; `mlflow models generate-dockerfile` and `build-docker`; serving a
-# registered version or alias.
+# **You will learn** checking a request before serving (`mlflow.models.predict`);
+# `mlflow models serve` and its REST input formats; what a malformed request gets back;
+# `mlflow models generate-dockerfile` and `build-docker`, and the nginx in front of the
+# image's server; serving a registered version or alias; a server run and called by hand
+# from a terminal (`curl`).
 #
-# **Time:** 30 minutes (about 10 to read, 3 to run the cells, 17 for the two exercises,
+# **Time:** 40 minutes (about 12 to read, 3 to run the cells, 25 for the three exercises,
 # each of which starts a model server).
 # **Prerequisites:** 04 · The Model Registry and 05 · MLflow Models, part 1 (it registers
 # `previsao_precos_anuncios`).
@@ -40,6 +42,44 @@ X_train, X_test, y_train, y_test = lab_utils.split_house_prices()
 champion = lab_utils.assert_model_version(model_name, alias="champion")
 custom_version = lab_utils.assert_model_version("previsao_precos_anuncios")  # the latest version part 1 registered
 model = mlflow.pyfunc.load_model(f"models:/{model_name}@champion")
+
+# %% [markdown]
+# ## Before serving: the model's own example request
+#
+# Part 1 showed that a logged model carries `serving_input_example.json`: its input example
+# written as the body of a REST request. Before starting a server, check that the model
+# answers that body: `mlflow.models.predict` reads it with the scoring server's own parser
+# and predicts. With `env_manager="local"` it runs in this environment; `"uv"` or
+# `"virtualenv"` would first build the model's own environment from its `requirements.txt`
+# (the stronger check before a deployment; it needs the package index, and the lab works
+# offline). Its two INFO lines name the backend that predicts (the `python_function`
+# flavor's) and recommend `uv` as the faster way to build such an environment. MLflow 3.13
+# deprecated the older `mlflow.models.validate_serving_input`, which did the same in the
+# notebook's process.
+
+# %%
+import json
+import tempfile
+from pathlib import Path
+
+check_folder = Path(tempfile.mkdtemp())
+example_file = Path(mlflow.artifacts.download_artifacts(
+    f"models:/{model_name}@champion/serving_input_example.json", dst_path=str(check_folder)))
+serving_input = json.loads(example_file.read_text())
+print(json.dumps(serving_input))
+mlflow.models.predict(f"models:/{model_name}@champion", input_path=str(example_file), content_type="json",
+                      env_manager="local", output_path=str(check_folder / "predictions.json"))
+checked_prices = json.loads((check_folder / "predictions.json").read_text())["predictions"]
+print("prices of the example houses:", np.round(checked_prices, -2))
+
+# %% [markdown]
+# ### Checkpoint
+# The example request is answered, with the prices the registry's model gives those houses.
+
+# %%
+example_rows = pd.DataFrame(**serving_input["dataframe_split"])
+assert np.allclose(checked_prices, model.predict(example_rows))
+print(f"✓ the champion answers its own example request: {len(checked_prices)} houses priced")
 
 # %% [markdown]
 # ## Serving over REST
@@ -128,6 +168,18 @@ print((image_folder / "Dockerfile").read_text())
 # mlflow models build-docker -m models:/previsao_precos@champion -n previsao-precos
 # docker run -p 5001:8080 previsao-precos     # then POST to http://localhost:5001/invocations
 # ```
+#
+# Inside that container, port 8080 is not the scoring server itself: the entry point starts
+# **nginx** on 8080 and the scoring server (uvicorn, one worker per processor unless
+# `MLFLOW_MODELS_WORKERS` says otherwise) on port 8000 behind it. nginx passes on only
+# `/ping` and `/invocations` (any other path gets a 404), accepts request bodies up to
+# 100 MB, and writes each request to the container's log. A platform that already puts its
+# own proxy in front (Google Cloud Run, a Kubernetes ingress) can skip it with
+# `docker run -e DISABLE_NGINX=true …`; uvicorn then serves alone, on port 8000 and, unless
+# `UVICORN_HOST=0.0.0.0` is set too, on the container's loopback only (MLflow's help shows
+# `-p 5001:8080` with that setting; in MLflow 3.17 nothing listens on 8080 then). This is
+# read from MLflow's source (`mlflow/models/container/__init__.py` and the `nginx.conf`
+# beside it), not run: this machine has no Docker engine.
 
 # %%
 import shutil
@@ -213,13 +265,62 @@ if lab_utils.attempted(listing_response, "Exercise 2"):
     lesson_05_serving.check_exercise_2(listing_response, listing, custom_version.version)
 
 # %% [markdown]
+# ### Exercise 3 (in a terminal)
+# Run a model server the way you would on a machine without a notebook. In JupyterLab, open a
+# terminal (**File → New → Terminal**: it has the lab's commands and settings) and start the
+# server with the command the cell below prints (a free port is chosen for you):
+# `mlflow models serve -m models:/previsao_precos@champion --env-manager local -p <port>`.
+# When it prints `Uvicorn running on http://127.0.0.1:<port>`, open a second terminal and
+# price a house by hand with the `curl` command printed below. Leave the server running, put
+# its port (a number) in `terminal_port`, and run the check: it sends the test houses to that
+# port itself and compares the answers with `@champion` in the registry. Then stop the
+# server with **Ctrl+C** in its terminal. (In a shell outside JupyterLab, run
+# `source .venv/bin/activate` and `eval "$(lab env)"` in the repository's folder first.)
+
+# %%
+free_port = next(p for p in range(5001, 5100) if lab_utils.port_is_free(p))
+one_house = json.dumps({"dataframe_records": X_test.head(1).to_dict(orient="records")})
+print(f"mlflow models serve -m models:/{model_name}@champion --env-manager local -p {free_port}")
+print(f"curl -s http://127.0.0.1:{free_port}/invocations -H 'Content-Type: application/json' -d '{one_house}'")
+
+# %% tags=["exercise"]
+terminal_port = ...  # your code here
+
+# %% [markdown]
+# <details><summary>Hint</summary>
+#
+# `terminal_port` is the number after `-p`. While the server runs, its terminal prints a line
+# per request (`"POST /invocations HTTP/1.1" 200 OK`); `curl` prints the answer,
+# `{"predictions": [...]}`.
+#
+# </details>
+
+# %% tags=["solution"]
+# What the two terminals do, run from the notebook: the server in the background, then curl.
+terminal_server = lab_utils.ModelServer(f"models:/{model_name}@champion", port=free_port).start()
+# !curl -s http://127.0.0.1:{free_port}/invocations -H 'Content-Type: application/json' -d '{one_house}'
+terminal_port = terminal_server.port
+
+# %% tags=["check-exercise"]
+if lab_utils.attempted(terminal_port, "Exercise 3"):
+    from lab_utils.grading import lesson_05_serving
+    lesson_05_serving.check_exercise_3(terminal_port, X_test, model_name)
+
+# %% tags=["solution"]
+terminal_server.stop()  # Ctrl+C in the server's terminal
+
+# %% [markdown]
 # ## Summary
 #
+# - `mlflow.models.predict` answers the model's `serving_input_example.json` as a server
+#   would: check it before serving.
 # - `mlflow models serve` serves any model; `/invocations` takes `dataframe_split`,
-#   `dataframe_records` or `inputs`; `/ping` says whether it is up.
+#   `dataframe_records` or `inputs`; `/ping` says whether it is up. From a terminal,
+#   `curl` calls it as any client does.
 # - The signature protects the served model too: a malformed request gets an HTTP 400
 #   that names what is wrong.
-# - `generate-dockerfile` / `build-docker` put the same server in a container image.
+# - `generate-dockerfile` / `build-docker` put the same server in a container image, behind
+#   nginx on port 8080 (`DISABLE_NGINX=true` leaves uvicorn alone, on port 8000).
 # - A server is started for a model URI: a version (`models:/name/1`) or an alias
 #   (`models:/name@champion`), resolved when it starts.
 #
@@ -239,6 +340,8 @@ if lab_utils.attempted(listing_response, "Exercise 2"):
 # 3. You move `@champion` to another version while a server for
 #    `models:/previsao_precos@champion` runs. Which version answers its requests?
 # 4. What does `generate-dockerfile` produce, and what does the image do when it runs?
+# 5. A colleague runs the image with `-e DISABLE_NGINX=true -p 5001:8080` and gets no
+#    answer. Why, and what would they change?
 
 # %% [markdown] tags=["solution"]
 # 1. The `mlflow models serve` command (imports MLflow, resolves the registry URI,
@@ -249,7 +352,10 @@ if lab_utils.attempted(listing_response, "Exercise 2"):
 # 3. The old one: the server resolved the alias and downloaded that version when it
 #    started. Restart it (or roll out a new container) to serve the new champion.
 # 4. A folder with the model (`model_dir`) and a `Dockerfile`; the image installs the
-#    model's requirements and serves it with the same scoring server on port 8080.
+#    model's requirements and serves it with the same scoring server, behind nginx on port 8080.
+# 5. Without nginx nothing listens on 8080: uvicorn serves alone on port 8000, on the
+#    container's loopback. Publish 8000 and let uvicorn listen on every address:
+#    `-e DISABLE_NGINX=true -e UVICORN_HOST=0.0.0.0 -p 5001:8000` (or keep nginx).
 
 # %% [markdown]
 # Next: **06 · MLflow Projects**: packaging training code so anyone can re-run it.

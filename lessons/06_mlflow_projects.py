@@ -168,7 +168,8 @@ checked = lab_utils.assert_run_logged(validation.run_id, metrics=["validation_rm
 # alarm: they are measured on 103 validation and 137 test houses, and lesson 02's bootstrap showed
 # a test RMSE's 95% interval several thousand CAD wide. Add the small optimism of a number
 # that took part in a decision (the gate read the validation RMSE), and a gap of that size
-# is what two draws of houses give. The `max_rmse` gate itself is a line with no margin: a
+# is within what two draws of houses can give; to know it for this model, bootstrap its own
+# test RMSE as lesson 02 did. The `max_rmse` gate itself is a line with no margin: a
 # model just under it and one just over it are, on this data, the same model.
 
 # %% [markdown]
@@ -238,8 +239,8 @@ print("reproduced from commit", reproduced.data.tags["mlflow.source.git.commit"]
 assert reproduced.data.tags["mlflow.source.git.commit"] == commit
 assert record.data.params == reproduced.data.params
 for key in ("validation_rmse", "validation_r2"):
-    print(f"{key}: original {record.data.metrics[key]:.4f}  "
-          f"reproduced {reproduced.data.metrics.get(key, float('nan')):.4f}")
+    print(f"{key}: original {lab_utils.format_number(record.data.metrics[key], 4)}  "
+          f"reproduced {lab_utils.format_number(reproduced.data.metrics.get(key, float('nan')), 4)}")
 assert abs(record.data.metrics["validation_rmse"] - reproduced.data.metrics.get("validation_rmse", np.nan)) < 1e-6, (
     "the recorded commit does not give the original scores: was the project changed without a commit "
     f"when the original run ran? Uncommitted now: {uncommitted or 'none'}")
@@ -247,10 +248,10 @@ assert abs(record.data.metrics["validation_rmse"] - reproduced.data.metrics.get(
 # %% [markdown]
 # > **Where things stand in practice.** A project gives a run a reproducible entry point:
 # > typed parameters, an environment, the git commit, and backends that run it elsewhere
-# > (local, Databricks, a Kubernetes Job: MLflow's "MLflow Projects" docs). Many teams now get
-# > the same guarantees from a container image and an orchestrator — the image pins the
-# > environment, the orchestrator passes the parameters, schedules, retries and keeps the
-# > history (Prefect's deployments in lesson 07; Airflow, Kubernetes Jobs) — and keep MLflow for
+# > (local, Databricks, a Kubernetes Job: MLflow's "MLflow Projects" docs). A container image
+# > and an orchestrator give the same guarantees — the image pins the environment, the
+# > orchestrator passes the parameters, schedules, retries and keeps the history (Prefect's
+# > deployments in lesson 07; Airflow, Kubernetes Jobs) — and MLflow then keeps only the
 # > tracking and the registry; lesson 05 part 2 builds such an image for serving. Projects stay
 # > handy for handing someone a one-command reproduction of a run, as this lesson does, and
 # > for the `mlflow run` of a repository you do not own.

@@ -9,7 +9,8 @@
 # deployment, and drives the MLflow Project of lesson 06 from a flow.
 #
 # **You will learn** `@flow` and `@task`; the accuracy gate that registers
-# `modelo_producao`, decided on validation data; linking MLflow runs and Prefect flow runs;
+# `modelo_producao`, decided on validation data with MLflow's own `mlflow.models.evaluate`
+# and `MetricThreshold`; linking MLflow runs and Prefect flow runs;
 # task retries and caching; deployments with `flow.serve` and `arun_deployment`; reading
 # both servers back with their own clients.
 #
@@ -163,7 +164,7 @@ weak = pipeline_treinamento({"C": 0.00001})
 registered_after = len(client.search_model_versions("name = 'modelo_producao'"))
 
 # %% tags=["nbval-check-output"]
-print(f"validation accuracy {weak['accuracy']:.3f}; registered: {registered_after > versions_before + 1}")
+print(f"validation accuracy {lab_utils.format_number(weak['accuracy'], 3)}; registered: {registered_after > versions_before + 1}")
 
 # %% [markdown]
 # ## Linking the two worlds
@@ -173,8 +174,9 @@ print(f"validation accuracy {weak['accuracy']:.3f}; registered: {registered_afte
 # MLflow run with `prefect.flow_run_id` and `prefect.flow_run_url` (from
 # `prefect.runtime.flow_run`), and creates a Prefect **link artifact** pointing to the
 # MLflow run. It also splits data loading into its own task, retried up to 3 times and
-# cached for an hour; it makes the threshold a flow parameter; and it computes the test
-# accuracy only for a model the gate let through, after the decision (`reportar_teste`).
+# cached for an hour; it makes the threshold a flow parameter; it gates with MLflow's own
+# tools (below); and it computes the test accuracy only for a model the gate let through,
+# after the decision (`reportar_teste`).
 #
 # `log_model` gets the model's requirements (`pip_requirements`, pinned by
 # `mlflow.sklearn.get_default_pip_requirements`): without them MLflow infers them by loading
@@ -204,12 +206,61 @@ print("Prefect → MLflow run:", artifacts[0].data)
 
 # %%
 checked = lab_utils.assert_run_logged(result["run_id"], params={"C": 1.0},
-                                      metrics=["validation_accuracy", "test_accuracy"],
+                                      metrics=["validation_accuracy_score", "test_accuracy"],
                                       tags=["prefect.flow_run_id", "prefect.flow_run_url"])
 assert result["run_id"] in artifacts[0].data, "the Prefect artifact does not link to the MLflow run"
 print("✓ the MLflow run and the Prefect flow run point at each other")
 
 # %% [markdown]
+# ### MLflow's own gate
+#
+# The page's flow compares `metrics["accuracy"] > 0.8` by hand. `retreinar_modelo` uses the
+# gate MLflow ships, as lesson 04 does. The task `avaliar_na_validacao` scores the logged model
+# on the validation houses with `mlflow.models.evaluate` (`model_type="classifier"`): it
+# loads the model from the server as a client would, logs a dozen metrics
+# (`validation_accuracy_score`, `validation_f1_score`, `validation_roc_auc`, …; the
+# `metric_prefix` says which houses they were measured on) and five plots (ROC and
+# precision-recall curves, confusion matrix, …) to the training run, and ties the metrics to
+# the logged model and the data set named `validation`. The flow hands the result to
+# `mlflow.validate_evaluation_results` with a `MetricThreshold(threshold=...,
+# greater_is_better=True)`: it returns when the accuracy reaches the threshold and raises
+# `ModelValidationFailedException`, naming the threshold that failed, when it does not. One
+# difference from the page: a score *equal* to MLflow's threshold passes (`>=`, the page's
+# `>` refused it); on 82 validation houses no accuracy equals 0.8. Its INFO lines are the gate
+# speaking; it says "against baseline" even when, as here, there is only a threshold (lesson
+# 04 and the capstone compare with the champion). The evaluation adds a few seconds to each
+# flow run: it loads the model and draws the plots.
+
+# %%
+print(inspect.getsource(retrain.avaliar_na_validacao))
+print(inspect.getsource(retrain.retreinar_modelo))
+
+# %% [markdown]
+# ### Checkpoint: the evaluation, read back
+#
+# The training run holds the evaluation's metrics and plots; its logged model, which the
+# registered version points at, holds the metrics too, tied to the data set they were
+# measured on (`search_logged_models` finds it by its run, as in lesson 01).
+
+# %%
+checked = lab_utils.assert_run_logged(result["run_id"], metrics=["validation_accuracy_score", "validation_roc_auc"],
+                                      artifacts=["validation_confusion_matrix.png", "validation_roc_curve_plot.png"])
+logged_model = mlflow.search_logged_models(experiment_ids=[experiment.experiment_id], output_format="list",
+                                           filter_string=f"source_run_id = '{result['run_id']}'")[0]
+on_model = {metric.key: metric for metric in logged_model.metrics}
+assert on_model["validation_accuracy_score"].dataset_name == "validation", on_model["validation_accuracy_score"]
+assert on_model["validation_accuracy_score"].value >= accuracy_threshold
+print(f"✓ version {result['registered_version']}: its logged model has validation_accuracy_score "
+      f"{lab_utils.format_number(on_model['validation_accuracy_score'].value, 3)}, measured on the data set 'validation'")
+
+# %% [markdown]
+# The flow run's page in the Prefect UI (the address in the run's `prefect.flow_run_url` tag)
+# shows the run's state and duration, its task runs on a timeline and its logs; the
+# **Artifacts** tab holds the link back to the MLflow run. A run of `retreinar-modelo`, taken
+# after the lessons had run on a new lab:
+#
+# ![A flow run of retreinar-modelo in the Prefect UI](../docs/screenshots/06_prefect_flow_run.png)
+#
 # ### Validation decides, test reports
 #
 # The run that passed the gate carries both scores. The validation accuracy was used to
@@ -218,16 +269,16 @@ print("✓ the MLflow run and the Prefect flow run point at each other")
 
 # %% tags=["nbval-check-output"]
 scores = client.get_run(result["run_id"]).data.metrics
-print(f"validation accuracy {scores['validation_accuracy']:.3f} (decided the registration)")
-print(f"test accuracy       {scores['test_accuracy']:.3f} (reported once, after the decision)")
+print(f"validation accuracy {lab_utils.format_number(scores['validation_accuracy_score'], 3)} (decided the registration)")
+print(f"test accuracy       {lab_utils.format_number(scores['test_accuracy'], 3)} (reported once, after the decision)")
 
 
 # %%
 # How far one accuracy can move by chance (lesson 02's box): one standard error of a proportion.
 import numpy as np
 
-standard_error = np.sqrt(scores["validation_accuracy"] * (1 - scores["validation_accuracy"]) / len(y_validation))
-print(f"one standard error on {len(y_validation)} validation houses: ±{standard_error:.3f}")
+standard_error = np.sqrt(scores["validation_accuracy_score"] * (1 - scores["validation_accuracy_score"]) / len(y_validation))
+print(f"one standard error on {len(y_validation)} validation houses: ±{lab_utils.format_number(standard_error, 3)}")
 
 # %% [markdown]
 # Read the gate in that light: an accuracy measured on this many houses moves by about that
@@ -400,8 +451,9 @@ if lab_utils.attempted(strict_flow_run_id, "Exercise 2"):
 #
 # - Point Prefect at a real server (`PREFECT_API_URL`): every run is kept and visible in its
 #   UI; without it, each Python process starts a temporary server of its own.
-# - Track inside tasks with MLflow as usual; gate registration on a validation metric, and
-#   compute the test score once, for the model that passed.
+# - Track inside tasks with MLflow as usual; gate registration on a validation metric with
+#   MLflow's own gate (`mlflow.models.evaluate`, then `mlflow.validate_evaluation_results`
+#   with a `MetricThreshold`), and compute the test score once, for the model that passed.
 # - Link both ways: tags on the MLflow run, a link artifact on the flow run.
 # - Retries and caching belong on the flaky, expensive steps (data loading).
 # - `flow.serve` + `run_deployment` (`await arun_deployment` in a notebook) give schedules
@@ -414,6 +466,8 @@ if lab_utils.attempted(strict_flow_run_id, "Exercise 2"):
 # - [Tracking](https://mlflow.org/docs/latest/ml/tracking/)
 # - [Models](https://mlflow.org/docs/latest/ml/model/)
 # - [Model Registry](https://mlflow.org/docs/latest/ml/model-registry/)
+# - [Model evaluation](https://mlflow.org/docs/latest/ml/evaluation/) — `mlflow.models.evaluate`
+#   and model validation with `MetricThreshold`
 # - [Prefect: caching task results](https://docs.prefect.io/v3/concepts/caching)
 # - [Prefect: trigger deployment runs](https://docs.prefect.io/v3/how-to-guides/deployments/run-deployments)
 #   — `run_deployment` and, in async code, `arun_deployment`

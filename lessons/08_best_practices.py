@@ -100,7 +100,7 @@ side_by_side
 top = candidates.iloc[0]
 chosen = {"alpha": parent["params.best_alpha"][0], "l1_ratio": parent["params.best_l1_ratio"][0]}
 print(f"lowest CV RMSE: {top['tags.mlflow.runName']}, alpha={top['params.alpha']}, "
-      f"l1_ratio={top['params.l1_ratio']}, {top['metrics.cv_rmse']:,.0f} CAD")
+      f"l1_ratio={top['params.l1_ratio']}, {lab_utils.format_number(top['metrics.cv_rmse'])} CAD")
 print(f"GridSearchCV's choice: alpha={chosen['alpha']}, l1_ratio={chosen['l1_ratio']}")
 assert (top["params.alpha"], top["params.l1_ratio"]) == (chosen["alpha"], chosen["l1_ratio"]), \
     "the run with the lowest cv_rmse is not the search's choice: re-run lesson 02"
@@ -227,7 +227,7 @@ for name, X, y in (("train", X_train, y_train), ("validation", X_validation, y_v
                         f"{name}_mae": mean_absolute_error(y, predictions),
                         f"{name}_r2": r2_score(y, predictions)})
 metrics = client.get_run(run.info.run_id).data.metrics
-print(f"train RMSE {metrics['train_rmse']:,.0f} vs validation RMSE {metrics['validation_rmse']:,.0f} CAD")
+print(f"train RMSE {lab_utils.format_number(metrics['train_rmse'])} vs validation RMSE {lab_utils.format_number(metrics['validation_rmse'])} CAD")
 
 # %% [markdown]
 # ## 4 · Save the artifacts that explain the model
@@ -261,7 +261,7 @@ plt.show()
 #
 # > **skops** — a file format for scikit-learn models. Unlike Python's pickle, it records
 # > the type of every object it stores and refuses, when loading, types that are not on a
-# > trusted list (`skops_trusted_types`, above). Lesson 05 shows it in detail.
+# > trusted list (`skops_trusted_types`, below). Lesson 05 shows it in detail.
 
 # %%
 mlflow.set_tags({"model_family": "random_forest", "purpose": "best-practices-demo",
@@ -311,7 +311,7 @@ client.update_registered_model(
 )
 version = client.update_model_version(
     "previsao_precos_floresta", version.version,
-    description=f"100 trees, depth 8; validation RMSE {metrics['validation_rmse']:,.0f} CAD.",
+    description=f"100 trees, depth 8; validation RMSE {lab_utils.format_number(metrics['validation_rmse'])} CAD.",
 )
 
 # %%

@@ -77,7 +77,7 @@ def validation_rmse(model) -> float:
 # %% tags=["nbval-check-output"]
 baseline_rmse = float(np.sqrt(mean_squared_error(y_validation, np.full(len(y_validation), y_train.mean()))))
 print(f"houses: {len(X_train)} train · {len(X_validation)} validation · {len(X_test)} test")
-print(f"baseline (mean price) validation RMSE: {baseline_rmse:,.0f} CAD")
+print(f"baseline (mean price) validation RMSE: {lab_utils.format_number(baseline_rmse)} CAD")
 
 # %% [markdown]
 # ## Milestone 1 · A tracked search
@@ -142,7 +142,7 @@ search_model = mlflow.search_logged_models(experiment_ids=[experiment.experiment
 registered = mlflow.register_model(search_model.model_uri, model_name)
 rmse = client.get_run(search_run_id).data.metrics["validation_rmse"]
 client.update_model_version(model_name, registered.version,
-                            description=f"Gradient boosting from capstone_search; validation RMSE {rmse:,.0f} CAD")
+                            description=f"Gradient boosting from capstone_search; validation RMSE {lab_utils.format_number(rmse)} CAD")
 client.set_registered_model_alias(model_name, "champion", registered.version)
 champion_version = registered.version
 

@@ -409,7 +409,9 @@ scorers = [retrieval_hit, contains_fact, latency_ms, ResponseLength(max_length=2
 # as keyword arguments, traces each call, applies the scorers, attaches their results to
 # the traces as feedback, and logs the means as metrics of an **evaluation run**. With
 # `model_id`, the run and its traces are linked to that version of the app. (It prints
-# INFO lines about the active model and tracing, and a link to the results.) Each evaluation
+# INFO lines about the active model and tracing. Outside the lab it also shows a progress bar
+# and a button linking to the results; the lab turns those off, as `connect()` turns off the
+# runs' links, and the checkpoint prints one link to both evaluations.) Each evaluation
 # takes a few seconds, most of them spent writing every row's verdicts to the server.
 
 # %%
@@ -439,6 +441,7 @@ for name, result in results.items():
                  ("retrieval_hit", "contains_fact", "response_length", "latency_ms")}, "traces": len(traces)})
 comparison = pd.DataFrame(rows).set_index("version")
 assert all(comparison["traces"] >= len(eval_rows)), "a version's evaluation traces are missing"
+print("in the UI:", f"{lab.tracking_uri}/#/experiments/{experiment.experiment_id}/evaluation-runs")
 comparison
 
 # %% [markdown]

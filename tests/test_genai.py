@@ -279,3 +279,94 @@ def test_exercise_3_refuses_a_constant_scorer_and_a_hand_logged_metric(app, monk
     _fails(lesson_11.check_exercise_3, run.info.run_id, experiment=EXPERIMENT, match="is not an evaluation")
     _fails(lesson_11.check_exercise_3, run, experiment=EXPERIMENT, match="run.info.run_id")
 
+
+
+# ---------------------------------------------------------------- an independent review's cases
+
+def test_exercise_1_accepts_an_app_with_more_arguments_and_refuses_a_trace_typed_by_hand(app, capsys):
+    from mlflow.entities import Document
+
+    from lab_utils.grading import lesson_11
+
+    mlflow, SpanType = app.mlflow, app.SpanType
+    cleaned = " ".join(QUESTION.split())
+
+    @mlflow.trace(name="ask_faq", span_type=SpanType.CHAIN)
+    def ask_faq(question: str, k: int = 3) -> str:
+        with mlflow.start_span(name="clean_question", span_type="PARSER") as span:
+            clean = " ".join(question.split())
+            span.set_attributes({"removed_chars": len(question) - len(clean)})
+        return app.answer(clean, app.retrieve(clean, k))
+
+    ask_faq(QUESTION, k=2)
+    lesson_11.check_exercise_1(_last_trace_id(app), experiment=EXPERIMENT)
+    assert capsys.readouterr().out.startswith("✓ Exercise 1")
+    # The spans typed by hand, no app: a RETRIEVER span with invented passages (or none).
+    for documents in ([Document(page_content="4200", metadata={"doc_uri": "faq-01", "score": 1.0})], None):
+        with mlflow.start_span("ask_faq", span_type=SpanType.CHAIN) as root:
+            root.set_inputs({"question": QUESTION})
+            with mlflow.start_span("clean_question", span_type=SpanType.PARSER) as span:
+                span.set_attribute("removed_chars", len(QUESTION) - len(cleaned))
+            with mlflow.start_span("retrieve", span_type=SpanType.RETRIEVER) as retriever:
+                retriever.set_inputs({"question": cleaned})
+                if documents:
+                    retriever.set_outputs(documents)
+            root.set_outputs("The Prefect server listens on port 4200.")
+        _fails(lesson_11.check_exercise_1, _last_trace_id(app), experiment=EXPERIMENT,
+               match="not the FAQ passages the app's search finds")
+
+
+def test_exercise_2_refuses_a_template_not_asking_one_sentence_and_accepts_a_client_loaded_prompt(app, capsys):
+    from mlflow import MlflowClient
+
+    from lab_utils.grading import lesson_11
+
+    mlflow, SpanType = app.mlflow, app.SpanType
+    client, name = MlflowClient(), f"faq_answer_review_{uuid.uuid4().hex[:8]}"
+    first = "Answer the question using only the FAQ passages below, in one or two sentences.\n{{passages}}\n{{question}}"
+    client.register_prompt(name=name, template=first)
+
+    @mlflow.trace(name="ask_faq", span_type=SpanType.CHAIN)
+    def ask_faq(question: str) -> str:
+        prompt = client.load_prompt(f"prompts:/{name}@production")  # the client links no prompt to the trace
+        docs = app.retrieve(question)
+        with mlflow.start_span(name="build_prompt", span_type=SpanType.PARSER) as span:
+            span.set_outputs({"prompt": prompt.format(question=question,
+                                                      passages="\n".join(d.page_content for d in docs))})
+        return app.answer(question, docs)
+
+    client.register_prompt(name=name, template=first.replace("below,", "below!"))
+    client.set_prompt_alias(name, "production", 2)
+    ask_faq("What is a trace?")
+    _fails(lesson_11.check_exercise_2, _last_trace_id(app), experiment=EXPERIMENT, prompt=name,
+           match="does not ask for one sentence")
+    client.register_prompt(name=name, template="Responda em uma frase, só com estes trechos:\n{{ passages }}\n"
+                                               "Pergunta: {{question}}")
+    client.set_prompt_alias(name, "production", 3)
+    ask_faq("What is a trace?")
+    lesson_11.check_exercise_2(_last_trace_id(app), experiment=EXPERIMENT, prompt=name)
+    assert capsys.readouterr().out.startswith("✓ Exercise 2: @production is version 3")
+
+
+def test_exercise_3_refuses_an_evaluation_that_left_out_questions_of_the_data_set(app, monkeypatch):
+    from mlflow.genai import datasets
+    from mlflow.genai.scorers import scorer
+
+    from lab_utils.grading import lesson_11
+
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    mlflow = app.mlflow
+    experiment = f"{EXPERIMENT}_dataset_{uuid.uuid4().hex[:8]}"
+    experiment_id = mlflow.set_experiment(experiment).experiment_id
+    try:
+        dataset = datasets.create_dataset(name="faq_eval", experiment_id=experiment_id)
+        dataset.merge_records(ROWS + [{"inputs": {"question": "Which Java do I need for Spark?"}}])
+
+        @scorer
+        def top_score(trace) -> float:
+            return max(d["metadata"]["score"] for d in trace.search_spans(span_type="RETRIEVER")[0].outputs)
+
+        _fails(lesson_11.check_exercise_3, _evaluate(app, top_score), experiment=experiment,
+               match="did not evaluate 1 question")
+    finally:
+        mlflow.set_experiment(EXPERIMENT)

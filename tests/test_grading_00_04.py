@@ -133,6 +133,11 @@ def test_00_exercise_1_accepts_the_client_and_refuses_what_the_task_does_not_ask
         mlflow.set_tag("owner", " ")
         mlflow.log_metric("coffee_cups", 1)
     refused(lesson_00.check_exercise_1, no_owner.info.run_id, match="owner")
+    for placeholder in ("…", "your name"):  # the hint's placeholder, copied as written
+        with mlflow.start_run(run_name="my_first_run") as copied:
+            mlflow.set_tag("owner", placeholder)
+            mlflow.log_metric("coffee_cups", 1)
+        refused(lesson_00.check_exercise_1, copied.info.run_id, match="a placeholder: put your own name")
     with mlflow.start_run(run_name="my_first_run") as no_metric:
         mlflow.set_tag("owner", "grace")
         mlflow.log_param("coffee_cups", 3)  # a param is not the metric asked for
@@ -181,7 +186,11 @@ def test_01_exercise_1_compares_numbers_as_numbers_and_recomputes_the_test_rmse(
         return r.info.run_id
 
     args = (X_train, y_train, X_test, y_test)
-    refused(lesson_01.check_exercise_1, logged(value=0.876), *args, match="metric rmse=0.876")  # typed in
+    refused(lesson_01.check_exercise_1, logged(value=0.876), *args, match="has rmse 0.88,")  # typed in
+    # The figure a failure message (or a print) shows, typed in: refused; the computed value rounded to cents: fine.
+    refused(lesson_01.check_exercise_1, logged(value=float(f"{test_rmse:.4g}")), *args, match="not a number typed in")
+    refused(lesson_01.check_exercise_1, logged(value=round(test_rmse)), *args, match="not a number typed in")
+    accepted(lesson_01.check_exercise_1, logged(value=round(test_rmse, 2)), *args, capsys=capsys)
     train_rmse = rmse(y_train, fitted.predict(X_train))
     refused(lesson_01.check_exercise_1, logged(value=train_rmse), *args, match="on the test houses")
     refused(lesson_01.check_exercise_1, logged(params={"alpha": 0.5, "l1_ratio": 0.5}), *args,
@@ -219,6 +228,12 @@ def test_01_exercise_2_chooses_on_validation_with_ties_and_refuses_test_or_highe
         mlflow.log_metrics({"val_rmse": 0.0, "test_rmse": 0.0})
         mlflow.set_tag("exercise", "choose_on_validation")
     refused(lesson_01.check_exercise_2, invented.info.run_id, split, match="not what its parameters score")
+    with mlflow.start_run(run_name="choice_alpha_-1") as impossible:  # no ElasticNet takes alpha=-1
+        mlflow.log_params({"alpha": -1, "l1_ratio": 0.5})
+        mlflow.log_metrics({"val_rmse": 1.0, "test_rmse": 1.0})
+        mlflow.set_tag("exercise", "choose_on_validation")
+    refused(lesson_01.check_exercise_2, impossible.info.run_id, split, match="not what its parameters score")
+    accepted(lesson_01.check_exercise_2, older, split, capsys=capsys)  # it does not crash the right answer's check
     with mlflow.start_run(run_name="not_a_candidate") as stranger:
         mlflow.log_metric("val_rmse", 1.0)
     refused(lesson_01.check_exercise_2, stranger.info.run_id, split, match="not one of the candidates")
@@ -260,6 +275,13 @@ def test_01_exercise_3_accepts_a_saved_figure_and_refuses_what_is_not_a_chart(ml
         with mlflow.start_run(run_name="exercise_3") as run:
             mlflow.log_artifact(str(path), artifact_path="plots")
         refused(lesson_01.check_exercise_3, run.info.run_id, match=match)
+    # The histogram drawn on another figure (DataFrame.hist makes its own), the empty one logged.
+    empty, _ = plt.subplots()
+    plt.close(lab_utils.load_house_prices().hist("price")[0][0].figure)
+    with mlflow.start_run(run_name="exercise_3") as run:
+        mlflow.log_figure(empty, "plots/price_histogram.png")
+    plt.close(empty)
+    refused(lesson_01.check_exercise_3, run.info.run_id, match="axes are empty")
     with mlflow.start_run(run_name="exercise_3") as elsewhere:
         mlflow.log_artifact(str(tmp_path / "plots" / "price_histogram.png"))  # at the root, not in plots/
     refused(lesson_01.check_exercise_3, elsewhere.info.run_id, match="no artifact plots/price_histogram.png")
@@ -290,8 +312,9 @@ def test_02_exercise_1_accepts_any_tied_best_child_of_this_parent(mlflow_client,
         accepted(lesson_02.check_exercise_1, tied, parent, capsys=capsys)
     refused(lesson_02.check_exercise_1, children[0], parent, match="lowest among the children is 6")
     refused(lesson_02.check_exercise_1, children[0], parent, match="has cv_rmse 9")
-    refused(lesson_02.check_exercise_1, old_children[1], parent, match="not a child run of")  # an older pass
-    refused(lesson_02.check_exercise_1, parent, parent, match="not a child run of")
+    refused(lesson_02.check_exercise_1, old_children[1], parent,
+            match="not a child of this grid_search_nested run .*: choose among")  # an older pass
+    refused(lesson_02.check_exercise_1, parent, parent, match="not a child of this grid_search_nested run")
     frame = mlflow.search_runs([scratch_experiment], f"tags.mlflow.parentRunId = '{parent}'",
                                order_by=["metrics.cv_rmse ASC"], max_results=1)
     refused(lesson_02.check_exercise_1, frame, parent, match="got a DataFrame")
@@ -350,7 +373,20 @@ def test_02_exercise_2_recomputes_what_the_search_logs(mlflow_client, scratch_ex
     refused(lesson_02.check_exercise_2, invented, X_train, y_train, 5, match="alpha=99.*not in the grid")
     # The right candidates with invented scores.
     zeros = _search_children(mlflow_client, scratch_experiment, "exercise_random_search", params, [0.0] * 4)
-    refused(lesson_02.check_exercise_2, zeros, X_train, y_train, 5, match="has cv_rmse 0; cross-validation")
+    refused(lesson_02.check_exercise_2, zeros, X_train, y_train, 5, match="has cv_rmse 0.00; cross-validation")
+    # The scores a failure message shows (whole CAD), typed in: refused; computed and rounded to cents: fine.
+    typed = _search_children(mlflow_client, scratch_experiment, "exercise_random_search", params,
+                             [float(round(v)) for v in right])
+    refused(lesson_02.check_exercise_2, typed, X_train, y_train, 5, match="not a number typed in")
+    cents = _search_children(mlflow_client, scratch_experiment, "exercise_random_search", params,
+                             [round(v, 2) for v in right])
+    accepted(lesson_02.check_exercise_2, cents, X_train, y_train, 5, capsys=capsys)
+    # The grid written with np.arange: its 0.30000000000000004 is the grid's 0.3.
+    noisy_grid = {"alpha": grid["alpha"], "l1_ratio": [float(v) for v in np.arange(0.1, 1.0, 0.2)]}
+    noisy = list(ParameterSampler(noisy_grid, n_iter=4, random_state=0))
+    assert any(c["l1_ratio"] not in grid["l1_ratio"] for c in noisy), "the scenario must hold float noise"
+    arange = _search_children(mlflow_client, scratch_experiment, "exercise_random_search", noisy, right)
+    accepted(lesson_02.check_exercise_2, arange, X_train, y_train, 5, capsys=capsys)
     # Another draw of the grid (random_state=1), and only three children.
     other = list(ParameterSampler(grid, n_iter=4, random_state=1))
     drawn = _search_children(mlflow_client, scratch_experiment, "exercise_random_search", other, right)
@@ -421,15 +457,21 @@ def test_03_exercise_1_reads_the_logged_forest(spark, mlflow_client, scratch_exp
         mlflow.log_metric("rmse", evaluator.evaluate(shallow.transform(test_raw)))
         mlflow.spark.log_model(shallow, "model", pip_requirements=requirements)
     refused(lesson_03.check_exercise_1, claims.info.run_id, test_raw, evaluator, match="3 trees of depth 2")
-    with mlflow.start_run(run_name="exercise_spark_deeper") as typed:  # the right forest, an invented rmse
+    with mlflow.start_run(run_name="exercise_spark_deeper") as typed:  # the right forest, its rmse typed in
         mlflow.log_params({"numTrees": 50, "maxDepth": 8})
-        mlflow.log_metric("rmse", 1.0)
+        mlflow.log_metric("rmse", float(round(test_rmse)))  # the whole CAD a print (or a message) shows
         mlflow.spark.log_model(deeper, "model", pip_requirements=requirements)
-    refused(lesson_03.check_exercise_1, typed.info.run_id, test_raw, evaluator, match="not the logged model's RMSE")
+    refused(lesson_03.check_exercise_1, typed.info.run_id, test_raw, evaluator,
+            match="not the logged model's RMSE .*not a number typed in")
     with mlflow.start_run(run_name="exercise_spark_deeper") as no_model:
         mlflow.log_params({"numTrees": 50, "maxDepth": 8})
         mlflow.log_metric("rmse", test_rmse)
     refused(lesson_03.check_exercise_1, no_model.info.run_id, test_raw, evaluator, match="no Spark model")
+    with mlflow.start_run(run_name="exercise_spark_deeper") as bare:  # the forest without its VectorAssembler
+        mlflow.log_params({"numTrees": 50, "maxDepth": 8})
+        mlflow.log_metric("rmse", test_rmse)
+        mlflow.spark.log_model(deeper.stages[-1], "model", pip_requirements=requirements)
+    refused(lesson_03.check_exercise_1, bare.info.run_id, test_raw, evaluator, match="not the forest alone")
     with mlflow.start_run(run_name="exercise_spark_deeper") as other_values:
         mlflow.log_params({"numTrees": 20, "maxDepth": 8})
     refused(lesson_03.check_exercise_1, other_values.info.run_id, test_raw, evaluator,
@@ -465,7 +507,7 @@ def test_03_exercise_2_compares_columns_as_a_set_and_says_what_is_missing(spark,
     prices = np.asarray(mlflow.pyfunc.load_model(price_model).predict(houses), dtype=float)
     frame = houses.reset_index()[["house_id"]].assign(predicted_price=prices)
 
-    def written(pandas_frame, name="exercise_spark_batch", spark_writes=True):
+    def written(pandas_frame, name="exercise_spark_batch", spark_writes=True, success_by_hand=False):
         path = tmp_path / uuid.uuid4().hex / "priced"
         if spark_writes:
             data = spark.createDataFrame(pandas_frame).coalesce(1)
@@ -473,7 +515,9 @@ def test_03_exercise_2_compares_columns_as_a_set_and_says_what_is_missing(spark,
             data.write.mode("overwrite").parquet(str(path))  # a re-run of the same cell, as the hint says
         else:
             path.mkdir(parents=True)
-            pandas_frame.to_parquet(path / "prices.parquet")
+            pandas_frame.to_parquet(path / "part-00000.parquet")
+            if success_by_hand:
+                (path / "_SUCCESS").touch()
         with mlflow.start_run(run_name=name) as run:
             mlflow.log_artifacts(str(path), artifact_path="priced")
         return run.info.run_id
@@ -488,7 +532,11 @@ def test_03_exercise_2_compares_columns_as_a_set_and_says_what_is_missing(spark,
             match="not lesson 01's ElasticNet prices")
     refused(lesson_03.check_exercise_2, written(frame.head(5)), price_model, match="missing")
     refused(lesson_03.check_exercise_2, written(frame, spark_writes=False), price_model, match="_SUCCESS")
+    refused(lesson_03.check_exercise_2, written(frame, spark_writes=False, success_by_hand=True), price_model,
+            match="not written by Spark")
     refused(lesson_03.check_exercise_2, written(frame, name="batch"), price_model, match="named 'batch'")
+    message = refused(lesson_03.check_exercise_2, spark.createDataFrame(frame), price_model, match="got a DataFrame")
+    assert "iloc" not in message, message  # a Spark DataFrame holds no run id to point to
     assert "✓" not in capsys.readouterr().out
 
 
@@ -532,6 +580,8 @@ def test_04_exercise_1_takes_the_version_as_a_number_and_reads_the_registry(regi
     mlflow_client.update_model_version(name, "2", description="the best model")
     refused(lesson_04.check_exercise_1, "2", name, match="lacks the word champion")
     assert "✓" not in capsys.readouterr().out
+    mlflow_client.update_model_version(name, "2", description="Campeão atual: ElasticNet alpha=0.1")  # pt-BR
+    accepted(lesson_04.check_exercise_1, "2", name, capsys=capsys)
 
 
 def test_04_exercise_2_checks_the_champions_prices_and_survives_a_later_promotion(registered, mlflow_client,
@@ -564,6 +614,100 @@ def test_04_exercise_2_checks_the_champions_prices_and_survives_a_later_promotio
         mlflow.set_tag("model_version", "2")
     refused(lesson_04.check_exercise_2, empty.info.run_id, name, X_test, match="no predictions.json")
     assert "✓" not in capsys.readouterr().out
-    # Later work promotes a newer version: the check, re-run, still accepts the earlier answer.
-    mlflow_client.set_registered_model_alias(name, "champion", register(0.5))
+    # Later work promotes a newer version through the lesson's gate (which tags the old champion
+    # replaced_by): the check, re-run, still accepts the earlier answer.
+    stage_shortcut = check_run("1", prices(1))  # version 1 loaded by number (or stage), never the champion
+    newer = register(0.5)
+    mlflow_client.set_model_version_tag(name, "2", "replaced_by", newer)
+    mlflow_client.set_registered_model_alias(name, "champion", newer)
     accepted(lesson_04.check_exercise_2, right, name, X_test, capsys=capsys)
+    refused(lesson_04.check_exercise_2, stage_shortcut, name, X_test, match="@champion is version 3")
+
+
+# ---------------------------------------------------------------- lesson 04: an independent reviewer's variants
+
+def _rest(method: str, path: str, body: dict) -> dict:
+    """The tracking server's REST API by hand, as `curl` would call it (no MLflow client)."""
+    import requests
+
+    answer = requests.request(method, f"{os.environ['MLFLOW_TRACKING_URI']}/api/2.0/mlflow/{path}", json=body,
+                              timeout=30)
+    assert answer.ok, answer.text
+    return answer.json()
+
+
+def test_04_exercise_1_accepts_the_rest_api_a_numpy_version_and_a_tag_key_in_another_case(registered, mlflow_client,
+                                                                                          capsys):
+    import pandas as pd
+
+    from lab_utils.grading import lesson_04
+
+    name, _ = registered
+    # The alias moved to version 1, the description and the tag set through REST, not the client.
+    _rest("POST", "registered-models/alias", {"name": name, "alias": "champion", "version": "1"})
+    _rest("PATCH", "model-versions/update", {"name": name, "version": "1", "description": "our Champion since today"})
+    _rest("POST", "model-versions/set-tag", {"name": name, "version": "1", "key": "Reviewed_By", "value": "Katherine"})
+    versions = pd.DataFrame([{"version": int(v.version)} for v in mlflow_client.search_model_versions(
+        f"name = '{name}'")])
+    described = versions["version"].min()  # a numpy int64, read from a DataFrame
+    assert type(described).__name__ == "int64"
+    accepted(lesson_04.check_exercise_1, described, name, capsys=capsys)
+    accepted(lesson_04.check_exercise_1, 1.0, name, capsys=capsys)
+
+
+def test_04_exercise_1_refuses_the_registered_models_description_and_tag_instead_of_the_versions(
+        registered, mlflow_client):
+    from lab_utils.grading import lesson_04
+
+    name, _ = registered
+    mlflow_client.update_registered_model(name, description="champion of the house prices")  # the model, not v2
+    mlflow_client.set_registered_model_tag(name, "reviewed_by", "ada")
+    refused(lesson_04.check_exercise_1, "2", name, match="lacks the word champion")
+    mlflow_client.update_model_version(name, "2", description="champion")
+    refused(lesson_04.check_exercise_1, "2", name, match="no reviewed_by tag")
+    mlflow_client.set_model_version_tag(name, "2", "reviewed_by", "   ")
+    refused(lesson_04.check_exercise_1, "2", name, match="no reviewed_by tag")
+    refused(lesson_04.check_exercise_1, "v2", name, match="expected a model version number")
+
+
+def test_04_exercise_2_accepts_the_client_the_sklearn_flavor_and_whole_cad(registered, mlflow_client, houses_split,
+                                                                          scratch_experiment, capsys):
+    import mlflow
+
+    from lab_utils.grading import lesson_04
+
+    name, _ = registered
+    (_, X_test, _, _), _ = houses_split
+    estimator = mlflow.sklearn.load_model(f"models:/{name}@champion")  # the sklearn flavor, not pyfunc
+    version = mlflow_client.get_model_version_by_alias(name, "champion").version
+    run = mlflow_client.create_run(scratch_experiment, run_name="Champion_Check")  # MlflowClient only, no fluent run
+    mlflow_client.set_tag(run.info.run_id, "Model_Version", version)
+    mlflow_client.log_dict(run.info.run_id, {"predictions": [round(p) for p in estimator.predict(X_test.head())]},
+                           "predictions.json")
+    mlflow_client.set_terminated(run.info.run_id)
+    accepted(lesson_04.check_exercise_2, run.info.run_id, name, X_test, capsys=capsys)
+    # The same run handed over as the Run object: one line that says where its id is.
+    refused(lesson_04.check_exercise_2, mlflow_client.get_run(run.info.run_id), name, X_test,
+            match="got a Run: hand over its id")
+
+
+def test_04_exercise_2_refuses_prices_rounded_away_and_a_stale_champion_object(registered, mlflow_client,
+                                                                              houses_split):
+    import mlflow
+
+    from lab_utils.grading import lesson_04
+
+    name, register = registered
+    (_, X_test, _, _), _ = houses_split
+    stale = mlflow.pyfunc.load_model(f"models:/{name}@champion")  # loaded before the alias moves
+    mlflow_client.set_registered_model_alias(name, "champion", register(5.0))
+    version = mlflow_client.get_model_version_by_alias(name, "champion").version
+    with mlflow.start_run(run_name="champion_check") as stale_run:
+        mlflow.set_tag("model_version", version)
+        mlflow.log_dict({"predictions": stale.predict(X_test.head()).tolist()}, "predictions.json")
+    refused(lesson_04.check_exercise_2, stale_run.info.run_id, name, X_test, match=f"does not hold version {version}")
+    champion = mlflow.pyfunc.load_model(f"models:/{name}@champion")
+    with mlflow.start_run(run_name="champion_check") as rounded_run:
+        mlflow.set_tag("model_version", version)
+        mlflow.log_dict({"predictions": np.round(champion.predict(X_test.head()), -3).tolist()}, "predictions.json")
+    refused(lesson_04.check_exercise_2, rounded_run.info.run_id, name, X_test, match="does not hold version")

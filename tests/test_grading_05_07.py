@@ -334,11 +334,45 @@ def _fake_project_run(experiment: str, entry_point: str, params: dict, metrics: 
     import mlflow
 
     mlflow.set_experiment(experiment)
+    if "validated_run_id" in tags and "run_id" not in params:  # `mlflow run` logs the entry point's params
+        params = {"run_id": tags["validated_run_id"], **params}
     with mlflow.start_run() as run:
         mlflow.set_tags({"mlflow.source.type": "PROJECT", "mlflow.project.entryPoint": entry_point, **tags})
         mlflow.log_params(params)
         mlflow.log_metrics(metrics)
     return run.info.run_id
+
+
+def test_06_ex1_waits_for_a_running_validation_and_refuses_forged_runs(project_runs):
+    import mlflow
+    from mlflow import MlflowClient
+
+    from lab_utils.grading import lesson_06
+
+    experiment, trained = project_runs["experiment"], project_runs["train"]
+    real = mlflow.get_run(project_runs["validate"]).data.metrics
+    verdict = {"validated_run_id": trained, "validation_passed": "true"}
+    # A run started with synchronous=False, handed over before its script ran: wait, do not re-run.
+    client = MlflowClient()
+    running = client.create_run(mlflow.get_experiment_by_name(experiment).experiment_id,
+                                tags={"mlflow.source.type": "PROJECT", "mlflow.project.entryPoint": "validate"})
+    with refused("still RUNNING: wait for it"):
+        lesson_06.check_exercise_1(running.info.run_id, experiment)
+    client.set_terminated(running.info.run_id)
+    # The project's tags typed by hand, true scores: no `run_id` param, as `mlflow run` logs.
+    forged = _fake_project_run(experiment, "validate", {"max_rmse": 15000, "run_id": "typed"}, real, verdict)
+    with refused("not started by the project's validate entry point"):
+        lesson_06.check_exercise_1(forged, experiment)
+    # A test_rmse typed in.
+    typed_test = _fake_project_run(experiment, "validate", {"max_rmse": 15000},
+                                   {**real, "test_rmse": 1.0}, verdict)
+    with refused("has test_rmse 1.0, not the .* the project computes"):
+        lesson_06.check_exercise_1(typed_test, experiment)
+    # Run outside the lesson's experiment (experiment_name forgotten): the project's way to fix it.
+    elsewhere = _fake_project_run(f"{experiment}_default", "validate", {"max_rmse": 15000}, real, verdict)
+    with refused(r"pass experiment_name='.*' to mlflow.projects.run \(--experiment-name"):
+        lesson_06.check_exercise_1(elsewhere, experiment)
+    lesson_06.check_exercise_1(project_runs["validate"], experiment)
 
 
 def test_06_ex1_refuses_the_shortcuts(project_runs):
@@ -435,6 +469,57 @@ def test_07_ex1_refuses_the_shortcuts(flow_runs):
         lesson_07.check_exercise_1({"registered_version": None})
 
 
+def test_07_ex1_refuses_a_plain_function_a_flow_of_ones_own_and_waits_for_a_scheduled_run(flow_runs):
+    import mlflow
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+    from prefect.states import Scheduled
+
+    from lab_utils.grading import lesson_07
+    from pipelines import retrain
+
+    # The flow's function without Prefect: its tasks run, in no flow run.
+    with refused(r"logged outside any flow run .*not \.fn") as error:
+        lesson_07.check_exercise_1(retrain.retreinar_modelo.fn(C=0.1, limiar_acuracia=0.99))
+    one_line(error)
+
+    @flow(name="retreinar-modelo")  # a flow of one's own under the lesson's name, an accuracy typed in
+    def retreinar_modelo(C: float = 0.1, limiar_acuracia: float = 0.99) -> dict:  # noqa: N803
+        from prefect.runtime import flow_run
+
+        mlflow.set_experiment("pipeline_treinamento")
+        with mlflow.start_run() as run:
+            mlflow.set_tag("prefect.flow_run_id", str(flow_run.id))
+            mlflow.log_param("C", C)
+            mlflow.log_metric("validation_accuracy_score", 0.5)
+        return {"run_id": run.info.run_id, "registered_version": None}
+
+    with refused(r"validation_accuracy_score 0.500, not the .* the flow computes"):
+        lesson_07.check_exercise_1(retreinar_modelo())
+    # A deployment's run handed over before it ran (run_deployment(..., timeout=0)): wait, not re-run.
+    with get_client(sync_client=True) as client:
+        scheduled = client.create_flow_run(retrain.retreinar_modelo, state=Scheduled(),
+                                           parameters={"C": 0.1, "limiar_acuracia": 0.99})
+    try:
+        with refused("is SCHEDULED, not finished yet: wait for it"):
+            lesson_07.check_exercise_1(str(scheduled.id))
+        with refused("is SCHEDULED, not finished yet: wait for it"):
+            lesson_07.check_exercise_2(scheduled.id)
+    finally:
+        with get_client(sync_client=True) as client:
+            client.delete_flow_run(scheduled.id)
+
+
+def test_07_ex2_refuses_an_mlflow_run_id_and_a_later_run_than_exercise_1s(flow_runs):
+    from lab_utils.grading import lesson_07
+
+    with refused("is an MLflow run id: the flow run's id is a UUID"):
+        lesson_07.check_exercise_2(flow_runs["strict_result"]["run_id"], flow_runs["strict_result"])
+    later = str(flow_runs["strict"].state_details.flow_run_id)
+    with refused(r"started after Exercise 1's .*hand over the run behind strict_result"):
+        lesson_07.check_exercise_2(later, flow_runs["earlier"])
+
+
 def test_07_ex2_accepts_the_id_found_with_the_async_client(flow_runs, capsys):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowFilter, FlowFilterName
@@ -475,3 +560,114 @@ def test_07_ex2_refuses_the_shortcuts(flow_runs):
         lesson_07.check_exercise_2(flow_runs["other"], strict_result)
     with refused("got None"):
         lesson_07.check_exercise_2(None, strict_result)
+
+
+# ---------------------------------------------------------------- 05: an independent reviewer's variants
+
+def test_05_models_ex1_accepts_the_registered_version_and_refuses_a_32_bit_float(registry, houses, capsys):
+    import mlflow
+
+    from lab_utils.grading import lesson_05_models
+
+    X_test, name = houses[1], registry["name"]
+    info = _log(registry["models"][2], input_example=X_test.head(3).astype({"bedrooms": "float64"}))
+    registered = mlflow.register_model(info.model_uri, f"{name}_float")  # handed over as the ModelVersion
+    lesson_05_models.check_exercise_1(registered, name, "2", X_test)
+    assert capsys.readouterr().out.count("✓") == 1
+    single = _log(registry["models"][2], input_example=X_test.head(3).astype({"bedrooms": "float32"}))
+    with refused("declares bedrooms as 'float'"):  # a float32 column refuses the float64 rows a form sends
+        lesson_05_models.check_exercise_1(single, name, "2", X_test)
+
+
+def test_05_models_ex1_refuses_the_champions_own_model_with_its_signature_changed_in_place(registry, houses):
+    import mlflow
+    from mlflow.models import ModelSignature, set_signature
+    from mlflow.models.model import get_model_info
+    from mlflow.types import ColSpec, Schema
+
+    from lab_utils.grading import lesson_05_models
+
+    X_test = houses[1]
+    own = f"{registry['name']}_own"  # a champion of this test's own: set_signature changes it for good
+    info = _log(registry["models"][2], input_example=X_test.head(3))
+    mlflow.register_model(info.model_uri, own)
+    inputs = get_model_info(info.model_uri).signature.inputs.to_dict()
+    set_signature(info.model_uri, ModelSignature(inputs=Schema(
+        [ColSpec("double" if c["name"] == "bedrooms" else c["type"], c["name"]) for c in inputs])))
+    with refused("the champion's own logged model") as error:
+        lesson_05_models.check_exercise_1(info.model_id, own, "1", X_test)
+    one_line(error)
+
+
+def test_05_serving_ex1_accepts_an_httpx_response(registry, houses, servers):
+    import httpx
+
+    from lab_utils.grading import lesson_05_serving
+
+    X_test = houses[1]
+    response = httpx.post(f"{servers['by_hand']}/invocations", timeout=30,
+                          json={"dataframe_records": X_test.head(1).to_dict(orient="records")})
+    lesson_05_serving.check_exercise_1(response, X_test, registry["name"], version=2)
+    with refused("the price of version 2: serve models:/.*/1"):
+        lesson_05_serving.check_exercise_1(response, X_test, registry["name"])
+
+
+def test_05_serving_ex3_reads_what_the_server_on_that_port_answers(registry, houses, servers, capsys):
+    from urllib.parse import urlparse
+
+    from mlflow import MlflowClient
+
+    from lab_utils.grading import lesson_05_serving
+
+    X_test, name = houses[1], registry["name"]
+    by_hand = urlparse(servers["by_hand"]).port  # `mlflow models serve -m models:/…/2` typed in a terminal
+    helper_port = urlparse(servers["helper"]).port  # lab_utils.ModelServer of version 1
+    lesson_05_serving.check_exercise_3(by_hand, X_test, name)  # @champion is version 2
+    lesson_05_serving.check_exercise_3(f" {by_hand} ", X_test, name)
+    lesson_05_serving.check_exercise_3(f"localhost:{by_hand}/invocations", X_test, name)
+    assert capsys.readouterr().out.count("✓") == 3
+    with refused(f"port {helper_port} answers like version 1 of .*@champion is version 2") as error:
+        lesson_05_serving.check_exercise_3(helper_port, X_test, name)
+    one_line(error)
+    client = MlflowClient()
+    client.set_registered_model_alias(name, "champion", "1")
+    try:  # the alias moved: the server started before still serves version 2, the helper's now passes
+        with refused("answers like version 2 of .*@champion is version 1: stop it"):
+            lesson_05_serving.check_exercise_3(by_hand, X_test, name)
+        lesson_05_serving.check_exercise_3(f"http://127.0.0.1:{helper_port}", X_test, name)
+        assert capsys.readouterr().out.count("✓") == 1
+    finally:
+        client.set_registered_model_alias(name, "champion", "2")
+
+
+def test_05_serving_ex3_refuses_what_is_not_a_running_model_server(registry, houses, lab):
+    from lab_utils import port_is_free
+    from lab_utils.grading import lesson_05_serving
+
+    X_test, name = houses[1], registry["name"]
+    for wrong in (None, True, "five thousand and two", 0, 70000):
+        with refused("expected the port your model server listens on"):
+            lesson_05_serving.check_exercise_3(wrong, X_test, name)
+    base = int(os.environ["LAB_MLFLOW_PORT"]) + 60
+    stopped = next(p for p in range(base, base + 20) if port_is_free(p))  # a server stopped (Ctrl+C) too early
+    with refused(f"nothing answers on port {stopped}: start `mlflow models serve -m models:/{name}@champion"):
+        lesson_05_serving.check_exercise_3(stopped, X_test, name)
+    with refused("answers GET /ping with HTTP|refuses the test houses"):  # the tracking server, not a model server
+        lesson_05_serving.check_exercise_3(int(os.environ["LAB_MLFLOW_PORT"]), X_test, name)
+
+
+def test_05_models_ex1_says_why_a_signature_in_another_column_order_cannot_predict(registry, houses):
+    from mlflow.models import ModelSignature
+    from mlflow.models.model import get_model_info
+    from mlflow.types import ColSpec, Schema
+
+    from lab_utils.grading import lesson_05_models
+
+    X_test = houses[1]
+    inputs = get_model_info(f"models:/{registry['name']}/2").signature.inputs.to_dict()
+    reversed_order = ModelSignature(inputs=Schema([ColSpec("double" if c["name"] == "bedrooms" else c["type"],
+                                                           c["name"]) for c in reversed(inputs)]))
+    info = _log(registry["models"][2], signature=reversed_order)  # the estimator then gets its columns reversed
+    with refused("in another order than the champion's") as error:
+        lesson_05_models.check_exercise_1(info, registry["name"], "2", X_test)
+    one_line(error)

@@ -73,18 +73,22 @@ def _datasets(split):
     return train, validation
 
 
-def _log_forest(split, depth: int, run_name: str, *, on_test: bool = False, with_client: bool = False):
+def _log_forest(split, depth: int, run_name: str, *, on_test: bool = False, with_client: bool = False,
+                contexts: tuple[str, str] = ("training", "validation"), n_jobs: int | None = None,
+                validation_rmse: float | None = None):
     """A candidate logged the way practices 2, 3 and 5 log (fluent API, or MlflowClient)."""
     import mlflow
     from mlflow import MlflowClient
     from sklearn.ensemble import RandomForestRegressor
 
     experiment = mlflow.set_experiment(EXPERIMENT_08)
-    forest = RandomForestRegressor(n_estimators=100, max_depth=depth, random_state=42).fit(split.X_train, split.y_train)
+    forest = RandomForestRegressor(n_estimators=100, max_depth=depth, random_state=42,
+                                   n_jobs=n_jobs).fit(split.X_train, split.y_train)
     train, validation = _datasets(split)
     X_scored, y_scored = (split.X_test, split.y_test) if on_test else (split.X_validation, split.y_validation)
     metrics = {"train_rmse": _rmse(split.y_train, forest.predict(split.X_train)),
-               "validation_rmse": _rmse(y_scored, forest.predict(X_scored))}
+               "validation_rmse": _rmse(y_scored, forest.predict(X_scored)) if validation_rmse is None
+               else validation_rmse}
     tags = {"candidate": "true", "model_family": "random_forest"}
     if with_client:  # another style: the client, max_depth as 4.0, a tag in another case
         client = MlflowClient()
@@ -108,8 +112,8 @@ def _log_forest(split, depth: int, run_name: str, *, on_test: bool = False, with
     with mlflow.start_run(run_name=run_name) as run:
         mlflow.log_params(forest.get_params())
         mlflow.log_params(SPLIT_PARAMS)
-        mlflow.log_input(train, context="training")
-        mlflow.log_input(validation, context="validation")
+        mlflow.log_input(train, context=contexts[0])
+        mlflow.log_input(validation, context=contexts[1])
         mlflow.log_metrics(metrics)
         mlflow.set_tags(tags)
     return run.info.run_id, forest
@@ -144,6 +148,25 @@ def test_08_recovers_from_a_test_rmse_on_the_loser_and_accepts_the_client_style(
     _log_forest(split, 4, "my_depth_4", with_client=True)
     out = accepted(capsys, lesson_08.check_exercise, f" {forest_id} ", EXPERIMENT_08)
     assert "depth 8" in out
+
+
+def test_08_an_earlier_invented_score_neither_blocks_nor_passes(lab, split, capsys):
+    from lab_utils.grading import lesson_08
+
+    forest_id, forest = _log_forest(split, 8, "random_forest_well_logged")
+    invented_id, invented = _log_forest(split, 4, "random_forest_shallow", validation_rmse=0.0)
+    with refused(r"the max_depth 4 run's validation_rmse is 0; the max_depth=4 forest scores"):
+        lesson_08.check_exercise(invented_id, EXPERIMENT_08)
+    time.sleep(0.01)
+    # The answer again, in other styles: n_jobs=-1 (the same forest), autolog's dataset contexts.
+    _log_forest(split, 4, "random_forest_shallow", n_jobs=-1, contexts=("train", "eval"))
+    _review(split, forest_id, forest)
+    out = accepted(capsys, lesson_08.check_exercise, forest_id, EXPERIMENT_08)
+    assert "depth 8" in out
+    # The earlier run with the invented score, reviewed and tested, is no candidate.
+    _review(split, invented_id, invented)
+    with refused(r"is an earlier max_depth 4 run whose validation_rmse is not the forest's score"):
+        lesson_08.check_exercise(invented_id, EXPERIMENT_08)
 
 
 def test_08_refuses_a_validation_score_on_test_houses_and_wrong_types(lab, split):
@@ -371,6 +394,8 @@ def _stop(server: subprocess.Popen) -> None:
 @pytest.fixture(scope="module")
 def served_10(lab, champion_10):
     """A response of a hand-started server (raw JSON `data=`, columns and keys in another order), then stopped."""
+    import httpx
+
     import lab_utils
     from lab_utils.serving import free_port
 
@@ -385,7 +410,9 @@ def served_10(lab, champion_10):
         running = {"response": response,
                    "records": requests.post(url, json={"dataframe_records": houses.to_dict(orient="records")}, timeout=60),
                    "five": requests.post(url, json={"dataframe_split": houses.head(5).to_dict(orient="split",
-                                                                                              index=False)}, timeout=60)}
+                                                                                              index=False)}, timeout=60),
+                   "httpx": httpx.post(url, json={"dataframe_split": houses.to_dict(orient="split", index=False)},
+                                       timeout=60)}
         from lab_utils.grading import lesson_10_production
 
         with refused(r"still runs: stop it"):
@@ -531,3 +558,130 @@ def test_messages_are_in_portuguese_for_a_portuguese_learner(lab, monkeypatch):
     monkeypatch.setenv("LAB_LANG", "pt_BR")
     with refused(r"carrega pelo apelido"):
         lesson_09.check_exercise(f"models:/{MODEL_09}@champion", None, MODEL_09)
+
+
+# ---------------------------------------------------------------- lesson 10: an independent review's cases
+
+MODEL_10_REVIEW = f"capstone_precos_review_{SUFFIX}"
+
+
+def _search_by_hand(split, requirements, *, cv="cross_val_score", run_name="capstone_search", log_model=True):
+    """A search walked by hand with the client API (ParameterGrid, cross_val_score), children logging every
+    estimator parameter, the best parameters un-prefixed and the validation RMSE rounded to the CAD."""
+    import mlflow
+    from mlflow import MlflowClient
+    from sklearn.ensemble import GradientBoostingRegressor
+    from sklearn.model_selection import ParameterGrid, cross_val_score
+
+    client = MlflowClient()
+    experiment = mlflow.set_experiment(EXPERIMENT_10)
+    parent = client.create_run(experiment.experiment_id, run_name=run_name).info.run_id
+    scores = {}
+    for params in ParameterGrid({"n_estimators": [50, 100], "max_depth": [2, 3]}):
+        estimator = GradientBoostingRegressor(random_state=42, **params)
+        if cv == "validation":  # the shortcut: no CV, each candidate scored on the validation houses
+            score = _rmse(split.y_validation, estimator.fit(split.X_train, split.y_train).predict(split.X_validation))
+        else:
+            score = float(np.sqrt(-cross_val_score(estimator, split.X_train, split.y_train, cv=5,
+                                                   scoring="neg_mean_squared_error").mean()))
+        scores[(params["n_estimators"], params["max_depth"])] = score
+        child = client.create_run(experiment.experiment_id, tags={"mlflow.parentRunId": parent}).info.run_id
+        client.log_batch(child, params=[mlflow.entities.Param(k, str(v)) for k, v in estimator.get_params().items()],
+                         metrics=[mlflow.entities.Metric("cv_rmse", score, 0, 0)])
+        client.set_terminated(child)
+    n_estimators, max_depth = min(scores, key=scores.get)
+    client.log_param(parent, "n_estimators", n_estimators)
+    client.log_param(parent, "max_depth", max_depth)
+    best = GradientBoostingRegressor(random_state=42, n_estimators=n_estimators, max_depth=max_depth).fit(
+        split.X_train, split.y_train)
+    client.log_metric(parent, "validation_rmse", round(_rmse(split.y_validation, best.predict(split.X_validation))))
+    if log_model:
+        with mlflow.start_run(run_id=parent):
+            mlflow.sklearn.log_model(best, name="model", input_example=split.X_train.head(3),
+                                     skops_trusted_types=TREE_TYPES, pip_requirements=requirements)
+    client.set_terminated(parent)
+    return parent
+
+
+def test_10_review_m1_m2_accept_a_search_by_hand_and_refuse_its_shortcuts(lab, split, requirements, capsys):
+    import mlflow
+    from mlflow import MlflowClient
+
+    from lab_utils.grading import lesson_10
+
+    by_hand = _search_by_hand(split, requirements)
+    accepted(capsys, lesson_10.check_milestone_1, by_hand, EXPERIMENT_10)
+    with refused(r"has as cv_rmse its RMSE on X_validation: compute it by 5-fold cross-validation"):
+        lesson_10.check_milestone_1(_search_by_hand(split, requirements, cv="validation", log_model=False),
+                                    EXPERIMENT_10)
+    with refused(r"part 2 finds the search by its exact name, 'capstone_search'"):
+        lesson_10.check_milestone_1(_search_by_hand(split, requirements, run_name="Capstone_Search",
+                                                    log_model=False), EXPERIMENT_10)
+    # Milestone 2: a version registered with the client from a runs:/ source holds no model in MLflow 3.
+    client = MlflowClient()
+    client.create_registered_model(MODEL_10_REVIEW)
+    empty = client.create_model_version(MODEL_10_REVIEW, f"runs:/{by_hand}/model", run_id=by_hand)
+    rmse = client.get_run(by_hand).data.metrics["validation_rmse"]
+    pt = f"{rmse:,.0f}".replace(",", ".")
+    client.update_model_version(MODEL_10_REVIEW, empty.version, description=f"REQM de validação: {pt} CAD")
+    client.set_registered_model_alias(MODEL_10_REVIEW, "champion", empty.version)
+    with refused(r"holds no model .*mlflow.register_model"):
+        lesson_10.check_milestone_2(empty.version, by_hand, MODEL_10_REVIEW)
+    version = mlflow.register_model(f"runs:/{by_hand}/model", MODEL_10_REVIEW).version
+    client.update_model_version(MODEL_10_REVIEW, version, description=f"REQM de validação: {pt} CAD")
+    client.set_registered_model_alias(MODEL_10_REVIEW, "champion", version)
+    accepted(capsys, lesson_10.check_milestone_2, version, by_hand, MODEL_10_REVIEW)
+
+
+def test_10_review_m3_accepts_httpx_and_refuses_a_response_built_by_hand(lab, served_10, capsys):
+    from lab_utils.grading import lesson_10_production
+
+    accepted(capsys, lesson_10_production.check_milestone_3, served_10["httpx"], MODEL_10, EXPERIMENT_10)
+    real = served_10["response"]
+    fake = requests.Response()  # the champion's prices, typed into a Response without any server
+    fake.status_code, fake.url, fake.request, fake._content = 200, real.url, real.request, real.content
+    with refused(r"was not received from a server"):
+        lesson_10_production.check_milestone_3(fake, MODEL_10, EXPERIMENT_10)
+
+
+def test_10_review_m4_accepts_an_async_flow_named_in_another_case(lab, split, requirements, champion_10, capsys):
+    import asyncio
+
+    import mlflow
+    from mlflow import MlflowClient
+    from prefect import flow, task
+    from sklearn.ensemble import GradientBoostingRegressor
+
+    from lab_utils.grading import lesson_10_production
+
+    client = MlflowClient()
+
+    @task
+    def fit(learning_rate: float):
+        return GradientBoostingRegressor(n_estimators=100, max_depth=2, learning_rate=learning_rate,
+                                         random_state=42).fit(split.X_train, split.y_train)
+
+    @flow(name="Retreinar Capstone", persist_result=True)
+    async def retrain(learning_rate: float) -> bool:
+        mlflow.set_experiment(EXPERIMENT_10)
+        model = fit(learning_rate)
+        rmse = round(_rmse(split.y_validation, model.predict(split.X_validation)), 2)
+        with mlflow.start_run() as run:
+            mlflow.log_param("learning_rate", learning_rate)
+            mlflow.log_metric("validation_rmse", rmse)
+            info = mlflow.sklearn.log_model(model, name="model", skops_trusted_types=TREE_TYPES,
+                                            pip_requirements=requirements)
+        version = client.create_model_version(MODEL_10, info.model_uri, run_id=run.info.run_id,
+                                              model_id=info.model_id).version
+        champion = client.get_model_version_by_alias(MODEL_10, "champion")
+        if rmse < client.get_run(champion.run_id).data.metrics["validation_rmse"]:
+            client.set_registered_model_alias(MODEL_10, "champion", version)
+            return True
+        return False
+
+    _reset_champion(champion_10)
+    promotions = [asyncio.run(retrain(learning_rate=0.2)), asyncio.run(retrain(learning_rate=0.1))]
+    accepted(capsys, lesson_10_production.check_milestone_4, promotions, MODEL_10, EXPERIMENT_10)
+    runs = lesson_10_production._flow_runs()
+    with refused(r"should hold the flow's two results, True or False, got \[a FlowRun, a FlowRun\]"):
+        lesson_10_production.check_milestone_4(runs, MODEL_10, EXPERIMENT_10)

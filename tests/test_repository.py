@@ -214,10 +214,16 @@ def test_make_builds_with_the_newest_supported_python_on_path(tmp_path):
 
 
 def test_make_sends_native_windows_to_wsl2():
-    result = _make("lab", "OS=Windows_NT")
+    english = {k: v for k, v in os.environ.items() if k not in ("LAB_LANG", "LANG", "LC_ALL", "LANGUAGE")}
+    result = _make("lab", "OS=Windows_NT", env=english)
     assert result.returncode != 0
     assert "WSL2" in result.stderr and "Where it runs" in result.stderr, result.stderr
     assert not result.stdout, "make ran something on native Windows"
+    # A Portuguese learner is told in Portuguese, and pointed at the section of README.pt-BR that exists.
+    result = _make("lab", "OS=Windows_NT", env={**english, "LAB_LANG": "pt_BR"})
+    assert result.returncode != 0 and not result.stdout
+    assert "WSL2" in result.stderr and 'README.pt-BR.md, seção "Onde roda"' in result.stderr, result.stderr
+    assert "\n## Onde roda\n" in (ROOT / "README.pt-BR.md").read_text()
 
 
 def test_dev_container_sets_up_with_the_readme_commands():

@@ -143,12 +143,19 @@ def traces(page, tracking_uri: str, experiment_id: str, shoot: Shoot) -> str:
 
 def take_lesson_screenshots(config, folder: Path) -> None:
     """docs/screenshots/ from a lab the lessons ran on: the three best of lesson 02's
-    candidates compared, lesson 04's champion, the last flow run of lesson 07, lesson 11's traces."""
+    candidates compared, lesson 04's champion, the last flow run of lesson 07 (`retreinar-modelo`,
+    not a later lesson's flow), lesson 11's traces."""
     import asyncio
 
     from mlflow import MlflowClient
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
+    from prefect.client.schemas.filters import (
+        FlowFilter,
+        FlowFilterName,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
     from prefect.client.schemas.sorting import FlowRunSort
 
     client = MlflowClient()
@@ -161,6 +168,7 @@ def take_lesson_screenshots(config, folder: Path) -> None:
     async def last_completed_flow_run():
         async with get_client() as prefect:
             runs = await prefect.read_flow_runs(
+                flow_filter=FlowFilter(name=FlowFilterName(any_=["retreinar-modelo"])),
                 flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=["COMPLETED"]))),
                 sort=FlowRunSort.START_TIME_DESC, limit=1)
             flow = await prefect.read_flow(runs[0].flow_id)

@@ -70,6 +70,9 @@ def jupyterlab_service(config: StackConfig) -> Service:
             # The token is kept: JupyterLab runs code, so it is never left open.
             "JUPYTER_TOKEN": jupyter_token(config),
             **server_environment(config),
+            # A JupyterLab terminal has the lab's commands (`mlflow models serve`, with its uvicorn;
+            # `lab doctor`), as `eval "$(lab env)"` gives a shell: lessons 00, 05 and 09 use one.
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         },
         autostart=False,
         group="jupyter",

@@ -11,6 +11,11 @@ lesson's cells. What is here is the app's plain machinery, with no MLflow in it:
 - `llm_settings()` / `chat_completion()`: the optional answer step, a real LLM behind an
   OpenAI-compatible endpoint (`LAB_LLM_BASE_URL`, optional `LAB_LLM_MODEL` and
   `LAB_LLM_API_KEY`), called over plain HTTP with httpx.
+
+One setting of MLflow's, on import (`quiet_evaluation()`): the switches `lab_utils.connect()` sets
+for runs also quiet `mlflow.genai.evaluate` — no "View evaluation results" button per evaluation
+(MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT) and no progress bar (TQDM_DISABLE, which tqdm's notebook
+bar ignores). Elsewhere, with neither set, evaluate shows both.
 """
 
 from __future__ import annotations
@@ -105,3 +110,22 @@ def chat_completion(settings: LLMSettings, messages: list[dict], timeout: float 
                           json={"model": settings.model, "messages": messages, "temperature": 0})
     response.raise_for_status()
     return response.json()
+
+
+def _on(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes")
+
+
+def quiet_evaluation() -> None:
+    """Make `mlflow.genai.evaluate` follow the lab's switches for runs (see the module's docstring)."""
+    try:
+        from mlflow.genai.evaluation import base, harness
+    except ImportError:  # an MLflow without GenAI evaluation: nothing to quiet
+        return
+    if _on("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"):
+        base.display_evaluation_output = lambda run_id: None
+    if _on("TQDM_DISABLE"):
+        harness.tqdm = None  # MLflow's harness shows no bar without tqdm
+
+
+quiet_evaluation()

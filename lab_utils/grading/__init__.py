@@ -70,7 +70,7 @@ def _run_id_hint(value: object) -> str | None:
         return "info.run_id"
     if name == "Series":
         return 'row["run_id"]'
-    if name == "DataFrame":
+    if name == "DataFrame" and type(value).__module__.startswith("pandas"):  # not a Spark DataFrame
         return 'runs.iloc[0]["run_id"]'
     if name in ("list", "tuple"):
         return "[0]"
@@ -100,11 +100,13 @@ def require_run_id(value: object, what: str | None = None) -> str:
 
 def require_version(value: object, what: str | None = None) -> str:
     """A registered model version number as the registry writes it ("3"); accepts 3 and "3"."""
+    from numbers import Integral
+
     what = what or _("a model version number")
     if isinstance(value, bool):
         pass
-    elif isinstance(value, int) and value > 0:
-        return str(value)
+    elif isinstance(value, Integral) and value > 0:  # also numpy's int64, read from a DataFrame
+        return str(int(value))
     elif isinstance(value, str) and value.strip().isdigit() and int(value) > 0:
         return str(int(value.strip()))
     elif isinstance(value, float) and value.is_integer() and value > 0:

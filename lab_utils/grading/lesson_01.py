@@ -17,6 +17,7 @@ from . import (
     require_metric,
     require_params,
     require_run_name,
+    same_number,
 )
 
 EXPERIMENT = "meu_experimento"
@@ -42,8 +43,14 @@ def check_exercise_1(exercise_1_run_id: object, X_train, y_train, X_test, y_test
     require_experiment(run, EXPERIMENT)
     require_params(run, {"alpha": 1.0, "l1_ratio": 0.5})
     want = _rmse(y_test, ElasticNet(alpha=1.0, l1_ratio=0.5).fit(X_train, y_train).predict(X_test))
-    require_metric(run, "rmse", want, rel=1e-3, abs=1e-3,
-                   why=_("the RMSE of ElasticNet(alpha=1.0, l1_ratio=0.5), trained on X_train, on the test houses"))
+    got = require_metric(run, "rmse")
+    # Tight: the value the code computes passes (rounded to cents too); one typed in from a
+    # printed, rounded figure (this message's included) does not.
+    if not same_number(got, want, rel=1e-6, abs=1e-6):
+        fail(_("run {run_id} has rmse {got:,.2f}, not the RMSE of ElasticNet(alpha=1.0, l1_ratio=0.5), trained on "
+               "X_train, on the test houses (about {want:,.0f}): log the value your code computes, "
+               "np.sqrt(mean_squared_error(y_test, model.predict(X_test))), not a number typed in")
+             .format(run_id=run.info.run_id, got=got, want=want))
     passed(_("Exercise 1: run exercise_1 logged its parameters and test RMSE {rmse:,.0f} CAD").format(rmse=want))
 
 
@@ -73,8 +80,12 @@ def _true_val_rmse(run, split, cache: dict) -> float | None:
     if alpha is None or l1_ratio is None:
         return None
     if (alpha, l1_ratio) not in cache:
-        fitted = ElasticNet(alpha=alpha, l1_ratio=l1_ratio).fit(split.X_train, split.y_train)
-        cache[alpha, l1_ratio] = _rmse(split.y_validation, fitted.predict(split.X_validation))
+        try:  # a hand-made run may hold values ElasticNet refuses (alpha=-1): it is no candidate
+            fitted = ElasticNet(alpha=alpha, l1_ratio=l1_ratio).fit(split.X_train, split.y_train)
+        except ValueError:
+            cache[alpha, l1_ratio] = None
+        else:
+            cache[alpha, l1_ratio] = _rmse(split.y_validation, fitted.predict(split.X_validation))
     return cache[alpha, l1_ratio]
 
 
@@ -116,12 +127,29 @@ def check_exercise_2(best_run_id: object, split) -> None:
            .format(name=run.info.run_name, rmse=lowest))
 
 
+def _inside_the_axes(image) -> float | None:
+    """The share of drawn pixels inside a chart's frame (its four spines), or None when no frame
+    is found (styles without spines or with a shaded axes background are not judged).
+
+    An empty `plt.subplots()` figure gives 0.0 (its ticks and labels are outside the frame); a
+    histogram, a line, a grid give more. The margin skips tick marks drawn inwards."""
+    px = np.asarray(image.convert("RGB")).astype(int)
+    colors, counts = np.unique(px.reshape(-1, 3), axis=0, return_counts=True)
+    ink = np.abs(px - colors[counts.argmax()]).sum(axis=2) > 30
+    rows, cols = np.flatnonzero(ink.mean(axis=1) > 0.4), np.flatnonzero(ink.mean(axis=0) > 0.4)
+    margin = 8
+    if len(rows) < 2 or len(cols) < 2 or rows[-1] - rows[0] <= 4 * margin or cols[-1] - cols[0] <= 4 * margin:
+        return None
+    return float(ink[rows[0] + margin:rows[-1] - margin + 1, cols[0] + margin:cols[-1] - margin + 1].mean())
+
+
 def check_exercise_3(exercise_3_run_id: object) -> None:
     """Exercise 3: run `exercise_3` with a real PNG chart at `plots/price_histogram.png`.
 
     Accepts `mlflow.log_figure`, or a figure saved with `savefig` and logged with
     `log_artifact(..., artifact_path="plots")`, or the client's equivalents. Refuses: not a run
-    id, another name, no such artifact, a file that is not an image, a tiny or blank image.
+    id, another name, no such artifact, a file that is not an image, a tiny or blank image, a
+    figure whose axes are empty (the histogram drawn on another figure, e.g. by DataFrame.hist).
     """
     import mlflow
 
@@ -141,5 +169,8 @@ def check_exercise_3(exercise_3_run_id: object) -> None:
              .format(format=image.format, size=image.size))
     if len(np.unique(pixels, axis=0)) <= 2:
         fail(_("the image is blank: draw the histogram before logging it"))
+    if (inside := _inside_the_axes(image)) is not None and inside < 1e-4:
+        fail(_("the chart's axes are empty: draw the histogram on the figure you log, e.g. "
+               "figure, ax = plt.subplots(); ax.hist(houses[\"price\"], bins=30)"))
     passed(_("Exercise 3: a {width}x{height} PNG chart is in the run").format(width=image.size[0],
                                                                             height=image.size[1]))

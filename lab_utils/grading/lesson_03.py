@@ -20,6 +20,7 @@ from . import (
 )
 
 COLUMNS = ("house_id", "predicted_price")
+SPARK_STAMP = b"org.apache.spark.version"  # a key of the metadata Spark writes into each Parquet file
 
 
 def check_exercise_1(deeper_run_id: object, test_raw, evaluator, spark_rmse: float | None = None) -> None:
@@ -27,8 +28,8 @@ def check_exercise_1(deeper_run_id: object, test_raw, evaluator, spark_rmse: flo
 
     Accepts params as 50 / "50" / 50.0 (and autolog's `<stage>.numTrees` names), the model logged
     positionally or as artifact_path="model", a re-run. Refuses: not a run id, another name, other
-    values, no Spark model under `model` or one with other trees, an `rmse` that is not the logged
-    model's RMSE on the test houses.
+    values, no Spark model under `model` or one with other trees, the bare forest without its
+    VectorAssembler, an `rmse` that is not the logged model's RMSE on the test houses.
     """
     import mlflow.spark
 
@@ -46,9 +47,14 @@ def check_exercise_1(deeper_run_id: object, test_raw, evaluator, spark_rmse: flo
     if trees != 50 or depth != 8:
         fail(_("the logged model has {trees} trees of depth {depth}, not 50 of depth 8").format(trees=trees,
                                                                                              depth=depth))
-    served_rmse = evaluator.evaluate(logged_pipeline.transform(test_raw), {evaluator.metricName: "rmse"})
+    try:  # a bare forest has no VectorAssembler: it cannot score the houses' plain columns
+        served_rmse = evaluator.evaluate(logged_pipeline.transform(test_raw), {evaluator.metricName: "rmse"})
+    except Exception:
+        fail(_("the logged model cannot score the test houses' plain columns: log the fitted Pipeline "
+               "(VectorAssembler and forest), not the forest alone"))
     if not np.isclose(logged_rmse, served_rmse, rtol=1e-6):
-        fail(_("the logged rmse {got:,.0f} is not the logged model's RMSE on the test houses ({want:,.0f})")
+        fail(_("the logged rmse {got:,.2f} is not the logged model's RMSE on the test houses (about {want:,.0f}): "
+               "log the value evaluator.evaluate returns on its test predictions, not a number typed in")
              .format(got=logged_rmse, want=served_rmse))
     against = "" if spark_rmse is None else _(" against {rmse:,.0f} for the lesson's forest").format(rmse=spark_rmse)
     passed(_("Exercise 1: test RMSE {rmse:,.0f} CAD{against}").format(rmse=served_rmse, against=against))
@@ -59,11 +65,13 @@ def check_exercise_2(batch_run_id: object, sklearn_uri: str) -> None:
 
     Accepts the columns in any order, the files anywhere under `priced` (one part or many, with
     or without `coalesce`), rows in any order (matched by `house_id`), a re-run. Refuses: not a
-    run id, another name, no Parquet written by Spark (`_SUCCESS`, `part-*.parquet`), missing or
+    run id, another name, no Parquet written by Spark (`_SUCCESS`, `part-*.parquet` stamped with
+    Spark's version: pandas' files with a hand-made `_SUCCESS` are refused), missing or
     extra columns (named), missing or extra houses, prices that are not lesson 01's ElasticNet's.
     """
     import mlflow
     import pandas as pd
+    import pyarrow.parquet as pq
 
     from ..data import load_new_houses
 
@@ -77,8 +85,15 @@ def check_exercise_2(batch_run_id: object, sklearn_uri: str) -> None:
                "part-*.parquet); found {files}").format(files=sorted(names) or _("nothing")))
     folder = os.path.dirname(parquet[0])
     with tempfile.TemporaryDirectory() as local:
-        written = pd.read_parquet(mlflow.artifacts.download_artifacts(
-            run_id=run.info.run_id, artifact_path=folder, dst_path=local))
+        where = mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path=folder, dst_path=local)
+        parts = [os.path.join(root, name) for root, _dirs, names in os.walk(where)
+                 for name in names if name.endswith(".parquet")]
+        # Spark stamps its version into every Parquet file it writes; pandas and pyarrow do not.
+        by_spark = all(SPARK_STAMP in (pq.read_metadata(part).metadata or {}) for part in parts)
+        written = pd.read_parquet(where)
+    if not by_spark:
+        fail(_("the Parquet files under 'priced' were not written by Spark (pandas' to_parquet, a _SUCCESS "
+               "made by hand): write them with the Spark DataFrame's .write.parquet(path)"))
     missing, extra = set_difference(written.columns, COLUMNS)
     if missing or extra:
         fail(_("the Parquet output should have exactly the columns house_id and predicted_price: "

@@ -12,7 +12,7 @@ def model_uri_of(value: object, what: str) -> str:
     """The model URI behind what a learner hands over for a logged model.
 
     Accepts a `ModelInfo` (what `log_model` returns), a `LoggedModel`, a logged model id
-    (`m-…`) and a `models:/…` or `runs:/…` URI. Refuses `None`, a `Run`, a local folder, a
+    (`m-…`), a `models:/…` or `runs:/…` URI and a registered `ModelVersion`. Refuses `None`, a `Run`, a local folder, a
     loaded model, with one line that says what to hand over.
     """
     name = type(value).__name__
@@ -20,6 +20,8 @@ def model_uri_of(value: object, what: str) -> str:
         return value.model_uri
     if name == "LoggedModel" and getattr(value, "model_id", None):
         return f"models:/{value.model_id}"
+    if name == "ModelVersion" and getattr(value, "name", None) and getattr(value, "version", None):
+        return f"models:/{value.name}/{value.version}"  # registered: the version names its logged model
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("m-") and "/" not in text:
@@ -49,9 +51,14 @@ def check_exercise_1(float_info: object, model_name: str, champion_version: obje
     only a float column takes) with the stored model.
     Accepts: the signature inferred from a float example, `infer_signature`, a hand-built
     `ModelSignature`/`Schema`, `log_model` of any flavor whose pyfunc prices like the champion,
-    the ModelInfo, a LoggedModel, an `m-…` id or a model URI; columns in any order.
+    the ModelInfo, a LoggedModel, an `m-…` id, a model URI or the `ModelVersion` it was
+    registered as; the types compared by column name.
     Refuses: not a logged model (None, a Run, a loaded model); no signature; `bedrooms` still
-    `long`; other columns changed (every column `double`); a model that is not the champion's.
+    `long` (or a 32-bit `float`, which refuses float64 rows); other columns changed (every column
+    `double`); a signature in another column order than the champion's (the estimator then
+    receives its columns in that order and cannot predict: the message says so); a model that
+    is not the champion's; the champion's own logged model (its signature
+    changed in place with `set_signature`).
     """
     import mlflow
     from mlflow.exceptions import MlflowException
@@ -63,7 +70,12 @@ def check_exercise_1(float_info: object, model_name: str, champion_version: obje
         fail(_("no model at {uri} on the server ({error}): hand over the ModelInfo of a model you logged")
              .format(uri=uri, error=str(error).splitlines()[0][:120]))
     champion_uri = f"models:/{model_name}/{champion_version}"
-    expected = _input_columns(mlflow.models.get_model_info(champion_uri).signature) or {}
+    champion = mlflow.models.get_model_info(champion_uri)
+    if stored.model_id and stored.model_id == champion.model_id:
+        # Its signature changed in place (mlflow.models.set_signature) changes the served champion itself.
+        fail(_("that is the champion's own logged model ({model_id}): log its estimator again as a new "
+               "model, and leave the champion as it is").format(model_id=stored.model_id))
+    expected = _input_columns(champion.signature) or {}
     declared = _input_columns(stored.signature)
     if declared is None:
         fail(_("the model stored at {uri} has no signature with named columns: log it with an input_example "
@@ -83,6 +95,11 @@ def check_exercise_1(float_info: object, model_name: str, champion_version: obje
     try:
         prices = np.asarray(mlflow.pyfunc.load_model(uri).predict(rows), dtype=float).ravel()
     except Exception as error:  # noqa: BLE001 - whatever the model raises, the learner reads one line
+        if expected and list(declared) != list(expected):
+            # The signature's order is the order the estimator receives: another order breaks it.
+            fail(_("your model cannot price houses: its signature lists the columns in another order than "
+                   "the champion's, and a model receives them in its signature's order; keep {order}")
+                 .format(order=list(expected)))
         fail(_("your model cannot price houses with float bedrooms: {error}")
              .format(error=(str(error).splitlines() or [type(error).__name__])[0][:160]))
     reference = np.asarray(mlflow.sklearn.load_model(champion_uri).predict(rows), dtype=float).ravel()

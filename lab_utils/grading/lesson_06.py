@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..i18n import _
-from . import as_number, fail, get_run, param_value, passed, require_experiment, same_number
+from . import as_number, fail, get_experiment_name, get_run, param_value, passed, same_name, same_number
 
 
 def _project_entry_point(run) -> str | None:
@@ -21,8 +21,10 @@ def check_exercise_1(exercise_validation_id: object, experiment_name: str = "pro
     ElasticNet on the lab's training houses, so the logged scores and the verdict must be what
     the project computes. Accepts `mlflow.projects.run` and the `mlflow run` CLI, numbers written
     any way (`0.05`, `"5e-2"`, `15000.0`), a verdict either way, a re-run (the id handed over
-    decides). Refuses: not a run id (a `SubmittedRun`, `None`), the train run's id, runs not
-    started by the project, another experiment, other parameters, invented scores or verdict.
+    decides), a run of `synchronous=False` once it finished. Refuses: not a run id (a
+    `SubmittedRun`, `None`), the train run's id, runs not started by the project (no `run_id`
+    param beside its `validated_run_id` tag), another experiment, a run not finished yet, other
+    parameters, invented scores (validation or test) or verdict.
     """
     from sklearn.linear_model import ElasticNet
     from sklearn.metrics import mean_squared_error
@@ -35,13 +37,20 @@ def check_exercise_1(exercise_validation_id: object, experiment_name: str = "pro
     entry_point = _project_entry_point(run)
     if entry_point == "train":
         fail(_("that is the train run: hand over the id of the validate run (the second mlflow.projects.run)"))
-    if entry_point != "validate":
+    if entry_point == "validate" and run.info.status in ("RUNNING", "SCHEDULED"):
+        fail(_("the validate run is still {status}: wait for it (submitted.wait(), or synchronous=True) and run "
+               "this check again").format(status=run.info.status))
+    if entry_point == "validate" and run.info.status != "FINISHED":
+        fail(_("the validate run is {status}: its output says why; run it again").format(status=run.info.status))
+    # `mlflow run` logs the entry point's parameters on the run, the script tags the run it validated.
+    if entry_point != "validate" or run.data.params.get("run_id", "").strip() != run.data.tags.get("validated_run_id"):
         fail(_("run {run_id} was not started by the project's validate entry point: run it with "
                "mlflow.projects.run(..., entry_point=\"validate\") or mlflow run -e validate")
              .format(run_id=run.info.run_id))
-    require_experiment(run, experiment_name)
-    if run.info.status != "FINISHED":
-        fail(_("the validate run is {status}: its output says why; run it again").format(status=run.info.status))
+    experiment = get_experiment_name(run)
+    if not same_name(experiment, experiment_name):
+        fail(_("the run is in experiment {got!r}, the task asks for {want!r}: pass experiment_name={want!r} to "
+               "mlflow.projects.run (--experiment-name with mlflow run)").format(got=experiment, want=experiment_name))
     if not same_number(run.data.params.get("max_rmse"), max_rmse):
         fail(_("validate ran with max_rmse={got}, the task asks for {want:g}")
              .format(got=run.data.params.get("max_rmse"), want=max_rmse))
@@ -66,6 +75,12 @@ def check_exercise_1(exercise_validation_id: object, experiment_name: str = "pro
             fail(_("run {run_id} has validation_rmse {got}, not the {want:,.1f} the project computes: "
                    "run the project's entry points instead of logging scores by hand")
                  .format(run_id=scored.info.run_id, got=logged, want=rmse))
+    if "test_rmse" in run.data.metrics:
+        test_rmse = float(np.sqrt(mean_squared_error(split.y_test, model.predict(split.X_test))))
+        if not same_number(run.data.metrics["test_rmse"], test_rmse, rel=1e-6):
+            fail(_("run {run_id} has test_rmse {got}, not the {want:,.1f} the project computes: run the project's "
+                   "entry points instead of logging scores by hand")
+                 .format(run_id=run.info.run_id, got=run.data.metrics["test_rmse"], want=test_rmse))
     verdict = run.data.tags.get("validation_passed", "").strip().lower()
     if verdict != str(rmse <= max_rmse).lower() or ("test_rmse" in run.data.metrics) != (rmse <= max_rmse):
         fail(_("the validate run's verdict (validation_passed={got!r}) does not match its validation RMSE "

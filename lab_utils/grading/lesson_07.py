@@ -30,6 +30,34 @@ def _read_flow_run(flow_run_id: str):
     return flow_run, flow_name
 
 
+def _require_completed(flow_run) -> None:
+    """The flow run is COMPLETED; one still to run says to wait, one that ended otherwise to run again."""
+    state = getattr(flow_run.state_type, "value", None)
+    if state == "COMPLETED":
+        return
+    if state in (None, "SCHEDULED", "PENDING", "RUNNING", "PAUSED", "CANCELLING"):
+        fail(_("flow run {name} is {state}, not finished yet: wait for it (run_deployment waits unless "
+               "timeout=0) and run this check again").format(name=flow_run.name, state=state or "SCHEDULED"))
+    fail(_("flow run {name} is {state}: run the flow again").format(name=flow_run.name, state=state))
+
+
+def _validation_accuracy(C: float) -> float:  # noqa: N803
+    """The validation accuracy `retreinar_modelo` computes for `C` (same data, split and model)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import accuracy_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from ..data import FEATURES, expensive_house_labels, load_house_prices, split_train_validation_test
+
+    houses = load_house_prices()
+    houses[FEATURES] = houses[FEATURES].astype(float)
+    labels = expensive_house_labels(houses).astype(bool)
+    split = split_train_validation_test(houses, validation_size=0.2)
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=C)).fit(split.X_train, labels.loc[split.X_train.index])
+    return float(accuracy_score(labels.loc[split.X_validation.index], model.predict(split.X_validation)))
+
+
 def _mlflow_run_of(flow_run_id: str, experiment_name: str):
     """The MLflow run a flow run of `retreinar_modelo` tagged with its id, or None."""
     import mlflow
@@ -55,7 +83,12 @@ def flow_run_id_of(answer: object, what: str) -> tuple[str, str | None]:
         if not flow_run_id:
             fail(_("MLflow run {run_id} was not logged by a Prefect flow run (no tag prefect.flow_run_id): "
                    "run retrain.retreinar_modelo").format(run_id=mlflow_run_id))
-        return require_flow_run_id(flow_run_id), mlflow_run_id
+        try:
+            flow_run_id = str(uuid.UUID(flow_run_id))
+        except ValueError:  # `retreinar_modelo.fn(...)`: the tasks ran, but in no flow run ("None")
+            fail(_("MLflow run {run_id} was logged outside any flow run (its tag prefect.flow_run_id is {tag!r}): "
+                   "call retrain.retreinar_modelo(...) itself, not .fn").format(run_id=mlflow_run_id, tag=flow_run_id))
+        return flow_run_id, mlflow_run_id
     name = type(answer).__name__
     if name == "FlowRun":
         return str(answer.id), None
@@ -91,16 +124,20 @@ def check_exercise_1(strict_result: object, C: float = 0.1, threshold: float = 0
     if not (same_number(parameters.get("limiar_acuracia", 0.8), threshold) and same_number(parameters.get("C", 1.0), C)):
         fail(_("that flow run had parameters {got}: run retreinar_modelo with C={C:g} and limiar_acuracia={limit:g}")
              .format(got=parameters, C=C, limit=threshold))
-    if flow_run.state_type is None or flow_run.state_type.value != "COMPLETED":
-        fail(_("flow run {name} is {state}: run the flow again").format(
-            name=flow_run.name, state=getattr(flow_run.state_type, "value", "not started")))
+    _require_completed(flow_run)
     run = get_run(mlflow_run_id) if mlflow_run_id else _mlflow_run_of(flow_run_id, experiment_name)
     if run is None or run.data.tags.get("prefect.flow_run_id") != flow_run_id:
         fail(_("no MLflow run in {experiment} is tagged with flow run {name}: run retrain.retreinar_modelo")
              .format(experiment=experiment_name, name=flow_run.name))
-    accuracy = run.data.metrics.get("validation_accuracy")
+    # The flow's `mlflow.models.evaluate` logs it with the prefix `validation_`.
+    accuracy = run.data.metrics.get("validation_accuracy_score")
     if accuracy is None:
-        fail(_("MLflow run {run_id} has no metric 'validation_accuracy'").format(run_id=run.info.run_id))
+        fail(_("MLflow run {run_id} has no metric 'validation_accuracy_score': the flow scores the model with "
+               "mlflow.models.evaluate").format(run_id=run.info.run_id))
+    if not same_number(accuracy, _validation_accuracy(C), rel=1e-6, abs=1e-6):
+        fail(_("MLflow run {run_id} has validation_accuracy_score {got:.3f}, not the {want:.3f} the flow computes "
+               "for C={C:g}: run retrain.retreinar_modelo instead of a flow of your own")
+             .format(run_id=run.info.run_id, got=accuracy, want=_validation_accuracy(C), C=C))
     if MlflowClient().search_model_versions(f"run_id = '{run.info.run_id}'"):
         fail(_("a version of run {run_id} is in the registry: the {limit:g} gate should have refused it")
              .format(run_id=run.info.run_id, limit=threshold))
@@ -121,6 +158,9 @@ def check_exercise_2(strict_flow_run_id: object, strict_result: object = ..., th
     Refuses: not an id (a FlowRun, None), an unknown id, another flow's run, the latest run when
     it is not Exercise 1's (another threshold), an earlier attempt's run.
     """
+    if isinstance(strict_flow_run_id, str) and _RUN_ID.match(strict_flow_run_id.strip()):
+        fail(_("{id} is an MLflow run id: the flow run's id is a UUID such as flow_run.id, found on the Prefect "
+               "server (or in the MLflow run's tag prefect.flow_run_id)").format(id=strict_flow_run_id.strip()))
     answer_id = require_flow_run_id(strict_flow_run_id, _("a flow run id"))
     flow_run, flow_name = _read_flow_run(answer_id)
     if flow_name != FLOW_NAME:
@@ -128,9 +168,7 @@ def check_exercise_2(strict_flow_run_id: object, strict_result: object = ..., th
     if not same_number(flow_run.parameters.get("limiar_acuracia", 0.8), threshold):
         fail(_("that run had parameters {got}: Exercise 1's had limiar_acuracia={limit:g}; read each run's "
                ".parameters").format(got=flow_run.parameters, limit=threshold))
-    if flow_run.state_type is None or flow_run.state_type.value != "COMPLETED":
-        fail(_("flow run {name} is {state}").format(name=flow_run.name,
-                                                      state=getattr(flow_run.state_type, "value", "not started")))
+    _require_completed(flow_run)
     if strict_result is not Ellipsis:
         try:
             exercise_1_id = flow_run_id_of(strict_result, _("the flow's result"))[0]
@@ -139,6 +177,10 @@ def check_exercise_2(strict_flow_run_id: object, strict_result: object = ..., th
             exercise_1_run = None  # Exercise 1 is not right yet: its own check says why
         if (exercise_1_run is not None and str(exercise_1_run.id) != answer_id
                 and same_number(exercise_1_run.parameters.get("limiar_acuracia"), threshold)):
+            if flow_run.start_time and exercise_1_run.start_time and flow_run.start_time > exercise_1_run.start_time:
+                fail(_("flow run {name} started after Exercise 1's ({wanted}): hand over the run behind strict_result, "
+                       "or answer Exercise 1 again with that run").format(name=flow_run.name,
+                                                                         wanted=exercise_1_run.name))
             fail(_("flow run {name} is an earlier run with limiar_acuracia={limit:g}; Exercise 1's is {wanted}, "
                    "the most recent one: sort by start time").format(name=flow_run.name, limit=threshold,
                                                                      wanted=exercise_1_run.name))

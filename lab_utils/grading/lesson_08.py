@@ -2,7 +2,8 @@
 
 The grader reads the tracking server. The candidates are the lesson's own forest (the newest
 `random_forest_well_logged` run with `max_depth` 8 in the experiment) and every `max_depth` 4
-run started after it; the newest `max_depth` 4 run is this attempt's. An earlier attempt
+run started after it whose `validation_rmse` is the depth-4 forest's true score; the newest
+`max_depth` 4 run is this attempt's. An earlier attempt
 neither blocks nor passes this one: a `test_rmse` logged before this attempt's run started is
 not counted against it, and every message about a stray tag or metric says how to undo it.
 """
@@ -26,6 +27,10 @@ from . import (
 
 EXPERIMENT = "precos_casas_windsor/boas_praticas"
 FOREST_RUN_NAME = "random_forest_well_logged"
+# A dataset's context as the lesson logs it, or as other code names it (sklearn autolog: train, eval).
+CONTEXTS = {"training": {"training", "train"}, "validation": {"validation", "valid", "val", "eval", "evaluation"}}
+# Parameters that do not change the fitted forest (how many cores, how much it prints).
+SAME_FOREST_ANY_VALUE = {"n_jobs", "verbose"}
 
 
 def _rmse(y, predictions) -> float:
@@ -68,9 +73,11 @@ def _logged_after(run_id: str, metric: str, since_ms: int) -> bool:
 def check_exercise(reviewed_run_id: object, experiment_name: str = EXPERIMENT) -> None:
     """The chosen run: the lower `validation_rmse` of the lesson's forest and the `max_depth` 4 forest.
 
-    Accepts: any API (fluent, `MlflowClient`), params logged as "4" or 4.0, any run name for the
-    depth-4 run, tag values in any case, a re-run of the exercise (the newest depth-4 run is this
-    attempt; an earlier depth-4 run with the same score is an equal answer).
+    Accepts: any API (fluent, `MlflowClient`, autolog), params logged as "4" or 4.0, `n_jobs` and
+    `verbose` of any value, dataset contexts `train`/`eval` as well as `training`/`validation`, any
+    run name for the depth-4 run, tag values in any case, a re-run of the exercise (the newest
+    depth-4 run is this attempt; an earlier depth-4 run with the same score is an equal answer; an
+    earlier one with a wrong score is no candidate, so it neither wins nor blocks).
     Refuses: not a run id; a depth-4 run without every parameter, the two datasets, the tags, or
     with a `validation_rmse`/`train_rmse` that is not the depth-4 forest's on those houses (e.g.
     computed on the test houses); the run that lost on validation; a `test_rmse` that is not the
@@ -110,7 +117,7 @@ def check_exercise(reviewed_run_id: object, experiment_name: str = EXPERIMENT) -
         fail(_("the max_depth 4 run {name} lacks the params {missing}: log every parameter, as practice 2 "
                "does (log_params(model.get_params()) and split_params)").format(name=name, missing=missing))
     for key, value in forest.data.params.items():
-        if key == "max_depth":
+        if key == "max_depth" or key in SAME_FOREST_ANY_VALUE:
             continue
         got = shallow.data.params[key]
         same = same_number(got, value) if as_number(value) is not None else got.strip() == value.strip()
@@ -119,9 +126,11 @@ def check_exercise(reviewed_run_id: object, experiment_name: str = EXPERIMENT) -
                    "only max_depth=4").format(name=name, key=key, got=got, value=value))
     datasets, wanted = _datasets(shallow), _datasets(forest)
     for context in ("training", "validation"):
-        # The lesson's dataset (same digest), or the same houses wrapped another way (e.g. without the price).
-        got, want = datasets.get(context), wanted.get(context)
-        if got is None or want is None or (got[0] != want[0] and got[1] != want[1]):
+        # The lesson's dataset (same digest), or the same houses wrapped another way (e.g. without the price),
+        # under the lesson's context or another usual name (autolog's `train` and `eval`).
+        want = wanted.get(context)
+        found = [got for name, got in datasets.items() if name.strip().casefold() in CONTEXTS[context]]
+        if want is None or not any(got[0] == want[0] or got[1] == want[1] for got in found):
             fail(_("the max_depth 4 run {name} has no {context} dataset of the lesson's houses: "
                    "mlflow.log_input({variable}, context={context!r})")
                  .format(name=name, context=context, variable=f"{context.replace('training', 'train')}_data"))
@@ -139,9 +148,18 @@ def check_exercise(reviewed_run_id: object, experiment_name: str = EXPERIMENT) -
                   _("the max_depth 4 run's {metric} is {got:,.0f}; the max_depth=4 forest scores {want:,.0f} on {houses}"))
                  .format(metric=metric, got=got, want=want,
                          houses="X_train" if metric == "train_rmse" else "X_validation"))
-    candidates = [forest, *shallow_runs]
+    # The candidates: the lesson's forest and every depth-4 run with the depth-4 forest's true score (an
+    # earlier attempt's invented or test-house score neither wins the comparison nor blocks this one).
+    true_score = _rmse(split.y_validation, model.predict(split.X_validation))
+    scored_right = [r for r in shallow_runs
+                    if same_number(r.data.metrics.get("validation_rmse"), true_score, rel=1e-6, abs=0.01)]
+    candidates = [forest, *scored_right]
     best = best_runs(candidates, "validation_rmse", rel=1e-9, abs=1e-6)
     best_ids = {r.info.run_id for r in best}
+    if reviewed_run_id in {r.info.run_id for r in shallow_runs} - {r.info.run_id for r in scored_right}:
+        fail(_("run {name} is an earlier max_depth 4 run whose validation_rmse is not the forest's score on "
+               "X_validation: choose between the lesson's forest and your latest max_depth 4 run")
+             .format(name=chosen.info.run_name))
     if reviewed_run_id not in {r.info.run_id for r in candidates}:
         fail(_("run {run_id} is neither the lesson's forest nor a max_depth 4 run: hand over the one you chose")
              .format(run_id=reviewed_run_id))

@@ -19,18 +19,25 @@ from . import (
     as_number,
     child_runs,
     fail,
+    get_experiment_name,
     get_run,
     param_value,
     passed,
-    require_experiment,
     require_run_id,
-    require_run_name,
     require_version,
     same_name,
     same_number,
 )
 
 GRID = {"n_estimators": [50, 100], "max_depth": [2, 3]}
+# Part 2 finds the search by its exact run name (and the experiment by its exact name): a name that differs
+# only in case would pass here and leave part 2 without a champion, so these two are compared exactly.
+RUN_NAME = "capstone_search"
+# A score logged rounded to the CAD (or to cents) is the same score: numbers within 1 CAD are the same.
+CAD = 1.0
+# Ways to name the error in a description: RMSE, in any case, spelled out, or REQM (pt).
+_RMSE_WORDS = ("rmse", "reqm", "root mean squared error", "root-mean-square error", "root mean square error",
+               "raiz do erro quadrático médio")
 # Lesson 02 taught the parent's best parameters as `best_<param>`; both spellings are documented.
 VARIANTS = {name: [f"best_{name}", f"best_params_{name}", f"best_params.{name}"] for name in GRID}
 
@@ -67,6 +74,35 @@ def _cv_rmses() -> dict[tuple[int, int], float]:
             for p, score in zip(search.cv_results_["params"], search.cv_results_["mean_test_score"], strict=True)}
 
 
+@lru_cache(maxsize=1)
+def _holdout_rmses() -> dict[tuple[int, int], dict[str, float]]:
+    """Each candidate fitted on X_train and scored on other houses: what a `cv_rmse` must NOT be."""
+    split = _split()
+    scores = {}
+    for candidate in product(*GRID.values()):
+        model = _gbr(*candidate, split)
+        scores[candidate] = {"X_validation": _rmse(split.y_validation, model.predict(split.X_validation)),
+                             "X_test": _rmse(split.y_test, model.predict(split.X_test)),
+                             "X_train": _rmse(split.y_train, model.predict(split.X_train))}
+    return scores
+
+
+def _require_exact_names(run, experiment_name: str) -> None:
+    got = run.info.run_name
+    if got != RUN_NAME:
+        fail((_("the run is named {got!r}: part 2 finds the search by its exact name, {want!r} (case included): "
+                "start it with run_name={want!r}") if same_name(got, RUN_NAME) else
+              _("the run is named {got!r}, the task asks for {want!r}: start it with run_name={want!r}"))
+             .format(got=got, want=RUN_NAME))
+    got = get_experiment_name(run)
+    if got != experiment_name:
+        fail((_("the run is in experiment {got!r}: part 2 reads the experiment by its exact name, {want!r} (case "
+                "included): call mlflow.set_experiment({want!r}) before starting it") if same_name(got, experiment_name)
+              else _("the run is in experiment {got!r}, the task asks for {want!r}: call "
+                     "mlflow.set_experiment({want!r}) before starting it"))
+             .format(got=got, want=experiment_name))
+
+
 def _candidate(run) -> tuple[int, int] | None:
     values = [as_number(param_value(run, name)) for name in GRID]
     return None if None in values else (int(values[0]), int(values[1]))
@@ -95,10 +131,11 @@ def check_milestone_1(search_run_id: object, experiment_name: str = "capstone") 
 
     Accepts: any API; child runs that log only the two grid parameters or every estimator
     parameter; parameters on the parent as `n_estimators` or `best_n_estimators` (lesson 02's
-    spelling), as "100" or 100.0; a CV computed by `GridSearchCV` or by hand (within 15% of
+    spelling), as "100" or 100.0; scores rounded to the CAD; a CV computed by `GridSearchCV` or by hand (within 15% of
     the 5-fold CV error, so a shuffled KFold counts); a re-run child (duplicates of a candidate).
-    Refuses: not a run id; another name or experiment; candidates missing or outside the grid;
-    `cv_rmse` invented or in CAD² (no square root); parent parameters that are not the best
+    Refuses: not a run id; another name or experiment (compared exactly: part 2 finds the search by
+    them); candidates missing or outside the grid; `cv_rmse` invented, in CAD² (no square root) or
+    measured on held-out houses instead of by CV (X_validation, X_test); parent parameters that are not the best
     child's; a `validation_rmse` measured on the test (or training) houses or typed; no model
     named `model`, a logged model that is not the best estimator, no input example, unpinned
     requirements.
@@ -106,8 +143,7 @@ def check_milestone_1(search_run_id: object, experiment_name: str = "capstone") 
     import mlflow
 
     run = get_run(search_run_id, _("the search's parent run id"))
-    require_run_name(run, "capstone_search")
-    require_experiment(run, experiment_name)
+    _require_exact_names(run, experiment_name)
     children = child_runs(run.info.run_id, run.info.experiment_id)
     if not children:
         fail(_("run {run_id} has no child runs: start one mlflow.start_run(nested=True) per candidate inside it")
@@ -131,8 +167,14 @@ def check_milestone_1(search_run_id: object, experiment_name: str = "capstone") 
              .format(missing=missing))
     split = _split()
     cv = _cv_rmses()
+    holdout = _holdout_rmses()
     for candidate, values in sorted(found.items()):
         for value in values:
+            houses = next((k for k, v in holdout[candidate].items() if same_number(value, v, rel=1e-6, abs=CAD)), None)
+            if houses:
+                fail(_("the child run of n_estimators={n}, max_depth={d} has as cv_rmse its RMSE on {houses}: "
+                       "compute it by 5-fold cross-validation on X_train (GridSearchCV(..., cv=5) or "
+                       "cross_val_score)").format(n=candidate[0], d=candidate[1], houses=houses))
             if same_number(value, cv[candidate] ** 2, rel=0.3):
                 fail(_("cv_rmse {value:,.0f} is a squared error (CAD²): log the square root, sqrt(-mean_test_score)")
                      .format(value=value))
@@ -156,10 +198,10 @@ def check_milestone_1(search_run_id: object, experiment_name: str = "capstone") 
     got = run.data.metrics.get("validation_rmse")
     if got is None:
         fail(_("the parent run has no metric validation_rmse: log the best model's RMSE on X_validation"))
-    if not same_number(got, want, rel=1e-6, abs=0.01):
+    if not same_number(got, want, rel=1e-6, abs=CAD):
         elsewhere = {"X_test": _rmse(split.y_test, best_model.predict(split.X_test)),
                      "X_train": _rmse(split.y_train, best_model.predict(split.X_train))}
-        houses = next((k for k, v in elsewhere.items() if same_number(got, v, rel=1e-6, abs=0.01)), None)
+        houses = next((k for k, v in elsewhere.items() if same_number(got, v, rel=1e-6, abs=CAD)), None)
         fail((_("validation_rmse {got:,.0f} is the best model's RMSE on {houses}: compute it on X_validation "
                 "({want:,.0f})") if houses else
               _("validation_rmse is {got:,.0f}; the best model's RMSE on X_validation is {want:,.0f}"))
@@ -181,7 +223,7 @@ def check_milestone_1(search_run_id: object, experiment_name: str = "capstone") 
     except Exception as error:  # noqa: BLE001 - a model that cannot be loaded fails in one line
         fail(_("the logged model cannot be loaded ({error}): log it with skops_trusted_types=TREE_TYPES")
              .format(error=type(error).__name__))
-    if not same_number(_rmse(split.y_validation, np.ravel(prices)), want, rel=1e-6, abs=0.01):
+    if not same_number(_rmse(split.y_validation, np.ravel(prices)), want, rel=1e-6, abs=CAD):
         fail(_("the logged model is not the best estimator: log search.best_estimator_ (or the best candidate "
                "refitted on X_train)"))
     passed(_("Milestone 1: search tracked (4 candidates), best model logged, validation RMSE {rmse:,.0f} CAD")
@@ -212,12 +254,15 @@ def check_milestone_2(champion_version: object, search_run_id: object, model_nam
 
     Accepts: "3", 3 or 3.0; a description in any case and language that gives the validation RMSE
     (14,926 · 14.926 · 14926.1 · 14.9k, within 1%) and says it was measured on validation houses
-    ("validation", "validação"); a version registered from `runs:/…/model` or the logged model's
-    URI; re-run after part 2 moved `@champion` to a retrained version.
-    Refuses: not a version number (a ModelVersion, None); a version from another run; a description
+    ("validation", "validação"), naming the error RMSE in any case, spelled out or as REQM; a version
+    registered from `runs:/…/model` or the logged model's URI, fluent or client API; re-run after part 2
+    moved `@champion` to a retrained version.
+    Refuses: not a version number (a ModelVersion, None); a version from another run, or one whose
+    source holds no model (`client.create_model_version` with a `runs:/` source in MLflow 3); a description
     without the number or without saying it is a validation score (e.g. only "RMSE"); the alias
     elsewhere (or missing).
     """
+    import mlflow
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
@@ -232,11 +277,17 @@ def check_milestone_2(champion_version: object, search_run_id: object, model_nam
     if registered.run_id != search_run_id:
         fail(_("version {version} of {name} comes from run {run_id}, not from the search run: register the model "
                "that capstone_search logged").format(version=version, name=model_name, run_id=registered.run_id))
+    try:
+        mlflow.pyfunc.load_model(f"models:/{model_name}/{version}")  # what part 2 serves
+    except Exception:  # noqa: BLE001 - a version whose source holds no model fails in one line
+        fail(_("version {version} of {name} holds no model (its source {source} has no MLmodel): register the "
+               "logged model with mlflow.register_model(<its model_uri>, {name!r})")
+             .format(version=version, name=model_name, source=registered.source))
     rmse = client.get_run(search_run_id).data.metrics.get("validation_rmse")
     text = registered.description or ""
     if rmse is None:
         fail(_("the search run has no validation_rmse: complete Milestone 1 first"))
-    if "rmse" not in text.casefold():
+    if not any(word in text.casefold() for word in _RMSE_WORDS):
         fail(_("the description of version {version} does not mention its RMSE: say \"validation RMSE {rmse:,.0f} "
                "CAD\" (client.update_model_version(..., description=...))").format(version=version, rmse=rmse))
     if not any(same_number(n, rmse, rel=0.01) for n in _numbers(text)):
@@ -252,7 +303,7 @@ def check_milestone_2(champion_version: object, search_run_id: object, model_nam
              .format(name=model_name, alias=alias, version=version))
     if current.version != version:
         later_retrain = int(current.version) > int(version) and \
-            not same_name(client.get_run(current.run_id).info.run_name, "capstone_search")
+            not same_name(client.get_run(current.run_id).info.run_name, RUN_NAME)
         if not later_retrain:  # part 2's flow may have moved the alias since: that is later work, not a mistake
             fail(_("@{alias} is version {got} of {name}, not version {version}: "
                    "client.set_registered_model_alias({name!r}, {alias!r}, {version!r})")

@@ -11,6 +11,7 @@ where a gate on test RMSE decides differently from a gate on validation RMSE.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlparse
 
 import numpy as np
@@ -19,7 +20,8 @@ from ..i18n import _
 from . import as_number, describe_type, fail, passed, same_number
 from .lesson_05_serving import answered_predictions, body_rows, require_response, same_rows, sent_body
 
-FLOW_NAMES = ("retreinar-capstone", "retreinar_capstone")
+FLOW_NAME = "retreinar-capstone"  # Prefect's name for the function retreinar_capstone; "Retreinar Capstone" too
+CAD = 1.0  # a validation RMSE logged rounded to the CAD is the same score
 LEARNING_RATES = (0.2, 0.1)  # better than the champion; then better than part 1's, worse than the new one
 
 
@@ -47,11 +49,12 @@ def check_milestone_3(served_response: object, model_name: str = "capstone_preco
                       experiment_name: str = "capstone") -> None:
     """The Response of a `dataframe_split` POST of the twenty new houses, priced by the champion, server stopped.
 
-    Accepts: any server (`lab_utils.ModelServer`, `mlflow models serve` by hand, any port), `json=`
-    or a raw JSON `data=` body with its keys and columns in any order; the prices of part 1's
+    Accepts: any server (`lab_utils.ModelServer`, `mlflow models serve` by hand, any port), a
+    `requests` or `httpx` response, `json=` or a raw JSON `data=` body with its keys and columns in any order; the prices of part 1's
     champion or of the version `@champion` points to now (so the check passes again after
     Milestone 4 moved the alias).
-    Refuses: not a Response (None, `response.json()`); another method or path; an HTTP error;
+    Refuses: not a Response (None, `response.json()`), or one built by hand (no server's headers);
+    another method or path; an HTTP error;
     another body format or other houses; prices of another model; a server still running.
     """
     import mlflow
@@ -59,6 +62,10 @@ def check_milestone_3(served_response: object, model_name: str = "capstone_preco
     import lab_utils
 
     response = require_response(served_response, _("the server's response"))
+    headers = {key.lower() for key in getattr(response, "headers", {}) or {}}
+    if not headers & {"date", "server"}:
+        fail(_("that response was not received from a server (it has no Date or Server header): hand over what "
+               "requests.post returned"))
     body = sent_body(response)
     if "dataframe_split" not in body:
         fail(_("the request's body has {keys}: the task asks for a dataframe_split body "
@@ -71,11 +78,16 @@ def check_milestone_3(served_response: object, model_name: str = "capstone_preco
     if not any(len(prices) == len(houses) and np.allclose(prices, np.ravel(mlflow.pyfunc.load_model(uri).predict(houses)),
                                                           rtol=1e-6) for uri in sorted(candidates)):
         fail(_("the server's prices are not those of models:/{name}@champion: serve that model").format(name=model_name))
-    address = urlparse(response.url)
+    address = urlparse(str(response.url))
     if address.hostname in ("127.0.0.1", "localhost") and address.port and not lab_utils.port_is_free(address.port):
         fail(_("the model server at {netloc} still runs: stop it (server.stop(), in a finally:)")
              .format(netloc=address.netloc))
     passed(_("Milestone 3: twenty houses priced over REST by the champion"))
+
+
+def _same_flow_name(name: str) -> bool:
+    """`retreinar-capstone`, whatever its case and separators (`retreinar_capstone`, `Retreinar Capstone`)."""
+    return re.sub(r"[\s_-]+", "-", name.strip().casefold()) == FLOW_NAME
 
 
 def _flow_runs(limit: int = 2) -> list:
@@ -90,7 +102,10 @@ def _flow_runs(limit: int = 2) -> list:
     from prefect.client.schemas.sorting import FlowRunSort
 
     with get_client(sync_client=True) as client:
-        return client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=list(FLOW_NAMES))),
+        names = [f.name for f in client.read_flows(limit=200) if _same_flow_name(f.name)]
+        if not names:
+            return []
+        return client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=names)),
                                      flow_run_filter=FlowRunFilter(start_time=FlowRunFilterStartTime(is_null_=False)),
                                      sort=FlowRunSort.START_TIME_DESC, limit=limit)
 
@@ -130,9 +145,10 @@ def check_milestone_4(promotions: object, model_name: str = "capstone_precos", e
                       learning_rates: tuple[float, float] = LEARNING_RATES) -> None:
     """Two runs of the flow `retreinar-capstone` (0.2, then 0.1), each registering a version; the gate right.
 
-    Accepts: any flow body (tasks or not, client or fluent API), `promotions` as a list or tuple of
-    bools (numpy bools too), the flow named `retreinar-capstone` (Prefect's default for the function
-    `retreinar_capstone`) or `retreinar_capstone`; a re-run (the two latest flow runs are the attempt).
+    Accepts: any flow body (tasks or not, client or fluent API, sync or async), `promotions` as a list
+    or tuple of bools (numpy bools too), the flow named `retreinar-capstone` (Prefect's default for the
+    function `retreinar_capstone`) in any case and with `_`, `-` or blanks; scores rounded to the CAD;
+    a re-run (the two latest flow runs are the attempt).
     Refuses: not a list of two; a plain function (versions registered outside any flow run, even when
     an earlier attempt's flow runs exist); flow runs in another order or with other learning rates; a
     flow run that failed or registered no version (says so, not "the order"); a `validation_rmse`
@@ -195,8 +211,8 @@ def check_milestone_4(promotions: object, model_name: str = "capstone_precos", e
         got = run.data.metrics.get("validation_rmse")
         if got is None:
             fail(_("the run of version {version} has no metric validation_rmse").format(version=version.version))
-        if not same_number(got, want, rel=1e-6, abs=0.01):
-            on_test = same_number(got, _rmse(split.y_test, model.predict(split.X_test)), rel=1e-6, abs=0.01)
+        if not same_number(got, want, rel=1e-6, abs=CAD):
+            on_test = same_number(got, _rmse(split.y_test, model.predict(split.X_test)), rel=1e-6, abs=CAD)
             fail((_("the validation_rmse of the learning_rate {rate} model is its RMSE on the test houses: the gate "
                     "decides on X_validation") if on_test else
                   _("the validation_rmse of the learning_rate {rate} model is {got:,.0f}; GradientBoostingRegressor("
@@ -225,7 +241,11 @@ def check_milestone_4(promotions: object, model_name: str = "capstone_precos", e
             fail(_("the flow run with learning_rate {rate} returned {got!r}; it {did}: return True when it promoted, "
                    "False otherwise").format(rate=rate, got=value,
                                              did=_("promoted") if want else _("did not promote")))
-    if not all(isinstance(p, bool | np.bool_) for p in promotions) or [bool(p) for p in promotions] != [True, False]:
+    if not all(isinstance(p, bool | np.bool_) for p in promotions):
+        fail(_("promotions should hold the flow's two results, True or False, got [{got}]: put what "
+               "retreinar_capstone(learning_rate=...) returned in it")
+             .format(got=", ".join(describe_type(p) for p in promotions)))
+    if [bool(p) for p in promotions] != [True, False]:
         fail(_("promotions is {got!r}, but the flow runs returned [True, False]: put the flow's results in it")
              .format(got=list(promotions)))
     passed(_("Milestone 4: {first} promoted (validation RMSE {better:,.0f}), {second} kept out "

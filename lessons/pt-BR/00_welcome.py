@@ -4,12 +4,12 @@
 # Este laboratório executa todo o ciclo de vida do MLflow na sua máquina: um servidor de
 # rastreamento (tracking server) com a UI em http://localhost:5000, metadados em um banco
 # SQLite, artefatos (artifacts) em um armazenamento de objetos S3 (bucket `mlflow`) e um servidor Prefect
-# para pipelines. Neste primeiro notebook você conhece o laboratório, registra sua primeira
+# para pipelines. Neste primeiro notebook você conhece o laboratório, cria sua primeira
 # execução (run) e encontra o artefato dela no bucket com seus próprios olhos.
 #
 # **Você vai aprender** o que faz cada serviço do laboratório e onde cada dado vai parar;
 # como um notebook se conecta ao laboratório e o que essa conexão faz se feita à mão (o comando
-# `mlflow server`, `mlflow.set_tracking_uri`, as variáveis do S3); como registrar uma execução
+# `mlflow server`, `mlflow.set_tracking_uri`, as variáveis do S3); como criar uma execução
 # e conferi-la no servidor.
 #
 # **Tempo:** 15 minutos. **Pré-requisitos:** nenhum; inicie o laboratório com `make lab`.
@@ -22,7 +22,8 @@
 # registro de modelos, um fluxo Prefect, solução de problemas, seis boas práticas. As lições
 # 01–04, 07 e 09 abrem cada uma com um dos seus exemplos, "o exemplo da página do DataFlow
 # Lab, como está escrito": copiado sem mudanças, com os nomes, os comentários e os hábitos de
-# MLflow 2, porque ele roda como está escrito neste laboratório. Você vê o que ele realmente
+# MLflow 2, porque ele roda como está escrito neste laboratório (onde os comentários dela dizem
+# *registrar*, estas lições dizem *logar*, e guardam *registrar* para o registro de modelos). Você vê o que ele realmente
 # faz (avisos incluídos) antes de a lição desmontá-lo e mostrar o caminho que o MLflow 3
 # recomenda; a lição 08 segue o roteiro da UI e as boas práticas da página. Os nomes da
 # página (`meu_experimento`, `previsao_precos`, `modelo_producao`…) continuam também no
@@ -77,7 +78,7 @@ print(f"LAB_HOME      {os.path.relpath(lab.home, lab_utils.REPO_ROOT)}")
 print(f"banco SQLite  {os.path.relpath(lab.sqlite_path, lab_utils.REPO_ROOT)}")
 print(f"endpoint S3   {lab.s3_endpoint_url}  bucket {lab.bucket!r}")
 for row in lab_utils.service_status(lab):
-    print(f"{row['service']:<23} {'responde' if row['answering'] else 'não responde':<16} {row['url']}")
+    print(f"{row['service']:<35} {'responde' if row['answering'] else 'não responde':<13} {row['url']}")
 
 # %% [markdown]
 # ## O laboratório em uma página
@@ -88,7 +89,7 @@ for row in lab_utils.service_status(lab):
 # servidor de rastreamento, por HTTP; o servidor grava o que recebe sobre as execuções no seu
 # armazenamento de metadados (SQLite) e repassa os arquivos para o armazenamento de artefatos
 # (o bucket S3). Um fluxo do Prefect (lição 07) é só mais um cliente do mesmo servidor, e um
-# servidor de modelo (lição 05) carrega um modelo do registro pelo nome e pelo alias. A metade
+# servidor de modelos (lição 05) carrega um modelo do registro pelo nome e pelo alias. A metade
 # de baixo é **o que o servidor guarda**: um experimento reúne execuções; uma execução guarda
 # parâmetros, métricas, tags e artefatos, e pode logar um modelo (um *modelo logado*,
 # `models:/m-…`, lições 01–03); registrar um modelo logado sob um nome o torna uma *versão*
@@ -118,7 +119,7 @@ for row in lab_utils.service_status(lab):
 #   métricas, tags, o registro de modelos. Aqui, um arquivo SQLite; uma equipe usaria
 #   PostgreSQL ou MySQL.
 # - `--artifacts-destination` é para onde vão os *arquivos*: modelos, gráficos, tudo o que
-#   você registra como artefato. Aqui, o bucket `mlflow` de um armazenamento S3.
+#   você loga como artefato. Aqui, o bucket `mlflow` de um armazenamento S3.
 # - O serviço de artefatos vem ligado por padrão (`--serve-artifacts`), então o servidor atua
 #   como **proxy** dos artefatos: o cliente os envia e baixa pela própria API REST do servidor,
 #   e a URI de artefatos de uma execução é `mlflow-artifacts:/…` em vez de `s3://…`.
@@ -167,7 +168,7 @@ for name in ("MLFLOW_TRACKING_URI", "MLFLOW_S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID
 # %% [markdown]
 # ## Sua primeira execução
 #
-# Uma *execução* é uma execução do seu código: os parâmetros que ela usou, as métricas que
+# Uma *execução* é uma rodada do seu código, com os parâmetros que usou, as métricas que
 # obteve e os arquivos (artefatos) que produziu. As execuções são agrupadas em *experimentos*. Na primeira vez, o MLflow avisa no stderr que está criando
 # o experimento `lab_tour`: é uma informação, não um erro.
 
@@ -176,7 +177,7 @@ mlflow.set_experiment(experiment_name)
 with mlflow.start_run(run_name="first_run") as run:
     mlflow.log_param("greeting", "olá")
     mlflow.log_metric("answer", 42)
-    mlflow.log_text("My first artifact, stored in the lab's object store.\n", "hello.txt")
+    mlflow.log_text("Meu primeiro artefato, guardado no armazenamento de objetos do laboratório.\n", "hello.txt")
 
 print("id da execução:", run.info.run_id)
 print("abra-a na UI:", lab_utils.run_url(lab, run))
@@ -231,7 +232,7 @@ print(body)
 # %% [markdown]
 # ## Exercício 1
 #
-# Registre uma execução chamada `my_first_run` no experimento `lab_tour`, com uma tag `owner`
+# Crie uma execução chamada `my_first_run` no experimento `lab_tour`, com uma tag `owner`
 # contendo o seu nome e uma métrica `coffee_cups` com o valor que quiser. Guarde o id dela em
 # `my_run_id`.
 
@@ -270,7 +271,9 @@ if lab_utils.attempted(my_run_id, "Exercício 1"):
 # - Um ponto de verificação lê de volta do servidor; confie no que o servidor diz, não nas suas
 #   variáveis.
 #
-# ## Leitura complementar
+# ## Leitura complementar (em inglês)
+#
+# As páginas abaixo só existem em inglês.
 #
 # - [Documentação do MLflow](https://mlflow.org/docs/latest/)
 # - [Rastreamento (Tracking)](https://mlflow.org/docs/latest/ml/tracking/)
@@ -284,11 +287,11 @@ if lab_utils.attempted(my_run_id, "Exercício 1"):
 #
 # 1. Qual opção do `mlflow server` decide onde ficam as métricas de uma execução, e qual decide
 #    onde ficam os arquivos do modelo dela?
-# 2. O notebook de um colega registra artefatos neste laboratório, mas não tem chaves do S3.
+# 2. O notebook de um colega loga artefatos neste laboratório, mas não tem chaves do S3.
 #    Por que isso funciona?
 # 3. Você migra o laboratório para um MinIO em `http://minio:9000`. Quais três variáveis mudam,
 #    e no ambiente de quem elas precisam estar definidas?
-# 4. Seu script nunca chama `mlflow.set_tracking_uri`. Como ele ainda consegue registrar no
+# 4. Seu script nunca chama `mlflow.set_tracking_uri`. Como ele ainda consegue logar no
 #    laboratório?
 
 # %% [markdown] tags=["solution"]

@@ -6,19 +6,19 @@
 # DataFlow Lab tal como está escrito e depois o melhora: uma execução pai (parent run) para a
 # busca, uma execução filha (child run) por candidato com suas pontuações de validação cruzada
 # (cross-validation, CV), o modelo escolhido avaliado uma única vez nos dados de teste e a
-# comparação desenhada em gráficos — em seguida deixa o registro automático (autologging) do
+# comparação desenhada em gráficos — em seguida deixa o log automático (autologging) do
 # MLflow fazer o mesmo e compara os dois, e por fim roda a mesma busca com o Optuna, uma
 # execução filha por tentativa.
 #
-# **Você vai aprender** execuções aninhadas (nested runs); a registrar resultados de validação
-# cruzada (média e dispersão entre as dobras); métricas de treinamento, de CV e de teste lado a
+# **Você vai aprender** execuções aninhadas (nested runs); a logar resultados de validação
+# cruzada (média e dispersão entre os *folds*, as partes em que ela divide os dados); métricas de treinamento, de CV e de teste lado a
 # lado; `mlflow.sklearn.autolog` para buscas (`max_tuning_runs`); um estudo do Optuna rastreado
 # no MLflow; a comparar execuções com `search_runs`, com gráficos e com a visão **Compare** da
 # UI.
 #
 # **Tempo:** 40 minutos. **Pré-requisitos:** 01 · Rastreamento básico.
 #
-# **No mapa** (lição 00): execuções (uma execução-pai e as suas filhas) em um experimento.
+# **No mapa** (lição 00): execuções (uma execução pai e as suas filhas) em um experimento.
 
 # %%
 import lab_utils
@@ -70,7 +70,7 @@ with mlflow.start_run(run_name="grid_search"):
 # %% tags=["nbval-check-output"]
 print("candidatos testados:", len(grid_search.cv_results_["params"]))
 print("melhor:", grid_search.best_params_)
-print(f"melhor RMSE de CV: {np.sqrt(-grid_search.best_score_):,.0f} CAD")
+print(f"melhor RMSE de CV: {lab_utils.format_number(np.sqrt(-grid_search.best_score_))} CAD")
 
 # %% [markdown]
 # O aviso sobre `artifact_path` é o que a lição 01 explicou: o MLflow 3 quer `name=`. A célula
@@ -92,11 +92,11 @@ print(f"melhor RMSE de CV: {np.sqrt(-grid_search.best_score_):,.0f} CAD")
 # mostra as filhas recolhidas sob a execução pai, e `tags.mlflow.parentRunId` as encontra em
 # uma busca.
 #
-# `cv_results_` guarda a pontuação de cada candidato em cada dobra (fold)
+# `cv_results_` guarda a pontuação de cada candidato em cada fold
 # (`split0_test_score`, …), como MSE negativo. `cv_rmse` é a raiz quadrada da média dos MSEs
-# das dobras (o número pelo qual `best_score_` ordena); `cv_rmse_std` é a dispersão dos cinco
-# RMSEs por dobra, que mostra o quanto a pontuação depende de quais casas caíram em qual
-# dobra. (A raiz quadrada de `std_test_score` não seria isso: ela é a dispersão dos MSEs, em
+# dos folds (o número pelo qual `best_score_` ordena); `cv_rmse_std` é a dispersão dos cinco
+# RMSEs por fold, que mostra o quanto a pontuação depende de quais casas caíram em qual
+# fold. (A raiz quadrada de `std_test_score` não seria isso: ela é a dispersão dos MSEs, em
 # CAD².)
 #
 # A célula demora um pouco: nove execuções filhas e depois `log_model` descobrindo seus
@@ -116,18 +116,18 @@ grid_search = GridSearchCV(model, param_grid, cv=cv_folds, scoring="neg_mean_squ
                            return_train_score=True)
 
 with mlflow.start_run(run_name="grid_search_nested",
-                      description="ElasticNet grid search: one child run per candidate") as parent:
+                      description="Busca em grade do ElasticNet: uma execução filha por candidato") as parent:
     grid_search.fit(X_train, y_train)
     results = grid_search.cv_results_
     for i, candidate in enumerate(results["params"]):
         with mlflow.start_run(run_name=f"candidate_{i}", nested=True):
             mlflow.log_params(candidate)
-            # Um RMSE por dobra, a partir do MSE negativo da dobra: a dispersão deles é cv_rmse_std.
+            # Um RMSE por fold, a partir do MSE negativo do fold: a dispersão deles é cv_rmse_std.
             fold_rmse = np.sqrt(-np.array([results[f"split{k}_test_score"][i]
                                            for k in range(grid_search.n_splits_)]))
             mlflow.log_metrics({
-                "cv_rmse": float(np.sqrt(-results["mean_test_score"][i])),  # √(média dos MSEs das dobras), como best_score_
-                "cv_rmse_std": float(fold_rmse.std()),  # dispersão dos RMSEs por dobra
+                "cv_rmse": float(np.sqrt(-results["mean_test_score"][i])),  # √(média dos MSEs dos folds), como best_score_
+                "cv_rmse_std": float(fold_rmse.std()),  # dispersão dos RMSEs por fold
                 "train_rmse": float(np.sqrt(-results["mean_train_score"][i])),
                 "rank": int(results["rank_test_score"][i]),
             })
@@ -171,7 +171,7 @@ best_model_files = lab_utils.assert_model_in_bucket(lab, best_info.model_id)
 #
 # `mlflow.search_runs` devolve as filhas como um DataFrame: a partir daí, qualquer gráfico.
 # Um mapa de calor do erro de CV sobre a grade mostra o relevo; uma linha por `l1_ratio`
-# mostra o efeito de `alpha`. Os dois são registrados na execução pai, onde o próximo leitor
+# mostra o efeito de `alpha`. Os dois são salvos na execução pai, onde o próximo leitor
 # vai procurar.
 
 # %%
@@ -189,7 +189,7 @@ ax.set_xticks(range(len(landscape.columns)), landscape.columns)
 ax.set_yticks(range(len(landscape.index)), landscape.index)
 ax.set(xlabel="alpha", ylabel="l1_ratio", title="RMSE de CV na grade (CAD)")
 for (row, col), value in np.ndenumerate(landscape.values):
-    ax.text(col, row, f"{value:,.0f}", ha="center", va="center", color="white", fontsize=8)
+    ax.text(col, row, lab_utils.format_number(value), ha="center", va="center", color="white", fontsize=8)
 heatmap.colorbar(image)
 
 lines, ax = plt.subplots(figsize=(5, 3.5))
@@ -219,7 +219,7 @@ print(landscape.round(0).astype(int).to_string())
 # - **Um intervalo para a pontuação de teste.** Reamostrar as casas de teste com reposição (um
 #   *bootstrap*) e recalcular o RMSE a cada vez mostra quanto a única pontuação de teste
 #   mudaria com outro sorteio de casas: informe o intervalo, não só o número.
-# - **Uma porta de qualidade com margem.** Um desafiante substitui o campeão só quando é melhor
+# - **Um critério de promoção com margem.** Um desafiante substitui o campeão só quando é melhor
 #   por mais que o ruído — digamos, por mais que a dispersão entre folds —, não por qualquer
 #   diferença.
 #
@@ -230,15 +230,15 @@ print(landscape.round(0).astype(int).to_string())
 ranked = candidates.sort_values("metrics.cv_rmse")
 best_run, runner_up = ranked.iloc[0], ranked.iloc[1]
 gap = runner_up["metrics.cv_rmse"] - best_run["metrics.cv_rmse"]
-print(f"melhor candidato: RMSE de CV {best_run['metrics.cv_rmse']:,.0f} CAD, dispersão entre folds "
-      f"{best_run['metrics.cv_rmse_std']:,.0f}; o segundo está {gap:,.0f} CAD atrás")
+print(f"melhor candidato: RMSE de CV {lab_utils.format_number(best_run['metrics.cv_rmse'])} CAD, dispersão entre folds "
+      f"{lab_utils.format_number(best_run['metrics.cv_rmse_std'])}; o segundo está {lab_utils.format_number(gap)} CAD atrás")
 
 errors = (y_test.to_numpy() - best.predict(X_test)) ** 2
 resampled = np.random.default_rng(lab_utils.SEED).integers(0, len(errors), (n_bootstrap, len(errors)))
 bootstrap_rmse = np.sqrt(errors[resampled].mean(axis=1))
 low, high = np.percentile(bootstrap_rmse, [2.5, 97.5])
-print(f"RMSE de teste {rmse(y_test, best.predict(X_test)):,.0f} CAD; intervalo bootstrap de 95% "
-      f"{low:,.0f}–{high:,.0f} em {len(errors)} casas de teste")
+print(f"RMSE de teste {lab_utils.format_number(rmse(y_test, best.predict(X_test)))} CAD; intervalo bootstrap de 95% "
+      f"{lab_utils.format_number(low)}–{lab_utils.format_number(high)} em {len(errors)} casas de teste")
 
 for name, values in param_grid.items():
     chosen = grid_search.best_params_[name]
@@ -272,12 +272,12 @@ for name, values in param_grid.items():
 #
 # ## Deixe o MLflow fazer: autolog para buscas
 #
-# `mlflow.sklearn.autolog` conhece o `GridSearchCV`: ele abre uma execução pai, registra os
+# `mlflow.sklearn.autolog` conhece o `GridSearchCV`: ele abre uma execução pai, loga os
 # melhores parâmetros e o modelo, o `cv_results` completo como um artefato (artifact) CSV e
 # execuções filhas para os `max_tuning_runs` melhores candidatos. Como na lição 01, uma
 # pontuação calculada sobre a busca ajustada enquanto o autolog está ligado também é
-# registrada, com o nome da variável que recebeu. Esta é a célula mais lenta da lição: o
-# autolog registra dois modelos (a busca e o seu melhor estimador), e cada `log_model`
+# logada, com o nome da variável que recebeu. Esta é a célula mais lenta da lição: o
+# autolog loga dois modelos (a busca e o seu melhor estimador), e cada `log_model`
 # descobre os próprios requisitos.
 
 # %%
@@ -324,7 +324,7 @@ print(f"✓ o autolog criou {len(auto_children)} execuções filhas, cv_results.
 # parâmetros a um amostrador (sampler) (aqui o TPE, que propõe valores perto das tentativas
 # que se saíram bem até agora), avalia-os e devolve o resultado. São dez tentativas com
 # `alpha` de 0,01 a 2 (em escala logarítmica) e `l1_ratio` de 0,1 a 0,9, avaliadas com a
-# mesma validação cruzada de 5 dobras da grade. O MLflow vê Python puro: a função objetivo
+# mesma validação cruzada de 5 folds da grade. O MLflow vê Python puro: a função objetivo
 # abre uma execução filha por tentativa dentro da execução pai do estudo (study).
 
 # %% tags=["nbval-check-output"]
@@ -353,9 +353,9 @@ with mlflow.start_run(run_name="optuna_search") as optuna_parent:
     mlflow.log_metric("cv_rmse", study.best_value)
 
 grid_best = float(np.sqrt(-grid_search.best_score_))
-print(f"GridSearchCV: {len(results['params'])} candidatos, melhor RMSE de CV {grid_best:,.0f} CAD "
+print(f"GridSearchCV: {len(results['params'])} candidatos, melhor RMSE de CV {lab_utils.format_number(grid_best)} CAD "
       f"com {grid_search.best_params_}")
-print(f"Optuna:       {n_trials} tentativas, melhor RMSE de CV {study.best_value:,.0f} CAD com "
+print(f"Optuna:       {n_trials} tentativas, melhor RMSE de CV {lab_utils.format_number(study.best_value)} CAD com "
       + str({k: round(v, 3) for k, v in study.best_params.items()}))
 
 # %% [markdown]
@@ -464,20 +464,22 @@ if lab_utils.attempted(random_parent_id, "Exercício 2"):
 # %% [markdown]
 # ## Resumo
 #
-# - Rastreie uma busca como uma execução pai com uma filha por candidato; registre as
-#   pontuações de CV como RMSE legível, com a dispersão entre as dobras (a partir de
+# - Rastreie uma busca como uma execução pai com uma filha por candidato; logue as
+#   pontuações de CV como RMSE legível, com a dispersão entre os folds (a partir de
 #   `split{k}_test_score`).
 # - Escolha por validação cruzada; avalie o modelo escolhido nas casas de teste uma única vez,
 #   depois da escolha, ao lado das pontuações de treinamento e de CV.
-# - `search_runs` + pandas + matplotlib comparam execuções em código; registre os gráficos na
+# - `search_runs` + pandas + matplotlib comparam execuções em código; salve os gráficos na
 #   execução pai.
 # - O autolog cuida do `GridSearchCV` com uma chamada, mantendo as `max_tuning_runs` melhores
-#   filhas; ele só registra uma pontuação de teste se você avaliar a busca enquanto ele está
+#   filhas; ele só loga uma pontuação de teste se você avaliar a busca enquanto ele está
 #   ligado, com o nome da sua variável.
 # - Um estudo do Optuna é rastreado do mesmo jeito: uma execução pai e uma execução aninhada
 #   por tentativa, aberta na função objetivo.
 #
-# ## Leitura complementar
+# ## Leitura complementar (em inglês)
+#
+# As páginas abaixo só existem em inglês.
 #
 # - [Documentação do MLflow](https://mlflow.org/docs/latest/)
 # - [Rastreamento (Tracking)](https://mlflow.org/docs/latest/ml/tracking/)
@@ -492,19 +494,19 @@ if lab_utils.attempted(random_parent_id, "Exercício 2"):
 #
 # ## Verifique o que aprendeu
 #
-# 1. Por que `cv_rmse_std` é calculado a partir das pontuações por dobra, e não como
+# 1. Por que `cv_rmse_std` é calculado a partir das pontuações por fold, e não como
 #    `sqrt(std_test_score)`?
-# 2. A busca escolheu seu candidato por CV. Por que a pontuação de teste é registrada só para
+# 2. A busca escolheu seu candidato por CV. Por que a pontuação de teste é logada só para
 #    o modelo escolhido, e uma única vez?
 # 3. O que `max_tuning_runs=5` muda, e o que se guarda dos outros quatro candidatos?
-# 4. O autolog registrou `GridSearchCV_score_X_test`. Por que esse valor é negativo, e o que o
+# 4. O autolog logou `GridSearchCV_score_X_test`. Por que esse valor é negativo, e o que o
 #    autolog não sabe sobre ele?
 # 5. Como o Optuna escolhe os parâmetros da próxima tentativa, ao contrário de uma grade?
 
 # %% [markdown] tags=["solution"]
-# 1. `std_test_score` é a dispersão dos MSEs negativos por dobra, em CAD²; a raiz quadrada
-#    dela não é a dispersão dos RMSEs das dobras (6.008 contra 1.115 CAD para um dos
-#    candidatos aqui). Calcule primeiro o RMSE de cada dobra e depois o desvio padrão deles.
+# 1. `std_test_score` é a dispersão dos MSEs negativos por fold, em CAD²; a raiz quadrada
+#    dela não é a dispersão dos RMSEs dos folds (6.008 contra 1.115 CAD para um dos
+#    candidatos aqui). Calcule primeiro o RMSE de cada fold e depois o desvio padrão deles.
 # 2. Uma pontuação usada para escolher é otimista. As casas de teste não participaram da
 #    escolha, então uma única pontuação nelas é uma estimativa honesta; avaliar muitos modelos
 #    nelas e ficar com o melhor transformaria o conjunto de teste em um conjunto de validação.

@@ -12,7 +12,7 @@
 #
 # **Você vai aprender** pipelines e avaliadores (evaluators) do Spark ML;
 # `mlflow.spark.log_model` (e como deixá-lo mais rápido); carregar um modelo Spark como
-# `pyfunc`; gerar previsões com `spark_udf`; o que `mlflow.pyspark.ml.autolog` registra e o
+# `pyfunc`; gerar previsões com `spark_udf`; o que `mlflow.pyspark.ml.autolog` loga e o
 # que ele não tem como saber; comparar execuções (runs) Spark e scikit-learn a partir do
 # servidor.
 #
@@ -105,12 +105,12 @@ with mlflow.start_run():
 # `No FileSystem for scheme "mlflow-artifacts"`. O `mlflow.spark.log_model` primeiro pede
 # ao Spark que salve o modelo direto na URI de artefatos (artifacts) da execução. O Spark
 # grava por meio do Hadoop, que não conhece o esquema `mlflow-artifacts:`; esse salvamento
-# falha e a instrumentação de ML do Spark registra o erro no log. O MLflow então recorre a
+# falha e a instrumentação de ML do Spark escreve o erro no log. O MLflow então recorre a
 # um plano B: salva o modelo em uma pasta temporária e o envia pelo servidor de
-# rastreamento (tracking server). O modelo fica registrado; o erro é inofensivo, e voltaria
+# rastreamento (tracking server). O modelo é salvo mesmo assim; o erro é inofensivo, e voltaria
 # a aparecer em cada `log_model` do Spark neste laboratório. Como já o vimos uma vez,
 # elevamos o nível de log do Spark para `FATAL`, para que não sejam exibidos os erros que o
-# Spark registra e dos quais se recupera. Um job Spark que falhe de verdade continua
+# Spark loga e dos quais se recupera. Um job Spark que falhe de verdade continua
 # lançando uma exceção Python.
 #
 # **O tempo.** A execução contém três pequenas chamadas de log e o `log_model`, então sua
@@ -121,7 +121,7 @@ spark.sparkContext.setLogLevel("FATAL")
 
 page_run = mlflow.last_active_run()
 page_seconds = (page_run.info.end_time - page_run.info.start_time) / 1000
-print(f"a execução da página durou {page_seconds:.1f} s")
+print(f"a execução da página durou {lab_utils.format_number(page_seconds, 1)} s")
 
 # %% [markdown]
 # O que deixa tudo lento é o `log_model` descobrindo de quais pacotes pip o modelo precisa:
@@ -141,9 +141,9 @@ print(f"a execução da página durou {page_seconds:.1f} s")
 # ## Um pipeline, rastreado do jeito que você o manteria
 #
 # Um `Pipeline` leva o `VectorAssembler` junto com a floresta, então o modelo que
-# registramos recebe as 11 colunas simples. Registramos os parâmetros, o RMSE e o R² de
-# teste (nas mesmas casas de teste das lições 01 e 02), as importâncias dos atributos
-# (features) e o modelo, com requisitos explícitos e um exemplo de entrada. Treinar e salvar
+# logamos recebe as 11 colunas simples. Logamos os parâmetros, o RMSE e o R² de
+# teste (nas mesmas casas de teste das lições 01 e 02), as importâncias das features
+# e o modelo, com requisitos explícitos e um exemplo de entrada. Treinar e salvar
 # um modelo Spark ainda leva algum tempo: a célula imprime quanto tempo o `log_model` levou.
 #
 # A partir do exemplo de entrada, o MLflow infere uma assinatura (signature) com colunas
@@ -192,9 +192,9 @@ with mlflow.start_run(run_name="spark_random_forest") as spark_run:
     log_model_seconds = time.perf_counter() - start
     mlflow.log_metric("log_model_seconds", log_model_seconds)
 
-print(f"log_model levou {log_model_seconds:.1f} s com requisitos explícitos "
-      f"(a execução da página: {page_seconds:.1f} s)")
-print(f"RMSE de teste {spark_rmse:,.0f} CAD, R² {spark_r2:.3f}")
+print(f"log_model levou {lab_utils.format_number(log_model_seconds, 1)} s com requisitos explícitos "
+      f"(a execução da página: {lab_utils.format_number(page_seconds, 1)} s)")
+print(f"RMSE de teste {lab_utils.format_number(spark_rmse)} CAD, R² {lab_utils.format_number(spark_r2, 3)}")
 print("a execução na UI:", lab_utils.run_url(lab, spark_run))
 
 # %% [markdown]
@@ -210,21 +210,21 @@ checked = lab_utils.assert_run_logged(
 spark_logged_models = mlflow.search_logged_models(
     experiment_ids=[experiment.experiment_id], output_format="list",
     filter_string=f"source_run_id = '{spark_run.info.run_id}'")
-print("modelos registrados em log da execução:", len(spark_logged_models))
+print("modelos logados da execução:", len(spark_logged_models))
 
 # %% [markdown]
 # Repare para onde o modelo foi: para os artefatos da execução (`model/`), e nenhum
-# *modelo registrado em log* (logged model) foi criado. Nesta versão do MLflow, o
+# *modelo logado* (logged model) foi criado. Nesta versão do MLflow, o
 # `mlflow.spark.log_model` ainda guarda um modelo Spark do jeito do MLflow 2, como arquivos
 # da execução; por isso `runs:/<run id>/model` é o endereço dele e
 # `mlflow.search_logged_models` não o lista. Os modelos scikit-learn que a lição 01
-# registrou com `name=` são modelos registrados em log.
+# logou com `name=` são modelos logados.
 
 # %% [markdown]
 # ## Carregando o modelo de volta
 #
-# > **Sabor (flavor)** — uma das formas de carregar um modelo registrado em log. O arquivo
-# > `MLmodel` lista os sabores: aqui, `spark` (volta como um `PipelineModel` do Spark) e
+# > **Flavor** — uma das formas de carregar um modelo logado (em inglês, "sabor": o mesmo
+# > modelo servido de jeitos diferentes). O arquivo `MLmodel` lista os flavors: aqui, `spark` (volta como um `PipelineModel` do Spark) e
 # > `python_function`, ou *pyfunc* (um `predict(pandas DataFrame)` genérico que qualquer
 # > código Python, ou um servidor de modelos, pode chamar).
 #
@@ -267,9 +267,9 @@ batch.select("price", "predicted_price").show(5)
 
 # %% [markdown]
 # O MLflow avisa que `env_manager="local"` faz as previsões com os pacotes deste notebook,
-# em vez de recriar o ambiente em que o modelo foi registrado (`"virtualenv"`, `"uv"` ou
+# em vez de recriar o ambiente em que o modelo foi logado (`"virtualenv"`, `"uv"` ou
 # `"conda"` construiriam esse ambiente antes). Aqui os dois são o mesmo ambiente: a lição 01
-# registrou o modelo a partir do kernel deste laboratório, então `local` é o correto, e é
+# logou o modelo a partir do kernel deste laboratório, então `local` é o correto, e é
 # rápido.
 #
 # ### Ponto de verificação
@@ -283,15 +283,15 @@ assert np.allclose(sklearn_predictions, udf_predictions), "a UDF discorda do mod
 print(f"✓ pyfunc = modelo Spark; spark_udf = modelo scikit-learn; {batch.count()} casas com previsão")
 
 # %% [markdown]
-# ## Registro automático (autologging) do Spark ML
+# ## Log automático (autologging) do Spark ML
 #
 # `mlflow.pyspark.ml.autolog()` modifica o `fit` dos estimadores do Spark ML e, enquanto
 # está ligado, também `transform` e `evaluate`: um avaliador chamado sobre as previsões de
-# um modelo cujo treinamento ele acompanhou é registrado como métrica da execução desse modelo.
+# um modelo cujo treinamento ele acompanhou é logado como métrica da execução desse modelo.
 # Vamos guardar o modelo treinado e avaliá-lo nas casas de teste antes de desligar o
 # autolog. (`silent=True` mantém as mensagens de log do próprio autolog fora da saída.)
 #
-# Por padrão, o autolog também registra o modelo, via `mlflow.spark.log_model` *sem*
+# Por padrão, o autolog também loga o modelo, via `mlflow.spark.log_model` *sem*
 # `pip_requirements`: a inferência lenta de requisitos do exemplo da página, a cada `fit`.
 # Passamos `log_models=False` para manter esta célula rápida.
 
@@ -307,7 +307,7 @@ mlflow.pyspark.ml.autolog(disable=True)
 start = time.perf_counter()
 pipeline.fit(train_raw)
 plain_fit = time.perf_counter() - start
-print(f"fit com autolog {autolog_fit:.1f} s, sem {plain_fit:.1f} s")
+print(f"fit com autolog {lab_utils.format_number(autolog_fit, 1)} s, sem {lab_utils.format_number(plain_fit, 1)} s")
 
 # %% [markdown]
 # ### Ponto de verificação
@@ -323,35 +323,37 @@ print("métricas:", sorted(auto.data.metrics))
 print("conjuntos de dados (contexto):", contexts)
 print("artefatos da execução:", auto_artifacts)
 assert "rmse_test_raw" in auto.data.metrics and contexts == ["eval", "train"], (
-    "o autolog não registrou o que esta seção espera")
+    "o autolog não logou o que esta seção espera")
 
 # %% [markdown]
-# O autolog registrou cada parâmetro de cada etapa do pipeline, o DataFrame de treinamento
+# O autolog logou cada parâmetro de cada etapa do pipeline, o DataFrame de treinamento
 # (contexto `train`), dois arquivos JSON que descrevem o estimador e as chamadas de métrica
 # e — como avaliamos o modelo treinado enquanto ele estava ligado —
 # `rmse_test_raw`, com o DataFrame avaliado como dados `eval`. Ele montou esse nome a
 # partir da métrica do avaliador e do *nome da nossa variável*: sabe que avaliamos um
 # DataFrame chamado `test_raw`, não que são casas reservadas (held-out), nem qual métrica
 # decide. Um avaliador chamado depois de `autolog(disable=True)`, ou uma métrica calculada
-# de outro jeito (numpy sobre previsões coletadas), não é registrado. O custo dele é o
-# registro a cada `fit`, como impresso acima, e maior com `log_models=True`.
+# de outro jeito (numpy sobre previsões coletadas), não é logado. O custo dele é o
+# log a cada `fit`, como impresso acima, e maior com `log_models=True`.
 #
 # ## Spark contra scikit-learn, a partir do servidor
 #
-# As lições 01 e 02 registraram modelos scikit-learn avaliados nas mesmas casas de teste.
+# As lições 01 e 02 logaram modelos scikit-learn avaliados nas mesmas casas de teste.
 # Uma única busca reúne as execuções desta lição e as delas; o RMSE de teste de cada
-# execução está sob o nome que a respectiva lição lhe deu.
+# execução está sob o nome que a respectiva lição lhe deu. A tabela segue a ordem das lições,
+# sem ranking: uma nota de teste relata como um modelo escolhido se sai, não escolhe entre
+# modelos (a lição 02 escolheu na validação).
 
 # %%
 import pandas as pd
 
 runs = mlflow.search_runs(experiment_names=["meu_experimento"], filter_string="attributes.status = 'FINISHED'",
                           order_by=["attributes.start_time DESC"])
-this_lesson = {page_run.info.run_id: "03 the page's Spark forest (defaults)",
-               spark_run.info.run_id: f"03 spark_random_forest ({num_trees} trees, depth {max_depth})",
-               auto_run.info.run_id: "03 spark_autolog (same pipeline)"}
+this_lesson = {page_run.info.run_id: "03 a floresta Spark da página (padrões)",
+               spark_run.info.run_id: f"03 spark_random_forest ({num_trees} árvores, profundidade {max_depth})",
+               auto_run.info.run_id: "03 spark_autolog (o mesmo pipeline)"}
 earlier = {"elasticnet_measured": "01 elasticnet_measured (scikit-learn)",
-           "grid_search_nested": "02 grid_search_nested, best (scikit-learn)"}
+           "grid_search_nested": "02 grid_search_nested, a melhor (scikit-learn)"}
 latest = runs.drop_duplicates("tags.mlflow.runName")  # a execução mais recente de cada nome
 rows = pd.concat([runs[runs.run_id.isin(list(this_lesson))].assign(model=lambda r: r.run_id.map(this_lesson)),
                   latest[latest["tags.mlflow.runName"].isin(earlier)]
@@ -359,14 +361,14 @@ rows = pd.concat([runs[runs.run_id.isin(list(this_lesson))].assign(model=lambda 
 names = [c for c in ("metrics.rmse", "metrics.rmse_test_raw", "metrics.test_rmse", "metrics.validation_rmse")
          if c in rows]
 comparison = (rows.set_index("model")[names].bfill(axis=1).iloc[:, 0]
-              .rename("test RMSE (CAD)").sort_values().round(0).to_frame())
+              .rename("RMSE de teste (CAD)").rename_axis("modelo").round(0).to_frame())
 comparison
 
 # %% [markdown]
 # ## Exercícios
 #
 # ### Exercício 1
-# Treine o mesmo pipeline com `numTrees=50` e `maxDepth=8`. Registre uma execução chamada
+# Treine o mesmo pipeline com `numTrees=50` e `maxDepth=8`. Crie uma execução chamada
 # `exercise_spark_deeper` com os dois parâmetros, o `rmse` de teste e o pipeline treinado
 # como o modelo `model` (com `pip_requirements`). Coloque o id da execução em
 # `deeper_run_id`. Como o RMSE de teste dele se compara com `spark_rmse`? (Para *escolher*
@@ -407,7 +409,7 @@ if lab_utils.attempted(deeper_run_id, "Exercício 1"):
 # Dê preço aos anúncios de `data/new_houses.csv` (`lab_utils.load_new_houses()`) com a UDF
 # do Spark `score` (o ElasticNet da lição 01), mantendo as colunas `house_id` e
 # `predicted_price`. Grave o resultado com o Spark, em Parquet, numa pasta temporária e
-# registre essa pasta como o artefato `priced` de uma execução chamada
+# logue essa pasta como o artefato `priced` de uma execução chamada
 # `exercise_spark_batch`. Coloque o id da execução em `batch_run_id`.
 
 # %% tags=["exercise"]
@@ -449,40 +451,42 @@ spark.stop()
 #
 # - O MLflow rastreia o Spark ML como rastreia o scikit-learn: parâmetros, métricas, o
 #   modelo.
-# - Registre um `Pipeline`, não um estimador isolado, para que quem usa o modelo passe
+# - Logue um `Pipeline`, não um estimador isolado, para que quem usa o modelo passe
 #   colunas simples; passe `pip_requirements` para `mlflow.spark.log_model` e pule a
 #   inferência lenta.
 # - Carregue modelos Spark como modelos Spark ou como pyfunc (entra pandas, sem código Spark);
 #   gere previsões para DataFrames Spark com qualquer modelo Python via `spark_udf`.
-# - O autolog registra parâmetros, conjuntos de dados, o modelo (a menos que
+# - O autolog loga parâmetros, conjuntos de dados, o modelo (a menos que
 #   `log_models=False`) e as métricas dos avaliadores que vê enquanto está ligado; ele não
 #   tem como saber quais dados são reservados.
 # - Um modelo Spark é guardado como arquivos da sua execução (`runs:/<run id>/model`), não
-#   como modelo registrado em log.
+#   como modelo logado.
 # - A mesma lição roda em um cluster: `lab spark up` e depois `spark_master="spark://…"`.
 #
-# ## Leitura complementar
+# ## Leitura complementar (em inglês)
+#
+# As páginas abaixo só existem em inglês.
 #
 # - [Documentação do MLflow](https://mlflow.org/docs/latest/)
 # - [Rastreamento (Tracking)](https://mlflow.org/docs/latest/ml/tracking/)
 # - [Modelos (Models)](https://mlflow.org/docs/latest/ml/model/)
 # - [Registro de modelos (Model Registry)](https://mlflow.org/docs/latest/ml/model-registry/)
-# - [`mlflow.spark`](https://mlflow.org/docs/latest/python_api/mlflow.spark.html) — registro,
-#   carregamento e `pip_requirements`
+# - [`mlflow.spark`](https://mlflow.org/docs/latest/python_api/mlflow.spark.html) — logar e
+#   carregar modelos, e `pip_requirements`
 # - [`mlflow.pyspark.ml.autolog`](https://mlflow.org/docs/latest/python_api/mlflow.pyspark.ml.html)
-#   — o que ele registra e como as métricas pós-treinamento são nomeadas
-# - [Registro automático (autologging)](https://mlflow.org/docs/latest/ml/tracking/autolog)
+#   — o que ele loga e como as métricas pós-treinamento são nomeadas
+# - [Log automático (autologging)](https://mlflow.org/docs/latest/ml/tracking/autolog)
 #
 # ## Verifique o que aprendeu
 #
 # 1. Por que o `log_model` do exemplo da página foi mais lento que o da seção do pipeline, e
 #    o que `pip_requirements` muda?
 # 2. O que o erro `No FileSystem for scheme "mlflow-artifacts"` significa para o modelo que
-#    foi registrado?
+#    foi logado?
 # 3. Você tem um modelo scikit-learn no registro de modelos e um bilhão de linhas em um
 #    DataFrame Spark. Qual função do MLflow permite ao Spark gerar as previsões, e onde o
 #    modelo roda?
-# 4. O autolog registrou `rmse_test_raw`. O que ele sabe sobre `test_raw`, e o que ele não
+# 4. O autolog logou `rmse_test_raw`. O que ele sabe sobre `test_raw`, e o que ele não
 #    sabe?
 
 # %% [markdown] tags=["solution"]
@@ -495,7 +499,7 @@ spark.stop()
 # 3. `mlflow.pyfunc.spark_udf`: cada worker do Spark carrega o modelo uma vez e gera as
 #    previsões da sua parte das linhas, em paralelo.
 # 4. Só que um avaliador foi chamado sobre previsões feitas a partir de um DataFrame guardado
-#    em uma variável chamada `test_raw` (registrado como dados `eval`). Ele não sabe que
+#    em uma variável chamada `test_raw` (logado como dados `eval`). Ele não sabe que
 #    aquelas são casas reservadas, nem em qual métrica você se baseia para decidir.
 #
 # Próxima: **04 · O registro de modelos**.

@@ -6,11 +6,11 @@
 # possa pedir "o modelo de preços de produção" em vez de um id de execução. Esta lição
 # executa os exemplos de registro da página do DataFlow Lab exatamente como estão escritos —
 # registrar, transições de estágio (stage), carregar por versão e por estágio — e depois
-# mostra o caminho que o MLflow recomenda hoje: apelidos (aliases), tags e descrições, e um
+# mostra o caminho que o MLflow recomenda hoje: aliases, tags e descrições, e um
 # critério de promoção.
 #
 # **Você vai aprender** `register_model`; versões; estágios e por que estão obsoletos
-# (deprecated); apelidos (`@champion`, `@challenger`); tags e descrições em modelos e
+# (deprecated); aliases (`@champion`, `@challenger`); tags e descrições em modelos e
 # versões; `search_model_versions`; um critério de promoção que escolhe com dados de validação
 # e informa a pontuação de teste uma única vez; `copy_model_version` do desenvolvimento para
 # a produção, e o que ele realmente copia.
@@ -57,9 +57,9 @@ def rmse(model, X, y) -> float:
 
 
 def train_and_log(alpha: float, l1_ratio: float, run_name: str):
-    """Treina um ElasticNet nas casas de treinamento e o registra em log com seu RMSE de validação.
+    """Treina um ElasticNet nas casas de treinamento e o loga com seu RMSE de validação.
 
-    Devolve as informações do modelo registrado em log: seu `model_uri` é o modelo, `models:/m-…`."""
+    Devolve as informações do modelo logado: seu `model_uri` é o modelo, `models:/m-…`."""
     with mlflow.start_run(run_name=run_name):
         model = ElasticNet(alpha=alpha, l1_ratio=l1_ratio, max_iter=10_000).fit(X_train, y_train)
         mlflow.log_params({"alpha": alpha, "l1_ratio": l1_ratio})
@@ -78,7 +78,7 @@ baseline_model = train_and_log(alpha=1.0, l1_ratio=0.1, run_name="registry_basel
 # ## Os exemplos da página do DataFlow Lab, como estão escritos
 #
 # ### Registrando um modelo
-# Depois de uma execução que registrou em log um modelo chamado `model` (a célula acima),
+# Depois de uma execução que logou um modelo chamado `model` (a célula acima),
 # registre-o no registro de modelos:
 
 # %%
@@ -93,10 +93,10 @@ print("na UI:", lab_utils.model_url(lab, model_details.name, model_details.versi
 
 # %% [markdown]
 # O aviso acima é o MLflow 3 em ação: um modelo salvo com `log_model(name="model")` é
-# guardado como um *modelo registrado em log* (logged model, `models:/m-…`), e não como
+# guardado como um *modelo logado* (logged model, `models:/m-…`), e não como
 # arquivos na pasta `model` da execução; por isso o `register_model` segue da execução até o
-# modelo registrado em log dela. O `source` da versão é essa URI `models:/m-…`. Mais abaixo,
-# registramos diretamente a URI do modelo registrado em log (`model_info.model_uri`,
+# modelo logado dela. O `source` da versão é essa URI `models:/m-…`. Mais abaixo,
+# registramos diretamente a URI do modelo logado (`model_info.model_uri`,
 # devolvida por `log_model`), que é o jeito do MLflow 3 e não imprime aviso.
 #
 # Cada registro com o mesmo nome acrescenta uma versão: 1 na primeira vez que você executa
@@ -158,30 +158,30 @@ assert checked.current_stage == "Production", f"a versão 1 está no estágio {c
 # Uma versão tem um único estágio, os quatro nomes de estágio são fixos, e uma transição não
 # diz nada sobre o *porquê*. Eles são substituídos por três ferramentas mais simples:
 #
-# > **Apelido (alias)** — um nome que você dá a uma versão de um modelo do registro, como um
-# > marcador de página. O código pede `models:/previsao_precos@champion` e recebe a versão
+# > **Alias** ("apelido", em inglês) — um nome que você dá a uma versão de um modelo do
+# > registro, como um marcador de página. O código pede `models:/previsao_precos@champion` e recebe a versão
 # > para a qual o marcador aponta hoje; mover o marcador muda o que esse código carrega, sem
 # > editar o código.
 #
-# - **apelidos**: ponteiros nomeados e móveis para uma versão (`@champion`, `@challenger`),
+# - **aliases**: ponteiros nomeados e móveis para uma versão (`@champion`, `@challenger`),
 #   carregados como `models:/previsao_precos@champion`; quantos você precisar;
 # - **tags**: fatos chave-valor sobre um modelo ou uma versão (`validation_status=approved`);
 # - **descrições**: texto livre no modelo e em cada versão (a boa prática 6 da página).
 #
-# ## Apelidos, tags e descrições
+# ## Aliases, tags e descrições
 
 # %%
 client.update_registered_model(
     model_name,
-    description="Predicts the sale price (CAD) of a house in Windsor, Canada, from 11 features. "
-                "Trained on the Anglin & Gençay (1996) data set.",
+    description="Prevê o preço de venda (CAD) de uma casa em Windsor, no Canadá, a partir de 11 features. "
+                "Treinado com o conjunto de dados de Anglin & Gençay (1996).",
 )
 client.set_registered_model_tag(model_name, "task", "regression")
 client.set_registered_model_tag(model_name, "owner", "dataflow-lab")
 
 baseline = mlflow.register_model(baseline_model.model_uri, model_name)
 client.update_model_version(model_name, baseline.version,
-                            description="Baseline: ElasticNet alpha=1.0, l1_ratio=0.1")
+                            description="Linha de base: ElasticNet alpha=1.0, l1_ratio=0.1")
 client.set_model_version_tag(model_name, baseline.version, "validation_status", "approved")
 client.set_registered_model_alias(model_name, "champion", baseline.version)
 
@@ -194,13 +194,13 @@ print(f"@champion é a versão {baseline.version}")
 # %%
 checked = lab_utils.assert_model_version(model_name, alias="champion")
 assert checked.version == baseline.version
-assert client.get_registered_model(model_name).description.startswith("Predicts the sale price")
+assert client.get_registered_model(model_name).description.startswith("Prevê o preço de venda")
 
 # %% [markdown]
 # ## Um critério de promoção
 #
 # Um modelo novo (o *desafiante*, challenger) só deve substituir o campeão (champion) quando
-# for melhor nas casas de **validação**. O apelido se move; o antigo campeão mantém sua
+# for melhor nas casas de **validação**. O alias se move; o antigo campeão mantém sua
 # versão, seu histórico e uma tag que diz qual versão o substituiu. O código que carrega
 # `@champion` passa a usar o modelo novo sem nenhuma edição.
 #
@@ -225,14 +225,59 @@ def validation_rmse(uri: str) -> float:
     return rmse(mlflow.pyfunc.load_model(uri), X_validation, y_validation)
 
 
-def promote_if_better(name: str) -> bool:
-    """Move @champion para a versão de @challenger quando o RMSE de validação do desafiante é menor."""
-    champion_rmse = validation_rmse(f"models:/{name}@champion")
-    challenger_rmse = validation_rmse(f"models:/{name}@challenger")
-    print(f"campeão {champion_rmse:,.0f} CAD · desafiante {challenger_rmse:,.0f} CAD")
-    if challenger_rmse >= champion_rmse:
-        print("o campeão continua")
-        return False
+# O critério à mão: os dois modelos nas mesmas casas de validação; o menor RMSE vence.
+champion_rmse = validation_rmse(f"models:/{model_name}@champion")
+challenger_rmse = validation_rmse(f"models:/{model_name}@challenger")
+print(f"à mão: campeão {lab_utils.format_number(champion_rmse)} CAD · desafiante "
+      f"{lab_utils.format_number(challenger_rmse)} CAD · o desafiante é menor: {challenger_rmse < champion_rmse}")
+
+# %% [markdown]
+# ### O critério do próprio MLflow
+#
+# Essas poucas linhas são toda a ideia de um critério de promoção, e o MLflow já o traz, com
+# mais:
+#
+# - `mlflow.models.evaluate(model_uri, data, model_type="regressor")` carrega o modelo como
+#   um cliente faria, avalia-o num conjunto de dados e loga as métricas
+#   (`root_mean_squared_error`, `mean_absolute_error`, `r2_score`, …) na execução ativa;
+#   dada a URI de um modelo logado, `models:/m-…` (o `source` de uma versão), também as loga
+#   nesse modelo logado, ligadas ao nome do conjunto de dados. A lição 05 o usa de novo, com gráficos, para
+#   informar uma pontuação de teste.
+# - `mlflow.validate_evaluation_results(thresholds, candidate_result, baseline_result)`
+#   compara o resultado do desafiante com o do campeão segundo um `MetricThreshold` por
+#   métrica: `greater_is_better` dá a direção (num RMSE, menor é melhor), `threshold` um
+#   limite absoluto, `min_absolute_change` ou `min_relative_change` uma **margem** pela qual o
+#   desafiante precisa vencer. Ele retorna quando todos os limites se cumprem e lança
+#   `ModelValidationFailedException`, dizendo cada um que falhou, quando algum não se cumpre.
+#
+# O que ele faz por você: a direção da métrica e a margem são declaradas, não programadas; as
+# duas pontuações ficam logadas, cada uma numa execução própria (`gate_champion_v…`,
+# `gate_challenger_v…`), então a decisão deixa registro; e a mensagem diz por que um
+# desafiante foi recusado. Aqui, um desafiante precisa baixar o RMSE de validação do campeão
+# em pelo menos 2%. (O `evaluate` acrescentaria gráficos SHAP, devagar, para um regressor:
+# estão desligados, `log_model_explainability`. As linhas INFO dizem a que modelo logado ele
+# liga as métricas, o *active model*, e que ele liga o tracing enquanto roda. O aviso das
+# colunas inteiras é silenciado, como em `train_and_log`.)
+
+# %%
+from mlflow.models import MetricThreshold
+from mlflow.models.evaluation.validation import ModelValidationFailedException
+
+validation_data = mlflow.data.from_pandas(X_validation.assign(price=y_validation), targets="price", name="validation")
+
+
+def evaluate_on_validation(name: str, alias: str):
+    """Avalia nas casas de validação a versão para a qual `alias` aponta, numa execução própria."""
+    version = client.get_model_version_by_alias(name, alias)
+    with mlflow.start_run(run_name=f"gate_{alias}_v{version.version}"), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
+        # O source da versão é o modelo logado dela, models:/m-…: as métricas ficam ligadas a ele também.
+        return mlflow.models.evaluate(version.source, validation_data, model_type="regressor",
+                                      evaluator_config={"log_model_explainability": False})
+
+
+def promote(name: str) -> None:
+    """Move @champion para a versão de @challenger; o antigo campeão guarda uma tag com o sucessor."""
     old = client.get_model_version_by_alias(name, "champion")
     new = client.get_model_version_by_alias(name, "challenger")
     client.set_model_version_tag(name, old.version, "replaced_by", new.version)
@@ -240,14 +285,51 @@ def promote_if_better(name: str) -> bool:
     client.set_registered_model_alias(name, "champion", new.version)
     client.delete_registered_model_alias(name, "challenger")
     print(f"@champion passou da versão {old.version} para a versão {new.version}")
-    return True
 
 
-promoted = promote_if_better(model_name)
+baseline_result = evaluate_on_validation(model_name, "champion")
+candidate_result = evaluate_on_validation(model_name, "challenger")
+# A margem: o desafiante precisa baixar o RMSE de validação do campeão em pelo menos 2%.
+thresholds = {"root_mean_squared_error": MetricThreshold(min_relative_change=0.02, greater_is_better=False)}
+try:
+    mlflow.validate_evaluation_results(thresholds, candidate_result, baseline_result)
+except ModelValidationFailedException as refused:
+    print("o campeão continua:", refused.message)
+    promoted = False
+else:
+    promote(model_name)
+    promoted = True
+
+# %% [markdown]
+# Uma margem é uma política, e 2% é pouco: o quadro da lição 02 mostrou que uma pontuação
+# medida em cerca de cem casas varia mais do que isso de um sorteio de casas para outro. Os
+# mesmos dois resultados, contra uma margem do tamanho da dispersão entre folds do desafiante
+# na busca acima (o desvio padrão do RMSE dele nos cinco folds), não precisam de nova
+# avaliação:
+
+# %%
+fold_rmse = np.sqrt(-np.array([search.cv_results_[f"split{i}_test_score"][search.best_index_] for i in range(5)]))
+strict = {"root_mean_squared_error": MetricThreshold(min_absolute_change=float(fold_rmse.std()), greater_is_better=False)}
+print(f"vantagem do desafiante {lab_utils.format_number(champion_rmse - challenger_rmse)} CAD · "
+      f"dispersão entre folds {lab_utils.format_number(fold_rmse.std())} CAD")
+try:
+    mlflow.validate_evaluation_results(strict, candidate_result, baseline_result)
+    print("passou também pela margem estrita")
+except ModelValidationFailedException as refused:
+    print("recusado:", refused.message)
+
+# %% [markdown]
+# A vantagem do desafiante é de mais ou menos uma dispersão entre folds: nestes dados ele não
+# é pior e provavelmente é um pouco melhor, e não mostrou mais do que isso. Que margem pedir é
+# uma escolha com custo: uma grande deixa de fora bons desafiantes, uma pequena deixa entrar o
+# ruído; mais casas de validação diminuem o ruído e, com ele, a margem de que um critério
+# precisa. Esta lição fica com a decisão do critério de 2%.
 
 # %% [markdown]
 # ### Ponto de verificação
-# O apelido foi para a versão do desafiante; o antigo campeão continua lá, com uma tag.
+# O alias foi para a versão do desafiante; o antigo campeão continua lá, com uma tag. A
+# avaliação está no servidor: uma execução por modelo, e o modelo logado do desafiante guarda o
+# RMSE de validação dele, ligado ao conjunto de dados `validation`.
 
 # %%
 now_champion = lab_utils.assert_model_version(model_name, alias="champion")
@@ -255,6 +337,13 @@ assert promoted and now_champion.version == challenger.version
 old_champion = client.get_model_version(model_name, baseline.version)
 assert old_champion.tags.get("replaced_by") == challenger.version
 print(f"✓ versão {baseline.version} mantida, com a tag replaced_by={old_champion.tags['replaced_by']}")
+gate_run = mlflow.search_runs(experiment_names=["meu_experimento"], output_format="list",
+                              filter_string=f"attributes.run_name = 'gate_challenger_v{challenger.version}'")[0]
+checked = lab_utils.assert_run_logged(gate_run.info.run_id, metrics=["root_mean_squared_error", "r2_score"])
+on_model = {metric.key: metric for metric in mlflow.get_logged_model(challenger_model.model_id).metrics}
+assert on_model["root_mean_squared_error"].dataset_name == "validation", on_model["root_mean_squared_error"]
+print(f"✓ o modelo logado do desafiante: root_mean_squared_error "
+      f"{lab_utils.format_number(on_model['root_mean_squared_error'].value)} CAD no conjunto de dados 'validation'")
 
 # %% [markdown]
 # ## A pontuação de teste, uma única vez
@@ -263,7 +352,7 @@ print(f"✓ versão {baseline.version} mantida, com a tag replaced_by={old_champ
 # é um pouco otimista: entre vários modelos, o vencedor é em parte aquele que teve sorte
 # nessas casas. As casas de teste não participaram de nenhuma decisão; avaliadas uma única
 # vez agora, para o modelo que mantemos, elas dão uma estimativa honesta do erro dele em
-# casas novas. Registramos esse valor na execução do campeão como `test_rmse`. (Se você
+# casas novas. Logamos esse valor na execução do campeão como `test_rmse`. (Se você
 # escolher de novo por causa desse número, o conjunto de teste vira apenas mais um conjunto
 # de validação.)
 
@@ -276,14 +365,14 @@ client.log_metric(champion_version.run_id, "test_rmse", test_rmse)
 champion_run = client.get_run(champion_version.run_id)
 print(f"campeão: {champion_run.info.run_name} (alpha={champion_run.data.params['alpha']}, "
       f"l1_ratio={champion_run.data.params['l1_ratio']})")
-print(f"RMSE de validação {champion_run.data.metrics['validation_rmse']:,.0f} CAD (usado para escolher)")
-print(f"RMSE de teste     {champion_run.data.metrics['test_rmse']:,.0f} CAD (informado uma única vez)")
+print(f"RMSE de validação {lab_utils.format_number(champion_run.data.metrics['validation_rmse'])} CAD (usado para escolher)")
+print(f"RMSE de teste     {lab_utils.format_number(champion_run.data.metrics['test_rmse'])} CAD (informado uma única vez)")
 
 # %% [markdown]
 # ## Encontrando versões
 #
 # `search_model_versions` filtra por nome, id de execução e tags; o modelo no registro sabe
-# para qual versão cada apelido aponta.
+# para qual versão cada alias aponta.
 
 # %%
 import pandas as pd
@@ -291,18 +380,26 @@ import pandas as pd
 versions = client.search_model_versions(f"name = '{model_name}'", order_by=["version_number DESC"],
                                         max_results=10)
 aliases = client.get_registered_model(model_name).aliases  # {"champion": "3", ...}
-pd.DataFrame([{"version": v.version, "aliases": [a for a, n in aliases.items() if n == v.version],
-               "stage": v.current_stage, "status": v.tags.get("validation_status", ""),
-               "run": v.run_id[:8]} for v in versions])
+pd.DataFrame([{"versão": v.version, "aliases": [a for a, n in aliases.items() if n == v.version],
+               "estágio": v.current_stage, "status": v.tags.get("validation_status", ""),
+               "execução": v.run_id[:8]} for v in versions])
 
 # %% [markdown]
+# Na UI (**Models**, depois `previsao_precos`), a página do modelo registrado mostra as mesmas
+# versões, com as tags e os aliases delas, abaixo da descrição e das tags do modelo. Esta
+# captura de tela foi feita depois de todas as lições rodarem em um laboratório novo, então
+# ela também mostra a versão que a lição 09 acrescenta e uma tag `reviewed_by` como a que o
+# Exercício 1 pede:
+#
+# ![O modelo registrado previsao_precos na UI do MLflow](../../docs/screenshots/05_registered_model.png)
+#
 # A versão que o exemplo da página registrou (a 1, na primeira passagem) continua no estágio
-# `Production`, enquanto `@champion` aponta para a versão do desafiante. Estágios e apelidos
+# `Production`, enquanto `@champion` aponta para a versão do desafiante. Estágios e aliases
 # são dois mecanismos separados, e o MLflow não mantém nenhum vínculo entre eles:
 # `models:/previsao_precos/Production` ainda carrega a versão 1, e
 # `models:/previsao_precos@champion`, o campeão. O estágio sobrou do exemplo da página; esta
 # lição não faz mais transições de estágio (obsoletas). Uma equipe que passa de estágios para
-# apelidos usa um dos dois e aposenta o outro: o código carrega `@champion`, e a antiga versão
+# aliases usa um dos dois e aposenta o outro: o código carrega `@champion`, e a antiga versão
 # `Production` é arquivada (uma tag, ou uma última transição para `Archived`) para que
 # ninguém a confunda com o modelo em serviço.
 #
@@ -324,7 +421,7 @@ production_name = "previsao_precos_producao"
 copied = client.copy_model_version(f"models:/{dev_name}/{dev_version.version}", production_name)
 client.set_registered_model_alias(production_name, "champion", copied.version)
 print(f"{dev_name} v{dev_version.version} copiado para {production_name} v{copied.version}")
-print("source da cópia:", copied.source)
+print("origem da cópia:", copied.source)
 
 # %% [markdown]
 # ### Ponto de verificação
@@ -343,22 +440,22 @@ print("✓ a cópia e a versão de desenvolvimento compartilham uma execução e
 #
 # - **Apagar a versão de desenvolvimento** (`client.delete_model_version`) não apaga nenhum
 #   arquivo, mas o `source` da cópia passa a nomear uma versão que não existe mais: a
-#   descrição e as tags da cópia viram o único registro de onde ela veio, e uma ferramenta
+#   descrição e as tags da cópia viram a única pista de onde ela veio, e uma ferramenta
 #   que segue o `source` não encontra nada. Arquive a versão de desenvolvimento com uma tag
 #   em vez de apagá-la.
 # - **Apagar os arquivos** quebra as duas versões. No MLflow 3 eles pertencem ao *modelo
-#   registrado em log*, em `<experiment id>/models/<m-id>/artifacts/` no bucket (lição 01),
+#   logado*, em `<experiment id>/models/<m-id>/artifacts/` no bucket (lição 01),
 #   e não à execução dele. `client.delete_logged_model(model_id)` o marca como apagado;
 #   depois, `mlflow gc`, executado do lado do servidor (`--backend-store-uri` indica o seu
 #   armazenamento de metadados) com `MLFLOW_TRACKING_URI` definida para alcançar os artefatos
-#   via proxy, remove os arquivos e o registro dele. Sem ids, o `gc` elimina toda execução e
-#   todo modelo registrado em log apagados; `--logged-model-ids m-…` limita os modelos que
+#   via proxy, remove os arquivos e os metadados dele. Sem ids, o `gc` elimina toda execução e
+#   todo modelo logado apagados; `--logged-model-ids m-…` limita os modelos que
 #   ele elimina (`--run-ids`, as execuções). Ele não verifica se uma versão registrada ainda
 #   aponta para o modelo. Apagar a *execução* em vez disso (`client.delete_run` e depois
 #   `mlflow gc`) remove os metadados da execução e a pasta de artefatos dela
-#   (`<experiment id>/<run id>/artifacts/`), e deixa o modelo registrado em log e seus arquivos.
+#   (`<experiment id>/<run id>/artifacts/`), e deixa o modelo logado e seus arquivos.
 #
-# A sequência que remove os arquivos de um modelo registrado em log (não executada aqui:
+# A sequência que remove os arquivos de um modelo logado (não executada aqui:
 # quebraria o campeão):
 #
 # ```python
@@ -375,7 +472,7 @@ print("✓ a cópia e a versão de desenvolvimento compartilham uma execução e
 #
 # ### Exercício 1
 # Adicione à versão `@champion` atual de `previsao_precos` uma descrição que contenha a
-# palavra `champion` e uma tag de versão `reviewed_by` com o seu nome. Coloque o número da
+# palavra *campeão* (ou `champion`) e uma tag de versão `reviewed_by` com o seu nome. Coloque o número da
 # versão (uma string) em `described_version`.
 
 # %% tags=["exercise"]
@@ -393,7 +490,7 @@ described_version = ...  # seu código aqui
 # %% tags=["solution"]
 described_version = client.get_model_version_by_alias(model_name, "champion").version
 client.update_model_version(model_name, described_version,
-                            description="Current champion: ElasticNet alpha=0.1, l1_ratio=0.9")
+                            description="Campeão atual: ElasticNet alpha=0.1, l1_ratio=0.9")
 client.set_model_version_tag(model_name, described_version, "reviewed_by", "ada")
 
 # %% tags=["check-exercise"]
@@ -403,10 +500,10 @@ if lab_utils.attempted(described_version, "Exercício 1"):
 
 # %% [markdown]
 # ### Exercício 2
-# Carregue o campeão **pelo apelido** e dê preço às cinco primeiras casas de teste
-# (`X_test.head()`). Registre isso em uma execução chamada `champion_check`: as previsões,
+# Carregue o campeão **pelo alias** e dê preço às cinco primeiras casas de teste
+# (`X_test.head()`). Salve isso em uma execução chamada `champion_check`: as previsões,
 # como lista, no artefato (artifact) `predictions.json` (`{"predictions": [...]}`), e uma tag
-# `model_version` com a versão para a qual o apelido apontava. Coloque o id da execução em
+# `model_version` com a versão para a qual o alias apontava. Coloque o id da execução em
 # `check_run_id`.
 
 # %% tags=["exercise"]
@@ -415,7 +512,7 @@ check_run_id = ...  # seu código aqui
 # %% [markdown]
 # <details><summary>Dica</summary>
 #
-# `mlflow.pyfunc.load_model(f"models:/{model_name}@champion")` carrega pelo apelido e
+# `mlflow.pyfunc.load_model(f"models:/{model_name}@champion")` carrega pelo alias e
 # `client.get_model_version_by_alias` informa a versão; dentro de
 # `mlflow.start_run(run_name=...)`, use `mlflow.log_dict` e `mlflow.set_tag`.
 #
@@ -436,23 +533,29 @@ if lab_utils.attempted(check_run_id, "Exercício 2"):
 # %% [markdown]
 # ## Resumo
 #
-# - `register_model` transforma um modelo registrado em log em uma versão numerada de um
+# - `register_model` transforma um modelo logado em uma versão numerada de um
 #   modelo com nome.
-# - Os estágios ainda funcionam, mas estão obsoletos: use apelidos para apontar para versões,
-#   tags para registrar fatos e descrições para documentar.
+# - Os estágios ainda funcionam, mas estão obsoletos: use aliases para apontar para versões,
+#   tags para anotar fatos e descrições para documentar.
 # - Carregue `models:/name/3`, `models:/name@champion` — nunca um id de execução em código
 #   de produção.
-# - Promova por meio de um critério que compara em dados de validação; mantenha a versão
-#   antiga; avalie nas casas de teste uma única vez, para o modelo que você mantém.
+# - Promova por meio de um critério que compara em dados de validação — o do próprio MLflow:
+#   `mlflow.models.evaluate` para o campeão e o desafiante, depois
+#   `mlflow.validate_evaluation_results` com uma margem em `MetricThreshold`; mantenha a
+#   versão antiga; avalie nas casas de teste uma única vez, para o modelo que você mantém.
 # - `copy_model_version` registra os mesmos arquivos sob outro nome: nada é copiado.
 #
-# ## Leitura complementar
+# ## Leitura complementar (em inglês)
+#
+# As páginas abaixo só existem em inglês.
 #
 # - [Documentação do MLflow](https://mlflow.org/docs/latest/)
 # - [Rastreamento (Tracking)](https://mlflow.org/docs/latest/ml/tracking/)
 # - [Modelos (Models)](https://mlflow.org/docs/latest/ml/model/)
 # - [Registro de modelos (Model Registry)](https://mlflow.org/docs/latest/ml/model-registry/) —
-#   apelidos, tags e a migração para deixar os estágios
+#   aliases, tags e a migração para deixar os estágios
+# - [Avaliação de modelos (Model evaluation)](https://mlflow.org/docs/latest/ml/evaluation/) —
+#   `mlflow.models.evaluate` e a validação de um candidato contra uma referência com `MetricThreshold`
 # - [`MlflowClient.copy_model_version`](https://mlflow.org/docs/latest/python_api/mlflow.client.html#mlflow.client.MlflowClient.copy_model_version)
 #
 # ## Verifique o que aprendeu
@@ -464,25 +567,32 @@ if lab_utils.attempted(check_run_id, "Exercício 2"):
 # 3. O que substitui uma transição de estágio para `Archived`, e por que isso é melhor?
 # 4. Depois de `copy_model_version`, você apaga a versão de desenvolvimento. O que acontece
 #    com os arquivos da cópia de produção e com o `source` dela? O que a quebraria?
+# 5. O critério do MLflow aprovou o desafiante com uma margem de 2% e o recusou com uma margem
+#    do tamanho da dispersão entre dobras. O que cada decisão diz sobre o desafiante, e o que
+#    permitiria confiar numa margem menor?
 
 # %% [markdown] tags=["solution"]
 # 1. Nada no código: ele carrega a versão para a qual `@champion` aponta, agora a do
-#    desafiante. Só o apelido mudou, no servidor.
+#    desafiante. Só o alias mudou, no servidor.
 # 2. Uma pontuação usada para escolher é otimista: o vencedor é em parte o modelo que teve
 #    sorte naquelas casas. Casas de teste que não participaram de nenhuma decisão dão uma
 #    estimativa honesta; use-as para escolher de novo e elas deixam de ser um conjunto de
 #    teste.
-# 3. Uma tag (`archived=true`) e uma descrição, além de remover qualquer apelido que
-#    apontasse para a versão: uma versão pode ter muitas tags e apelidos, e eles dizem o
+# 3. Uma tag (`archived=true`) e uma descrição, além de remover qualquer alias que
+#    apontasse para a versão: uma versão pode ter muitas tags e aliases, e eles dizem o
 #    porquê, enquanto um estágio é uma única palavra fixa.
 # 4. Os arquivos continuam lá: são os da versão de desenvolvimento, e apagar uma versão não
 #    apaga nenhum arquivo. Mas o `source` da cópia passa a apontar para uma versão que não
 #    existe mais; por isso, arquive (com uma tag) a versão de desenvolvimento em vez de
-#    apagá-la. O que quebra as duas versões é apagar o modelo registrado em log que contém os
+#    apagá-la. O que quebra as duas versões é apagar o modelo logado que contém os
 #    arquivos (`client.delete_logged_model`) e depois executar `mlflow gc`
 #    (`--logged-model-ids` escolhe esse modelo). Apagar a execução dele não quebraria: o `gc`
 #    remove a pasta de artefatos da própria execução, e o MLflow 3 guarda os arquivos de um
-#    modelo registrado em log em `<experiment id>/models/<m-id>/artifacts/`.
+#    modelo logado em `<experiment id>/models/<m-id>/artifacts/`.
+# 5. O critério de 2% diz que o RMSE de validação dele é pelo menos 2% menor: não é pior, e
+#    provavelmente é um pouco melhor. A recusa diz que a vantagem dele está dentro do ruído de
+#    uma dobra para outra: ele não mostrou que é melhor. Mais casas de validação diminuem o
+#    ruído; então uma margem menor passa a dizer o mesmo.
 
 # %% [markdown]
-# Próxima: **05 · MLflow Models**: do que é feito um modelo registrado em log, e como servi-lo via REST.
+# Próxima: **05 · MLflow Models, parte 1: do que um modelo é feito**; a parte 2 o serve via REST.

@@ -2,7 +2,7 @@
 # # 05 · MLflow Models, parte 1: do que um modelo é feito
 #
 # Um MLflow Model é uma pasta com um arquivo de descrição (`MLmodel`) que diz como
-# carregá-lo em vários sabores (flavors), que entrada ele espera (sua assinatura, ou
+# carregá-lo em vários *flavors* (como estimador scikit-learn, como função Python…), que entrada ele espera (sua assinatura, ou
 # signature), um exemplo dessa entrada e os pacotes de que ele precisa. É esse contrato que
 # permite carregar o mesmo modelo em um notebook, usá-lo em previsão em lote (batch
 # scoring), servi-lo via REST ou empacotá-lo em uma imagem de contêiner sem mudar código.
@@ -11,8 +11,8 @@
 # campeão e faz a previsão em lote de um arquivo. A parte 2 serve esses modelos via HTTP e
 # gera o Dockerfile de uma imagem de contêiner.
 #
-# **Você vai aprender** os arquivos de um modelo registrado em log (logged model); sabores;
-# a verificação da assinatura; modelos registrados em log e `mlflow.search_logged_models`;
+# **Você vai aprender** os arquivos de um modelo logado (logged model); flavors;
+# a verificação da assinatura; modelos logados e `mlflow.search_logged_models`;
 # modelos `pyfunc` personalizados escritos como código (models from code), com requisitos
 # fixados; `mlflow.models.evaluate`; previsão em lote de um arquivo.
 #
@@ -45,9 +45,9 @@ champion = lab_utils.assert_model_version(model_name, alias="champion")
 # %xmode Minimal
 
 # %% [markdown]
-# ## Anatomia de um modelo registrado em log
+# ## Anatomia de um modelo logado
 #
-# A versão campeã aponta para um **modelo registrado em log**: desde o MLflow 3,
+# A versão campeã aponta para um **modelo logado**: desde o MLflow 3,
 # `log_model(name=...)` cria uma entidade de modelo própria (um id `m-…`, seus arquivos, suas
 # métricas, a execução (run) de onde veio), listada na aba **Models** do experimento
 # (experiment). Vamos listar os arquivos dele no bucket com o boto3 e ler o seu arquivo
@@ -56,7 +56,7 @@ champion = lab_utils.assert_model_version(model_name, alias="champion")
 # %%
 import yaml
 
-# O source da versão é `models:/m-…`: o id do modelo registrado em log a partir do qual ela foi registrada.
+# O source da versão é `models:/m-…`: o id do modelo logado a partir do qual ela foi registrada.
 logged_model = client.get_logged_model(champion.model_id or champion.source.removeprefix("models:/"))
 prefix = lab_utils.bucket_prefix(lab, logged_model.artifact_location)
 s3 = lab_utils.s3_client(lab)
@@ -69,22 +69,22 @@ for name in files:
 
 # %% [markdown]
 # > **skops** — um formato de arquivo para modelos scikit-learn (`model.skops`, acima).
-# > Diferente do pickle do Python, ele registra o tipo de cada objeto que guarda e, ao
+# > Diferente do pickle do Python, ele anota o tipo de cada objeto que guarda e, ao
 # > carregar, recusa tipos que não estejam em uma lista de confiança. Fora do Databricks, o
 # > MLflow 3 salva modelos scikit-learn com skops por padrão. É mais seguro que o pickle, mas
 # > não é uma sandbox: carregue modelos apenas de fontes em que você confia.
 
 # %% tags=["nbval-check-output"]
-print("sabores:", sorted(mlmodel["flavors"]))
-print("carregador do sabor python_function:", mlmodel["flavors"]["python_function"]["loader_module"])
-print("serialização do sabor sklearn:", mlmodel["flavors"]["sklearn"]["serialization_format"])
+print("flavors:", sorted(mlmodel["flavors"]))
+print("carregador do flavor python_function:", mlmodel["flavors"]["python_function"]["loader_module"])
+print("serialização do flavor sklearn:", mlmodel["flavors"]["sklearn"]["serialization_format"])
 print("entradas da assinatura:", [column["name"] for column in yaml.safe_load(mlmodel["signature"]["inputs"])])
 print("requisitos:", [line.split("==")[0] for line in
                       s3.get_object(Bucket=lab.bucket, Key=prefix + "requirements.txt")["Body"]
                       .read().decode().split()])
 
 # %% [markdown]
-# > **Sabor (flavor)** — uma forma de carregar um modelo salvo. `sklearn` devolve o estimador
+# > **Flavor** ("sabor", em inglês) — uma forma de carregar um modelo salvo. `sklearn` devolve o estimador
 # > scikit-learn original (`mlflow.sklearn.load_model`); `python_function` (`pyfunc`) devolve
 # > um objeto genérico com um método `predict` que toda ferramenta do MLflow (servir,
 # > previsão em lote, `evaluate`) entende, qualquer que seja a biblioteca que treinou o
@@ -93,7 +93,7 @@ print("requisitos:", [line.split("==")[0] for line in
 # > **Assinatura (signature)** — a entrada e a saída declaradas do modelo: nomes e tipos das
 # > colunas. Um modelo `pyfunc` confere cada entrada com ela antes de prever.
 #
-# Além do `MLmodel` (sabores, assinatura), a pasta contém **input_example.json** e
+# Além do `MLmodel` (flavors, assinatura), a pasta contém **input_example.json** e
 # **serving_input_example.json** (linhas reais, e as mesmas linhas como corpo de uma
 # requisição REST), e **requirements.txt**, **conda.yaml** e **python_env.yaml** (o que
 # instalar para carregá-lo).
@@ -112,15 +112,15 @@ print("requisitos:", [line.split("==")[0] for line in
 # mais abaixo.
 #
 # ### Ponto de verificação
-# O modelo registrado em log é uma entidade do lado do servidor: `mlflow.search_logged_models`
+# O modelo logado é uma entidade do lado do servidor: `mlflow.search_logged_models`
 # o encontra pela execução de onde ele veio, com seu nome e status.
 
 # %%
 found = mlflow.search_logged_models(experiment_ids=[logged_model.experiment_id],
                                     filter_string=f"source_run_id = '{logged_model.source_run_id}'",
                                     output_format="list")
-assert logged_model.model_id in {m.model_id for m in found}, "o modelo registrado em log do campeão não foi encontrado"
-print(f"✓ o campeão é o modelo registrado em log {logged_model.name!r} ({logged_model.status}) "
+assert logged_model.model_id in {m.model_id for m in found}, "o modelo logado do campeão não foi encontrado"
+print(f"✓ o campeão é o modelo logado {logged_model.name!r} ({logged_model.status}) "
       f"da execução {logged_model.source_run_id[:8]}…")
 
 # %% [markdown]
@@ -151,9 +151,9 @@ print(model.predict(X_test.head(2).astype({"bedrooms": "int32"})).round(-2))
 
 # %% [markdown]
 # mas floats são recusados em uma coluna inteira, mesmo os de valor inteiro: `3.0` quartos
-# falha. É disso que trata o aviso do MLflow sobre "integer column(s)" na hora do registro:
+# falha. É disso que trata o aviso do MLflow sobre "integer column(s)" ao logar o modelo:
 # o pandas guarda como float uma coluna com valores ausentes, então, se uma coluna puder ter
-# valores ausentes algum dia, declare-a como float ao registrar o modelo. Os dados das casas
+# valores ausentes algum dia, declare-a como float ao logar o modelo. Os dados das casas
 # não têm nenhum, então as colunas inteiras deles estão corretas.
 
 # %% tags=["raises-exception", "raises:MlflowException"]
@@ -167,7 +167,7 @@ model.predict(X_test.head(2).astype({"bedrooms": "float64"}))
 # esse pré-processamento junto com o estimador, para que todo consumidor tenha o mesmo
 # comportamento: crie uma subclasse de `mlflow.pyfunc.PythonModel` e implemente `predict`.
 #
-# Como registrá-lo: passar uma *instância* (`python_model=ListingPriceModel()`) faz o MLflow
+# Como logá-lo: passar uma *instância* (`python_model=ListingPriceModel()`) faz o MLflow
 # serializá-la com o cloudpickle, e o MLflow avisa que desserializar um pickle pode executar
 # código arbitrário e recomenda **modelos a partir de código (models from code)**: passe o
 # *caminho de um arquivo Python* que define o modelo e chama `mlflow.models.set_model(...)`.
@@ -180,7 +180,7 @@ print(model_code.read_text())
 
 # %% [markdown]
 # O estimador chega ao modelo como um **artefato** (artifact): `artifacts={"estimator": uri}`
-# faz o MLflow copiar o campeão para dentro do novo modelo na hora do registro, e
+# faz o MLflow copiar o campeão para dentro do novo modelo quando ele é logado, e
 # `load_context` o carrega. Os requisitos são fixados nas versões instaladas aqui
 # (`importlib.metadata`): um `scikit-learn` sem versão fixada instalaria a mais nova que
 # existisse no dia em que alguém reconstruísse o ambiente, e esse não é o ambiente em que o
@@ -223,7 +223,7 @@ custom_version = mlflow.register_model(custom_info.model_uri, "previsao_precos_a
 
 # %% [markdown]
 # ### Ponto de verificação
-# O modelo personalizado está registrado, o servidor o lista como modelo registrado em log
+# O modelo personalizado está registrado, o servidor o lista como modelo logado
 # desta execução, os requisitos dele no bucket estão fixados e ele dá preço a anúncios
 # brutos como o campeão dá preço a linhas limpas.
 
@@ -242,13 +242,13 @@ print("✓ anúncios brutos recebem o mesmo preço que as linhas limpas; requisi
 # %% [markdown]
 # ## Avaliando um modelo
 #
-# `mlflow.models.evaluate` avalia um modelo em dados rotulados e registra as métricas na
+# `mlflow.models.evaluate` avalia um modelo em dados rotulados e loga as métricas na
 # execução ativa. Ele lê o conjunto de teste: o campeão já foi escolhido, então este é o
 # único relatório da pontuação dele em dados que nenhuma decisão viu.
 #
-# > **SHAP** — uma forma de explicar previsões: para cada linha, o quanto cada atributo
-# > (feature) empurrou a previsão para cima ou para baixo da previsão média (seu "valor
-# > SHAP"). Ordenar os atributos pelo efeito médio mostra o que mais mexe nos preços.
+# > **SHAP** — uma forma de explicar previsões: para cada linha, o quanto cada feature
+# > empurrou a previsão para cima ou para baixo da previsão média (seu "valor
+# > SHAP"). Ordenar as features pelo efeito médio mostra o que mais mexe nos preços.
 #
 # O `evaluate` pode gerar gráficos SHAP por conta própria (`log_model_explainability`,
 # ligado por padrão). Para um regressor, ele usa o explainer genérico de permutação do SHAP,
@@ -272,7 +272,7 @@ print({k: round(float(v), 3) for k, v in result.metrics.items()
        if k in ("root_mean_squared_error", "mean_absolute_error", "r2_score")})
 
 # %% [markdown]
-# `shap.LinearExplainer` explica o estimador scikit-learn do campeão (seu sabor `sklearn`)
+# `shap.LinearExplainer` explica o estimador scikit-learn do campeão (seu flavor `sklearn`)
 # usando os dados de treinamento como referência (background); `client.log_figure` guarda o
 # gráfico na execução de avaliação (o bloco `with` já terminou, então a chamada indica a
 # execução).
@@ -320,9 +320,9 @@ checked = lab_utils.assert_run_logged(scoring_run.info.run_id, metrics={"houses_
 #
 # ### Exercício 1
 # O campeão recusa `3.0` quartos: a assinatura dele declara `bedrooms` como `long`. Suponha
-# que um formulário web envie essa coluna como float. Registre em log de novo o estimador
+# que um formulário web envie essa coluna como float. Logue de novo o estimador
 # scikit-learn do campeão (`estimator`, carregado acima para o SHAP) como um novo modelo
-# registrado em log cuja assinatura declare `bedrooms` como float (`double`) e mantenha as
+# logado cuja assinatura declare `bedrooms` como float (`double`) e mantenha as
 # outras colunas como o campeão as tem, e coloque em `float_info` o `ModelInfo` que
 # `log_model` devolve. A verificação lê a assinatura no arquivo `MLmodel` guardado no
 # servidor e dá preço a quartos em float (`3.0`, e até `2.5`) com o seu modelo.
@@ -354,20 +354,22 @@ if lab_utils.attempted(float_info, "Exercício 1"):
 # %% [markdown]
 # ## Resumo
 #
-# - Um modelo registrado em log é uma entidade no servidor (`search_logged_models`) e
-#   arquivos no bucket: `MLmodel` (sabores, assinatura), exemplos, requisitos fixados.
+# - Um modelo logado é uma entidade no servidor (`search_logged_models`) e
+#   arquivos no bucket: `MLmodel` (flavors, assinatura), exemplos, requisitos fixados.
 # - A assinatura protege as previsões de entradas malformadas; declare como float uma
 #   coluna que possa ter valores ausentes.
-# - Um `pyfunc` personalizado leva o pré-processamento junto com o modelo; registre-o a
+# - Um `pyfunc` personalizado leva o pré-processamento junto com o modelo; logue-o a
 #   partir de código (um arquivo e `set_model`), não como um objeto serializado com pickle.
-# - `mlflow.models.evaluate` registra métricas; o SHAP explica previsões, e `log_figure`
+# - `mlflow.models.evaluate` loga métricas; o SHAP explica previsões, e `log_figure`
 #   guarda o gráfico; previsão em lote é `load_model` + `predict`.
 #
-# ## Leitura complementar
+# ## Leitura complementar (em inglês)
+#
+# As páginas abaixo só existem em inglês.
 #
 # - Documentação do MLflow: https://mlflow.org/docs/latest/
 # - Rastreamento (Tracking): https://mlflow.org/docs/latest/ml/tracking/
-# - Modelos (sabores, assinaturas, exemplos de entrada): https://mlflow.org/docs/latest/ml/model/
+# - Modelos (flavors, assinaturas, exemplos de entrada): https://mlflow.org/docs/latest/ml/model/
 # - Registro de modelos (Model Registry): https://mlflow.org/docs/latest/ml/model-registry/
 # - Modelos a partir de código (models from code): https://mlflow.org/docs/latest/ml/model/models-from-code/
 # - Assinaturas de modelos: https://mlflow.org/docs/latest/ml/model/signatures/
@@ -377,10 +379,10 @@ if lab_utils.attempted(float_info, "Exercício 1"):
 #
 # 1. Uma coluna pode ter valores ausentes em produção. Que tipo ela deve ter na assinatura,
 #    e o que acontece na hora da previsão se ela for declarada `long`?
-# 2. Por que o MLflow recomenda registrar um `pyfunc` personalizado a partir de um arquivo de
+# 2. Por que o MLflow recomenda logar um `pyfunc` personalizado a partir de um arquivo de
 #    código em vez de passar uma instância?
 # 3. O que dá errado, meses depois, com `pip_requirements=["scikit-learn", "pandas"]`?
-# 4. Esta lição carrega o campeão em dois sabores. Qual deles o `LinearExplainer` do SHAP
+# 4. Esta lição carrega o campeão em dois flavors. Qual deles o `LinearExplainer` do SHAP
 #    recebe, qual deles faz a previsão do arquivo, e por quê?
 
 # %% [markdown] tags=["solution"]
@@ -392,9 +394,9 @@ if lab_utils.attempted(float_info, "Exercício 1"):
 # 3. Uma reconstrução instala as versões mais novas, não as que foram testadas com o modelo;
 #    o modelo pode não carregar ou prever de outro jeito. Fixe com `==` as versões que você
 #    testou.
-# 4. O `LinearExplainer` recebe o sabor `sklearn`: ele precisa do próprio estimador (seus
-#    coeficientes). A previsão usa o sabor `python_function`: ele confere cada entrada com a
+# 4. O `LinearExplainer` recebe o flavor `sklearn`: ele precisa do próprio estimador (seus
+#    coeficientes). A previsão usa o flavor `python_function`: ele confere cada entrada com a
 #    assinatura, e o mesmo código faria a previsão com um modelo de qualquer biblioteca.
 
 # %% [markdown]
-# Próxima: **05 · MLflow Models, parte 2**: servir um modelo via REST e como imagem de contêiner.
+# Próxima: **05 · MLflow Models, parte 2: servindo um modelo**, via REST e como imagem de contêiner.

@@ -5,12 +5,12 @@
 # 3 a 17, mas mude o alpha antes" não é reproduzível. Um **MLflow Project** é uma pasta com um
 # arquivo `MLproject` que nomeia seus pontos de entrada (entry points), os parâmetros de cada um
 # e o comando a executar, para que qualquer um — um colega, um agendador, a CI — o execute do
-# mesmo jeito com `mlflow run`, e cada execução (run) registre de onde veio o seu código.
+# mesmo jeito com `mlflow run`, e cada execução (run) guarde de onde veio o seu código.
 #
 # **Você vai aprender** o arquivo `MLproject` e seus tipos de parâmetro; a executar um projeto
-# pela linha de comando e pelo Python; o que uma execução de projeto registra (origem, ponto de
-# entrada, parâmetros, commit do git) e o que ela não registra; o que acontece com um parâmetro
-# do tipo errado; a reproduzir uma execução passada a partir do commit que ela registrou.
+# pela linha de comando e pelo Python; o que uma execução de projeto guarda (origem, ponto de
+# entrada, parâmetros, commit do git) e o que ela não guarda; o que acontece com um parâmetro
+# do tipo errado; a reproduzir uma execução passada a partir do commit que ela guardou.
 #
 # **Tempo:** 30 minutos. **Pré-requisitos:** 01 · Rastreamento básico.
 #
@@ -46,7 +46,7 @@ print((project / "MLproject").read_text())
 # de URI. `string` e `float` documentam a intenção: o MLflow repassa o valor sem verificá-lo,
 # como mostra uma seção mais adiante.
 #
-# `train` ajusta o modelo no conjunto de treinamento e registra em log sua pontuação no conjunto de
+# `train` ajusta o modelo no conjunto de treinamento e loga sua pontuação no conjunto de
 # **validação**; `validate` é um critério de promoção (gate) — aprova uma execução treinada
 # só se o RMSE de validação dela for baixo o bastante, e avalia o modelo aprovado no conjunto de
 # **teste**, uma única vez. A decisão (aprovar ou não) lê dados de validação, e assim a
@@ -67,16 +67,16 @@ print((project / "python_env.yaml").read_text())
 # `MLFLOW_LOGGING_LEVEL=WARNING` tira da saída as linhas de progresso do próprio MLflow (uma
 # delas mostra uma pasta temporária desta máquina); o que sobra é a saída do script. Cada
 # execução do projeto inicia novos processos Python que importam o MLflow e o scikit-learn, e
-# depois ajusta e registra em log um modelo: cerca de 10 segundos cada uma numa máquina ociosa,
+# depois ajusta e loga um modelo: cerca de 10 segundos cada uma numa máquina ociosa,
 # mais numa máquina ocupada.
 
 # %%
 # !MLFLOW_LOGGING_LEVEL=WARNING mlflow run {project} -e train -P alpha=0.3 -P l1_ratio=0.5 --env-manager local --experiment-name {experiment_name}
 
 # %% [markdown]
-# `mlflow run` criou uma execução, registrou os parâmetros em log, executou o comando com
+# `mlflow run` criou uma execução, logou os parâmetros, executou o comando com
 # `MLFLOW_RUN_ID` definido, e o `mlflow.start_run()` do script se juntou a essa execução. Vamos
-# encontrá-la e ler o que ela registrou sobre a sua origem.
+# encontrá-la e ler o que ela guardou sobre a sua origem.
 
 # %%
 import mlflow
@@ -87,11 +87,11 @@ tags = cli_run.data.tags
 # A origem é uma URI de arquivo deste repositório mais a pasta do projeto: mostre só a pasta.
 source = tags["mlflow.source.name"].replace(lab_utils.REPO_ROOT.as_uri(), "file://<repository>")
 not_set = {"mlflow.project.env": "(não definida: com --env-manager local o MLflow não cria ambiente)",
-           "mlflow.source.git.commit": "(não registrado: o projeto não está num checkout do git)"}
+           "mlflow.source.git.commit": "(não gravado: o projeto não está num checkout do git)"}
 print(f"{'mlflow.source.name':<28} {source}")
 for key in ("mlflow.project.entryPoint", "mlflow.source.type", "mlflow.project.env",
             "mlflow.source.git.commit"):
-    print(f"{key:<28} {tags.get(key, not_set.get(key, '(não registrado)'))}")
+    print(f"{key:<28} {tags.get(key, not_set.get(key, '(não gravado)'))}")
 
 # %% [markdown]
 # `mlflow.project.env` nomeia o ambiente que o MLflow criou para a execução (`virtualenv`, `uv`,
@@ -119,7 +119,7 @@ checked = lab_utils.assert_run_logged(
     metrics=["validation_rmse", "validation_r2"],
     tags={"mlflow.project.entryPoint": "train", "mlflow.source.type": "PROJECT"})
 if (lab_utils.REPO_ROOT / ".git").exists():
-    assert "mlflow.source.git.commit" in tags, "nenhum commit do git registrado"
+    assert "mlflow.source.git.commit" in tags, "nenhum commit do git gravado"
 
 # %% [markdown]
 # ## Executando pelo Python
@@ -171,8 +171,9 @@ checked = lab_utils.assert_run_logged(validation.run_id, metrics=["validation_rm
 # Os RMSEs de validação e de teste acima podem diferir em milhares de CAD, e isso sozinho não
 # é alarme: eles são medidos em 103 casas de validação e 137 de teste, e o bootstrap da lição 02 mostrou um
 # intervalo de 95% de vários milhares de CAD para um RMSE de teste. Some o pequeno otimismo de
-# um número que participou de uma decisão (a porta de qualidade leu o RMSE de validação), e uma
-# diferença desse tamanho é o que dois sorteios de casas dão. A própria porta `max_rmse` é uma
+# um número que participou de uma decisão (o critério de promoção leu o RMSE de validação), e uma
+# diferença desse tamanho está dentro do que dois sorteios de casas podem dar; para saber
+# ao certo, para este modelo, faça o bootstrap do RMSE de teste dele como na lição 02. O próprio limite `max_rmse` é uma
 # linha sem margem: um modelo logo abaixo dela e outro logo acima são, nestes dados, o mesmo
 # modelo.
 
@@ -181,7 +182,7 @@ checked = lab_utils.assert_run_logged(validation.run_id, metrics=["validation_rm
 #
 # `alpha` é declarado `float` no `MLproject`, mas o MLflow só verifica se todo parâmetro sem
 # valor padrão recebeu um valor, e entrega o valor ao comando do jeito que veio: o próprio
-# analisador de argumentos do `train.py` (`type=float`) o recusa, a execução é registrada como
+# analisador de argumentos do `train.py` (`type=float`) o recusa, a execução fica marcada como
 # FAILED e `mlflow.projects.run` lança uma `ExecutionException` (esta célula deve falhar; a
 # mensagem do analisador aparece na saída, acima do erro). Declare os tipos nos dois lugares:
 # o `MLproject` os documenta, o script os impõe.
@@ -201,8 +202,8 @@ mlflow.projects.run(str(project), entry_point="deploy", env_manager="local", exp
 #
 # O servidor guarda a pasta do projeto, o ponto de entrada, os parâmetros e o commit em que o
 # checkout estava. Executar de novo o `mlflow.source.name` rodaria os arquivos de *hoje*, que
-# podem ter mudado desde então. Para rodar o código registrado, clone o repositório numa pasta
-# temporária, faça checkout do commit registrado e execute o projeto ali. O `train.py` importa
+# podem ter mudado desde então. Para rodar o código gravado, clone o repositório numa pasta
+# temporária, faça checkout do commit gravado e execute o projeto ali. O `train.py` importa
 # `lab_utils`, então o `PYTHONPATH` também aponta para a cópia dele no clone.
 #
 # Para um projeto num servidor git, `mlflow run <git URL> --version <commit>` faz o clone e o
@@ -237,27 +238,27 @@ print("reproduzida a partir do commit", reproduced.data.tags["mlflow.source.git.
 
 # %% [markdown]
 # ### Ponto de verificação
-# A nova execução rodou o commit registrado com os parâmetros registrados e obteve as mesmas
+# A nova execução rodou o commit gravado com os parâmetros gravados e obteve as mesmas
 # pontuações.
 
 # %% tags=["nbval-check-output"]
 assert reproduced.data.tags["mlflow.source.git.commit"] == commit
 assert record.data.params == reproduced.data.params
 for key in ("validation_rmse", "validation_r2"):
-    print(f"{key}: original {record.data.metrics[key]:.4f}  "
-          f"reproduzida {reproduced.data.metrics.get(key, float('nan')):.4f}")
+    print(f"{key}: original {lab_utils.format_number(record.data.metrics[key], 4)}  "
+          f"reproduzida {lab_utils.format_number(reproduced.data.metrics.get(key, float('nan')), 4)}")
 assert abs(record.data.metrics["validation_rmse"] - reproduced.data.metrics.get("validation_rmse", np.nan)) < 1e-6, (
-    "o commit registrado não dá as pontuações originais: o projeto tinha alterações sem commit "
+    "o commit gravado não dá as pontuações originais: o projeto tinha alterações sem commit "
     f"quando a execução original rodou? Sem commit agora: {uncommitted or 'nenhuma'}")
 
 # %% [markdown]
 # > **Como está na prática.** Um projeto dá a uma execução um ponto de entrada reproduzível:
 # > parâmetros com tipo, um ambiente, o commit do git e backends que o rodam em outro lugar
 # > (local, Databricks, um Job do Kubernetes: a documentação "MLflow Projects" do MLflow, em
-# > inglês). Muitas equipes hoje têm as mesmas garantias com uma imagem de contêiner e um
-# > orquestrador — a imagem fixa o ambiente, o orquestrador passa os parâmetros, agenda, tenta
-# > de novo e guarda o histórico (as implantações do Prefect na lição 07; Airflow, Jobs do
-# > Kubernetes) — e mantêm o MLflow para o rastreamento e o registro; a parte 2 da lição 05
+# > inglês). Uma imagem de contêiner e um orquestrador dão as mesmas garantias — a imagem fixa
+# > o ambiente, o orquestrador passa os parâmetros, agenda, tenta de novo e guarda o histórico
+# > (os deployments do Prefect na lição 07; Airflow, Jobs do Kubernetes) — e o MLflow fica só
+# > com o rastreamento e o registro de modelos; a parte 2 da lição 05
 # > gera uma imagem assim para servir o modelo. Os projetos continuam úteis para entregar a
 # > alguém a reprodução de uma execução em um comando, como nesta lição, e para o `mlflow run`
 # > de um repositório que não é seu.
@@ -302,17 +303,19 @@ if lab_utils.attempted(exercise_validation_id, "Exercício 1"):
 # ## Resumo
 #
 # - O `MLproject` nomeia pontos de entrada, parâmetros (tipos documentados `string`, `float`,
-#   `path`, `uri`) e comandos; `mlflow run` e `mlflow.projects.run` os executam e registram em
-#   log uma execução com a sua procedência.
+#   `path`, `uri`) e comandos; `mlflow run` e `mlflow.projects.run` os executam e logam
+#   uma execução com a sua procedência.
 # - O MLflow não verifica um `float`: quem verifica é o script; um valor errado faz a execução
-#   falhar (registrada como FAILED) e lança `ExecutionException`.
+#   falhar (marcada como FAILED) e lança `ExecutionException`.
 # - O veredito de um critério é uma tag em uma execução FINISHED (`validation_passed=false`
 #   para um modelo recusado); FAILED quer dizer que o próprio critério não pôde rodar.
-# - O registro (pasta, ponto de entrada, parâmetros, commit) permite rodar de novo o mesmo
+# - O que fica gravado (pasta, ponto de entrada, parâmetros, commit) permite rodar de novo o mesmo
 #   código a partir de um checkout do commit; alterações sem commit não estão nele, e o
 #   ambiente fica por sua conta.
 #
-# ## Leitura complementar
+# ## Leitura complementar (em inglês)
+#
+# As páginas abaixo só existem em inglês.
 #
 # - Documentação do MLflow: https://mlflow.org/docs/latest/
 # - Rastreamento (Tracking): https://mlflow.org/docs/latest/ml/tracking/
@@ -329,7 +332,7 @@ if lab_utils.attempted(exercise_validation_id, "Exercício 1"):
 #    `-P alpha=abc`, e o que interrompe a execução?
 # 2. Uma execução não tem a tag `mlflow.project.env`, mas tem `mlflow.source.git.commit`.
 #    Por quê?
-# 3. Você editou o `train.py`, não fez commit e executou o projeto. O que o commit registrado
+# 3. Você editou o `train.py`, não fez commit e executou o projeto. O que o commit gravado
 #    permite reproduzir?
 # 4. Por que `validate` decide com o conjunto de validação e só depois avalia o conjunto de
 #    teste?
@@ -340,12 +343,12 @@ if lab_utils.attempted(exercise_validation_id, "Exercício 1"):
 #    FAILED e `mlflow.projects.run` lança `ExecutionException`.
 # 2. O projeto rodou com `--env-manager local`: o MLflow não criou ambiente, então não define
 #    `mlflow.project.env`; o commit é o `HEAD` do checkout git em que o projeto está.
-# 3. Só o código como estava naquele commit, sem a sua edição: o MLflow registra o `HEAD` e
-#    não registra alterações sem commit. Faça commit antes de uma execução que você talvez
+# 3. Só o código como estava naquele commit, sem a sua edição: o MLflow grava o `HEAD` e
+#    não grava alterações sem commit. Faça commit antes de uma execução que você talvez
 #    precise reproduzir.
 # 4. Passar pelo critério é uma decisão; uma pontuação usada para decidir é otimista para o
 #    modelo escolhido. O conjunto de teste, que nenhuma decisão viu, dá uma estimativa
 #    honesta, informada uma única vez.
 
 # %% [markdown]
-# Próxima: **07 · Pipelines do Prefect**: o mesmo treinamento dentro de um fluxo orquestrado.
+# Próxima: **07 · Pipelines com Prefect**: o mesmo treinamento dentro de um fluxo orquestrado.

@@ -1,22 +1,24 @@
 # %% [markdown]
-# # 07 · Pipelines do Prefect que treinam, rastreiam e registram
+# # 07 · Pipelines com Prefect
 #
 # O treinamento raramente roda sozinho: os dados são carregados, um modelo é treinado,
 # verificado e registrado — conforme um agendamento, com novas tentativas quando algo falha de
 # forma intermitente. O Prefect orquestra essas etapas como um *fluxo* (flow) de *tarefas*
-# (tasks); o MLflow registra o que cada treinamento produziu. Esta lição executa o fluxo da
+# (tasks); o MLflow guarda o que cada treinamento produziu. Esta lição executa o fluxo da
 # página do DataFlow Lab, como está escrito, no servidor Prefect do laboratório, liga cada
 # execução (run) do MLflow à sua execução de fluxo (flow run) do Prefect (e vice-versa),
-# acrescenta novas tentativas (retries) e cache, serve uma implantação (deployment) agendada e
+# acrescenta novas tentativas (retries) e cache, serve um *deployment* agendado (um fluxo que
+# o servidor sabe disparar) e
 # aciona o MLflow Project da lição 06 a partir de um fluxo.
 #
 # **Você vai aprender** `@flow` e `@task`; o critério de acurácia que registra
-# `modelo_producao`, decidido com dados de validação; a ligar execuções do MLflow a execuções
-# de fluxo do Prefect; novas tentativas e cache de tarefas; implantações com `flow.serve` e
+# `modelo_producao`, decidido com dados de validação pelas ferramentas do próprio MLflow,
+# `mlflow.models.evaluate` e `MetricThreshold`; a ligar execuções do MLflow a execuções
+# de fluxo do Prefect; novas tentativas e cache de tarefas; deployments com `flow.serve` e
 # `arun_deployment`; a consultar os dois servidores, cada um com o seu próprio cliente.
 #
 # **Tempo:** 40 minutos. **Pré-requisitos:** 01 · Rastreamento básico, 04 · O registro de
-# modelos (Model Registry), 06 · MLflow Projects.
+# modelos, 06 · MLflow Projects.
 #
 # **No mapa** (lição 00): o servidor Prefect: mais um cliente, que loga execuções e registra versões.
 
@@ -27,13 +29,13 @@ lab = lab_utils.connect(language="pt_BR")
 
 # %% [markdown]
 # `connect()` apontou `PREFECT_API_URL` para o servidor Prefect do laboratório: cada execução
-# de fluxo deste notebook fica registrada lá, visível na UI do Prefect, e não há nada para
+# de fluxo deste notebook fica guardada lá, visível na UI do Prefect, e não há nada para
 # iniciar. Sem essa configuração, o perfil padrão do Prefect (`ephemeral`) inicia um servidor
 # temporário num subprocesso na primeira vez que este kernel executa um fluxo — um por processo
 # Python, que os fluxos seguintes reutilizam; ele não tem UI, guarda suas execuções num arquivo
 # SQLite local (`~/.prefect/prefect.db`) e para quando o kernel termina.
 #
-# O Prefect também registra em log, no notebook, cada execução de fluxo e de tarefa, com um
+# O Prefect também loga, no notebook, cada execução de fluxo e de tarefa, com um
 # link para cada uma. Aqui mantemos só os avisos dele (os logs completos estão na página de
 # cada execução de fluxo, na UI do Prefect) e lemos os estados pela API do Prefect.
 
@@ -59,8 +61,8 @@ accuracy_threshold = 0.8
 #
 # O fluxo **decide** com base em `accuracy` (registrar ou não), então `avaliar` avalia o modelo
 # nas casas de **validação**. `lab_utils.split_train_validation_test` mantém um terceiro
-# conjunto, as casas de teste, fora de toda decisão: ele dá a pontuação honesta do modelo que
-# ficar, uma única vez, no final.
+# conjunto, as casas de teste, fora de toda decisão: ele dá a pontuação honesta do modelo
+# escolhido, uma única vez, no final.
 
 # %%
 import mlflow
@@ -122,15 +124,15 @@ def pipeline_treinamento(params):
     return metrics
 
 # %% [markdown]
-# Chamar uma função `@flow` a executa: o Prefect cria uma execução de fluxo no servidor,
-# executa a tarefa e registra cada estado. O fluxo da página leva várias vezes mais tempo que
+# Chamar uma função `@flow` a roda: o Prefect cria uma execução de fluxo no servidor,
+# roda a tarefa e grava cada estado. O fluxo da página leva várias vezes mais tempo que
 # as chamadas de `retreinar_modelo` mais abaixo: como não recebe `pip_requirements`, o
 # `log_model` infere os requisitos do modelo carregando-o num novo processo Python.
 #
 # Dois avisos vêm dos hábitos de MLflow 2 da página, e nenhum deles interrompe o fluxo:
 # `log_model(model, "model")` passa o nome por posição, como o antigo `artifact_path` (o
 # MLflow 3 o chama de `name`), e `runs:/<run>/model` já não contém os arquivos do modelo — o
-# MLflow 3 os guarda com o *modelo registrado em log* (logged model), e por isso
+# MLflow 3 os guarda com o *modelo logado* (logged model), e por isso
 # `register_model` avisa que registra `models:/m-…` em seu lugar. O `pipelines/retrain.py`, mais
 # abaixo, evita os três problemas.
 
@@ -160,14 +162,14 @@ checked = lab_utils.assert_model_version("modelo_producao")
 # %% [markdown]
 # O critério funcionou (acurácia de validação acima de 0,8). Um modelo abaixo do limiar é
 # rastreado, mas não registrado — experimente com um modelo regularizado ao extremo, que mal
-# usa os atributos:
+# usa as features:
 
 # %%
 weak = pipeline_treinamento({"C": 0.00001})
 registered_after = len(client.search_model_versions("name = 'modelo_producao'"))
 
 # %% tags=["nbval-check-output"]
-print(f"acurácia de validação {weak['accuracy']:.3f}; registrado: {registered_after > versions_before + 1}")
+print(f"acurácia de validação {lab_utils.format_number(weak['accuracy'], 3)}; registrado: {registered_after > versions_before + 1}")
 
 # %% [markdown]
 # ## Ligando os dois mundos
@@ -178,8 +180,8 @@ print(f"acurácia de validação {weak['accuracy']:.3f}; registrado: {registered
 # `prefect.runtime.flow_run`) e cria um **artefato de link** (link artifact) do Prefect que
 # aponta para a execução do MLflow. Ele também separa o carregamento dos dados numa tarefa
 # própria, com até 3 novas tentativas e cache de uma hora; transforma o limiar num parâmetro do
-# fluxo; e calcula a acurácia de teste só para um modelo que o critério aprovou, depois da
-# decisão (`reportar_teste`).
+# fluxo; decide com as ferramentas do próprio MLflow (abaixo); e calcula a acurácia de teste
+# só para um modelo que o critério aprovou, depois da decisão (`reportar_teste`).
 #
 # O `log_model` recebe os requisitos do modelo (`pip_requirements`, com versões fixadas por
 # `mlflow.sklearn.get_default_pip_requirements`): sem eles, o MLflow os infere carregando o
@@ -209,12 +211,62 @@ print("Prefect → execução do MLflow:", artifacts[0].data)
 
 # %%
 checked = lab_utils.assert_run_logged(result["run_id"], params={"C": 1.0},
-                                      metrics=["validation_accuracy", "test_accuracy"],
+                                      metrics=["validation_accuracy_score", "test_accuracy"],
                                       tags=["prefect.flow_run_id", "prefect.flow_run_url"])
 assert result["run_id"] in artifacts[0].data, "o artefato do Prefect não aponta para a execução do MLflow"
 print("✓ a execução do MLflow e a execução de fluxo do Prefect apontam uma para a outra")
 
 # %% [markdown]
+# ### O critério do próprio MLflow
+#
+# O fluxo da página compara `metrics["accuracy"] > 0.8` à mão. O `retreinar_modelo` usa o
+# critério que vem com o MLflow, como a lição 04. A tarefa `avaliar_na_validacao` avalia o
+# modelo logado nas casas de validação com `mlflow.models.evaluate` (`model_type="classifier"`):
+# ela carrega o modelo do servidor como um cliente faria, loga uma dúzia de métricas
+# (`validation_accuracy_score`, `validation_f1_score`, `validation_roc_auc`, …; o
+# `metric_prefix` diz em que casas elas foram medidas) e cinco gráficos (curvas ROC e de
+# precisão-revocação, matriz de confusão, …) na execução de treino, e liga as métricas ao
+# modelo logado e ao conjunto de dados chamado `validation`. O fluxo entrega o resultado a
+# `mlflow.validate_evaluation_results` com um `MetricThreshold(threshold=...,
+# greater_is_better=True)`: ele retorna quando a acurácia alcança o limiar e lança
+# `ModelValidationFailedException`, dizendo qual limiar falhou, quando não alcança. Uma
+# diferença em relação à página: uma pontuação *igual* ao limiar do MLflow passa (`>=`; o `>`
+# da página a recusava); em 82 casas de validação, nenhuma acurácia é exatamente 0,8. As linhas
+# INFO são o critério falando; ele diz "against baseline" (contra a referência) mesmo quando,
+# como aqui, há só um limiar (a lição 04 e o projeto final comparam com o campeão). A
+# avaliação acrescenta alguns segundos a cada execução do fluxo: ela carrega o modelo e
+# desenha os gráficos.
+
+# %%
+print(inspect.getsource(retrain.avaliar_na_validacao))
+print(inspect.getsource(retrain.retreinar_modelo))
+
+# %% [markdown]
+# ### Ponto de verificação: a avaliação, lida de volta
+#
+# A execução de treino guarda as métricas e os gráficos da avaliação; o modelo logado dela, para
+# o qual a versão registrada aponta, também guarda as métricas, ligadas ao conjunto de dados em
+# que foram medidas (o `search_logged_models` o encontra pela execução, como na lição 01).
+
+# %%
+checked = lab_utils.assert_run_logged(result["run_id"], metrics=["validation_accuracy_score", "validation_roc_auc"],
+                                      artifacts=["validation_confusion_matrix.png", "validation_roc_curve_plot.png"])
+logged_model = mlflow.search_logged_models(experiment_ids=[experiment.experiment_id], output_format="list",
+                                           filter_string=f"source_run_id = '{result['run_id']}'")[0]
+on_model = {metric.key: metric for metric in logged_model.metrics}
+assert on_model["validation_accuracy_score"].dataset_name == "validation", on_model["validation_accuracy_score"]
+assert on_model["validation_accuracy_score"].value >= accuracy_threshold
+print(f"✓ versão {result['registered_version']}: o modelo logado dela tem validation_accuracy_score "
+      f"{lab_utils.format_number(on_model['validation_accuracy_score'].value, 3)}, medida no conjunto de dados 'validation'")
+
+# %% [markdown]
+# A página da execução de fluxo na UI do Prefect (o endereço na tag `prefect.flow_run_url` da
+# execução) mostra o estado e a duração da execução, as execuções de tarefa numa linha do
+# tempo e os logs; a aba **Artifacts** guarda o link de volta para a execução do MLflow. Uma
+# execução de `retreinar-modelo`, capturada depois de as lições rodarem em um laboratório novo:
+#
+# ![Uma execução de retreinar-modelo na UI do Prefect](../../docs/screenshots/06_prefect_flow_run.png)
+#
 # ### A validação decide, o teste informa
 #
 # A execução que passou pelo critério traz as duas pontuações. A acurácia de validação foi
@@ -223,22 +275,22 @@ print("✓ a execução do MLflow e a execução de fluxo do Prefect apontam uma
 
 # %% tags=["nbval-check-output"]
 scores = client.get_run(result["run_id"]).data.metrics
-print(f"acurácia de validação {scores['validation_accuracy']:.3f} (decidiu o registro)")
-print(f"acurácia de teste     {scores['test_accuracy']:.3f} (informada uma única vez, após a decisão)")
+print(f"acurácia de validação {lab_utils.format_number(scores['validation_accuracy_score'], 3)} (decidiu o registro)")
+print(f"acurácia de teste     {lab_utils.format_number(scores['test_accuracy'], 3)} (informada uma única vez, após a decisão)")
 
 
 # %%
 # Quanto uma acurácia pode variar por acaso (o quadro da lição 02): um erro padrão de uma proporção.
 import numpy as np
 
-standard_error = np.sqrt(scores["validation_accuracy"] * (1 - scores["validation_accuracy"]) / len(y_validation))
-print(f"um erro padrão em {len(y_validation)} casas de validação: ±{standard_error:.3f}")
+standard_error = np.sqrt(scores["validation_accuracy_score"] * (1 - scores["validation_accuracy_score"]) / len(y_validation))
+print(f"um erro padrão em {len(y_validation)} casas de validação: ±{lab_utils.format_number(standard_error, 3)}")
 
 # %% [markdown]
-# Leia a porta de qualidade sob essa luz: uma acurácia medida em tantas casas varia mais ou
+# Leia o critério de promoção sob essa luz: uma acurácia medida em tantas casas varia mais ou
 # menos isso de um sorteio de casas para outro; então um modelo que passa de 0,8 por menos de
 # um erro padrão poderia igualmente não ter passado, e uma acurácia de teste alguns pontos
-# abaixo da de validação está dentro do ruído, não é sinal de um modelo quebrado. Uma porta
+# abaixo da de validação está dentro do ruído, não é sinal de um modelo quebrado. Um critério
 # que decide algo de verdade pede uma margem (lição 02), mais dados de validação, ou os dois.
 # %% [markdown]
 # ### Cache
@@ -256,19 +308,19 @@ print(dict(sorted(states.items())))
 assert states["carregar_dados"] == "Cached", states
 
 # %% [markdown]
-# ## Uma implantação agendada
+# ## Um deployment agendado
 #
-# Uma **implantação** (deployment) torna um fluxo executável pelo servidor: conforme um
-# agendamento, pela UI ou pelo código. `flow.serve(...)` registra uma implantação, e o
-# processo que a serve executa as execuções de fluxo dela. O laboratório inicia
+# Um **deployment** (no Prefect, a "implantação" de um fluxo) torna um fluxo executável pelo
+# servidor: conforme um agendamento, pela UI ou pelo código. `flow.serve(...)` cria um
+# deployment no servidor Prefect, e é o processo que o serve que roda os fluxos disparados por ele. O laboratório inicia
 # `python pipelines/retrain.py` (que chama
 # `retreinar_modelo.serve(name="semanal", cron="0 3 * * 1")`) em segundo plano; depois
 # disparamos uma execução agora, esperamos por ela e paramos o servidor. (Num laboratório de
-# workshop, a implantação leva o seu nome, `semanal-<you>`, para que a sua execução vá para o
+# workshop, o deployment leva o seu nome, `semanal-<you>`, para que a sua execução vá para o
 # seu próprio processo servidor.)
 #
 # Iniciar o processo servidor leva segundos, não milissegundos: é um novo Python que importa
-# Prefect, MLflow e scikit-learn antes de registrar a implantação.
+# Prefect, MLflow e scikit-learn antes de criar o deployment.
 
 # %%
 from lab_utils.prefect import DeploymentServer
@@ -289,7 +341,7 @@ from prefect.deployments import arun_deployment
 
 try:
     triggered = await arun_deployment(deployment, parameters={"C": 2.0}, timeout=180, poll_interval=1)
-    print(f"execução da implantação {triggered.name}: {triggered.state.type.value}")
+    print(f"execução do deployment {triggered.name}: {triggered.state.type.value}")
 finally:
     server.stop()
 
@@ -300,8 +352,8 @@ finally:
 assert triggered.state.type.value == "COMPLETED", triggered.state
 deployed_runs = mlflow.search_runs(experiment_names=["pipeline_treinamento"],
                                    filter_string=f"tags.`prefect.flow_run_id` = '{triggered.id}'")
-assert len(deployed_runs) == 1, "nenhuma execução do MLflow para a execução de fluxo da implantação"
-print(f"✓ a implantação rodou, como rodaria no horário agendado, e registrou em log a execução do MLflow {deployed_runs.run_id[0][:8]}…")
+assert len(deployed_runs) == 1, "nenhuma execução do MLflow para a execução de fluxo do deployment"
+print(f"✓ o deployment rodou, como rodaria no horário agendado, e criou a execução do MLflow {deployed_runs.run_id[0][:8]}…")
 
 # %% [markdown]
 # ## Um fluxo que executa um MLflow Project
@@ -338,8 +390,8 @@ assert project_flow_run.state_type.value == "COMPLETED"
 #
 # ### Exercício 1
 # Execute `retrain.retreinar_modelo` com `C=0.1` e um limiar de `0.99` (que nenhum modelo
-# alcança aqui). Coloque o resultado em `strict_result` (uma execução de fluxo iniciada pela
-# implantação também vale: coloque então o `FlowRun` ou o id dele). Alguma versão foi
+# alcança aqui). Coloque o resultado em `strict_result` (uma execução de fluxo iniciada pelo
+# deployment também vale: coloque então o `FlowRun` ou o id dele). Alguma versão foi
 # registrada? A verificação lê essa execução de fluxo no Prefect e a execução dela no MLflow.
 
 # %% tags=["exercise"]
@@ -411,7 +463,9 @@ if lab_utils.attempted(strict_flow_run_id, "Exercício 2"):
 #   guardada e visível na UI dele; sem isso, cada processo Python inicia um servidor
 #   temporário próprio.
 # - Rastreie com o MLflow dentro das tarefas, como de costume; condicione o registro a uma
-#   métrica de validação e calcule a pontuação de teste uma única vez, para o modelo aprovado.
+#   métrica de validação com o critério do próprio MLflow (`mlflow.models.evaluate`, depois
+#   `mlflow.validate_evaluation_results` com um `MetricThreshold`) e calcule a pontuação de
+#   teste uma única vez, para o modelo aprovado.
 # - Ligue nos dois sentidos: tags na execução do MLflow, um artefato de link na execução de
 #   fluxo.
 # - Novas tentativas e cache pertencem às etapas instáveis e caras (o carregamento de dados).
@@ -419,14 +473,18 @@ if lab_utils.attempted(strict_flow_run_id, "Exercício 2"):
 #   agendamentos e execuções sob demanda; um fluxo pode executar um MLflow Project.
 # - Consulte o Prefect com o cliente dele (`get_client`), como o MLflow com o `MlflowClient`.
 #
-# ## Leitura complementar
+# ## Leitura complementar (em inglês)
+#
+# As páginas abaixo só existem em inglês.
 #
 # - [Documentação do MLflow](https://mlflow.org/docs/latest/)
 # - [Rastreamento (Tracking)](https://mlflow.org/docs/latest/ml/tracking/)
 # - [Modelos (Models)](https://mlflow.org/docs/latest/ml/model/)
 # - [Registro de modelos (Model Registry)](https://mlflow.org/docs/latest/ml/model-registry/)
+# - [Avaliação de modelos](https://mlflow.org/docs/latest/ml/evaluation/) — `mlflow.models.evaluate`
+#   e a validação de modelos com `MetricThreshold`
 # - [Prefect: cache de resultados de tarefas](https://docs.prefect.io/v3/concepts/caching)
-# - [Prefect: disparar execuções de implantações](https://docs.prefect.io/v3/how-to-guides/deployments/run-deployments)
+# - [Prefect: disparar execuções de deployments](https://docs.prefect.io/v3/how-to-guides/deployments/run-deployments)
 #   — `run_deployment` e, em código assíncrono, `arun_deployment`
 # - [`prefect.deployments.flow_runs`](https://docs.prefect.io/v3/api-ref/python/prefect-deployments-flow_runs)
 #

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 08 · Comparando execuções e seis bons hábitos
+# # 08 · Comparando execuções e boas práticas
 #
 # A página do DataFlow Lab encerra seu roteiro com duas coisas: como comparar execuções (runs)
 # na UI do MLflow, e seis boas práticas. Esta lição percorre passo a passo a comparação na UI
@@ -7,9 +7,9 @@
 # numa célula própria, com uma verificação de que ela realmente aconteceu.
 #
 # **Você vai aprender** a visão **Compare** da UI; a comparar execuções com `search_runs`; a
-# nomear experimentos (experiments); a registrar em log todos os parâmetros e os conjuntos de
+# nomear experimentos (experiments); a logar todos os parâmetros e os conjuntos de
 # dados (datasets) que um modelo viu (`mlflow.data`); métricas de treinamento, validação e teste, e
-# qual delas usar para escolher; a registrar em log artefatos (artifacts) de diagnóstico (matriz
+# qual delas usar para escolher; a logar artefatos (artifacts) de diagnóstico (matriz
 # de confusão, resíduos); a organizar execuções com tags; a documentar modelos registrados.
 #
 # **Tempo:** 40 minutos (cerca de 20 para ler e seguir os passos na UI, 1 para executar as
@@ -73,7 +73,7 @@ runs_to_compare = 3
 #
 # ## A mesma comparação em código
 #
-# A UI serve para olhar; o código serve para decidir e para deixar registro. Busque os melhores
+# A UI serve para olhar; o código serve para decidir e para deixar rastro. Busque os melhores
 # candidatos da busca da lição 02 e ponha seus parâmetros e métricas lado a lado, como faz a
 # página **Compare**.
 
@@ -94,13 +94,13 @@ side_by_side
 
 # %% [markdown]
 # A busca escolheu a vencedora pelo mesmo erro de validação cruzada. A primeira coluna tem de
-# trazer os parâmetros que a execução pai registrou como `best_alpha` e `best_l1_ratio`:
+# trazer os parâmetros que a execução pai logou como `best_alpha` e `best_l1_ratio`:
 
 # %% tags=["nbval-check-output"]
 top = candidates.iloc[0]
 chosen = {"alpha": parent["params.best_alpha"][0], "l1_ratio": parent["params.best_l1_ratio"][0]}
 print(f"menor RMSE de validação cruzada: {top['tags.mlflow.runName']}, alpha={top['params.alpha']}, "
-      f"l1_ratio={top['params.l1_ratio']}, {top['metrics.cv_rmse']:,.0f} CAD")
+      f"l1_ratio={top['params.l1_ratio']}, {lab_utils.format_number(top['metrics.cv_rmse'])} CAD")
 print(f"escolha do GridSearchCV: alpha={chosen['alpha']}, l1_ratio={chosen['l1_ratio']}")
 assert (top["params.alpha"], top["params.l1_ratio"]) == (chosen["alpha"], chosen["l1_ratio"]), \
     "a execução com o menor cv_rmse não é a escolha da busca: execute de novo a lição 02"
@@ -114,13 +114,13 @@ assert (top["params.alpha"], top["params.l1_ratio"]) == (chosen["alpha"], chosen
 # %%
 experiment = mlflow.set_experiment("precos_casas_windsor/boas_praticas")
 mlflow.set_experiment_tags({
-    "mlflow.note.content": "Best-practice examples of lesson 08: house prices, Windsor 1987.",
+    "mlflow.note.content": "Exemplos de boas práticas da lição 08: preços de casas, Windsor 1987.",
     "team": "dataflow-lab", "data": "house_prices.csv",
 })
 print(experiment.name)
 
 # %% [markdown]
-# ## 2 · Registre em log todos os parâmetros, e os dados
+# ## 2 · Logue todos os parâmetros, e os dados
 #
 # Não só os que você ajustou: a configuração completa do estimador, como os dados foram
 # divididos e com qual semente. Reproduzir uma execução exige todos eles.
@@ -128,7 +128,7 @@ print(experiment.name)
 # Os próprios dados são uma *entrada* da execução. `mlflow.data.from_pandas` transforma um
 # DataFrame num conjunto de dados — um nome, a origem, o esquema, o número de linhas e um
 # **digest**: um hash de 8 caracteres das linhas (das primeiras 10.000, em dados maiores), do
-# índice, do número de linhas e dos nomes das colunas. `mlflow.log_input` o registra na execução
+# índice, do número de linhas e dos nomes das colunas. `mlflow.log_input` o loga na execução
 # com um contexto (`training`, `validation`). Ele faz o que um hash do arquivo faria, e melhor:
 # é calculado a partir das linhas que o modelo viu, depois do carregamento e da divisão. Mude
 # um valor no arquivo e o digest muda; assim, duas execuções treinadas com dados diferentes não
@@ -174,7 +174,7 @@ mlflow.log_params(forest.get_params())
 mlflow.log_params(split_params)
 mlflow.log_input(train_data, context="training")
 mlflow.log_input(validation_data, context="validation")
-print(len(forest.get_params()) + len(split_params), "parâmetros e 2 conjuntos de dados registrados em log;",
+print(len(forest.get_params()) + len(split_params), "parâmetros e 2 conjuntos de dados logados;",
       f"digest do treinamento {train_data.digest}")
 
 # %% [markdown]
@@ -203,13 +203,13 @@ for name, dataset_input in sorted(logged.items()):
 # ## 3 · Métricas de validação ao lado das métricas de treinamento
 #
 # Uma pontuação de treinamento sozinha esconde o sobreajuste (overfitting): uma floresta consegue
-# quase decorar as casas de treinamento. Registre as duas em log, com nomes que digam qual é qual.
+# quase decorar as casas de treinamento. Logue as duas, com nomes que digam qual é qual.
 #
 # Por que não as casas de teste também? Uma pontuação que você usa para *escolher* — a melhor de
 # várias execuções, um critério de promoção — é uma pontuação de validação, e, depois que você
 # escolhe com ela, ela fica otimista: a vencedora é, em parte, o modelo que teve sorte com
 # aquelas casas. Mantenha um conjunto de teste que nenhuma decisão viu e avalie-o uma única vez,
-# para o modelo que você ficar. Esse é o exercício desta lição.
+# para o modelo com que você ficar. Esse é o exercício desta lição.
 
 # %%
 import numpy as np
@@ -227,7 +227,7 @@ for name, X, y in (("train", X_train, y_train), ("validation", X_validation, y_v
                         f"{name}_mae": mean_absolute_error(y, predictions),
                         f"{name}_r2": r2_score(y, predictions)})
 metrics = client.get_run(run.info.run_id).data.metrics
-print(f"RMSE de treinamento {metrics['train_rmse']:,.0f} vs. RMSE de validação {metrics['validation_rmse']:,.0f} CAD")
+print(f"RMSE de treinamento {lab_utils.format_number(metrics['train_rmse'])} vs. RMSE de validação {lab_utils.format_number(metrics['validation_rmse'])} CAD")
 
 # %% [markdown]
 # ## 4 · Salve os artefatos que explicam o modelo
@@ -260,8 +260,8 @@ plt.show()
 # propósito da execução, se ela é candidata à produção.
 #
 # > **skops** — um formato de arquivo para modelos do scikit-learn. Ao contrário do pickle do
-# > Python, ele registra o tipo de cada objeto que armazena e, ao carregar, recusa tipos que não
-# > estão numa lista de confiança (`skops_trusted_types`, acima). A lição 05 o mostra em
+# > Python, ele anota o tipo de cada objeto que armazena e, ao carregar, recusa tipos que não
+# > estão numa lista de confiança (`skops_trusted_types`, abaixo). A lição 05 o mostra em
 # > detalhes.
 
 # %%
@@ -306,13 +306,13 @@ checked = lab_utils.assert_run_logged(
 version = mlflow.register_model(forest_info.model_uri, "previsao_precos_floresta")
 client.update_registered_model(
     "previsao_precos_floresta",
-    description="Random forest predicting house sale prices (CAD) in Windsor, Canada (1987 data). "
-                "Input: the 11 features of data/house_prices.csv. Fitted on 56% of the houses, "
-                "validated on 19%; 25% are kept as a test set.",
+    description="Floresta aleatória que prevê o preço de venda (CAD) de casas em Windsor, no Canadá "
+                "(dados de 1987). Entrada: as 11 features de data/house_prices.csv. Ajustada em 56% das "
+                "casas, validada em 19%; 25% ficam reservadas como conjunto de teste.",
 )
 version = client.update_model_version(
     "previsao_precos_floresta", version.version,
-    description=f"100 trees, depth 8; validation RMSE {metrics['validation_rmse']:,.0f} CAD.",
+    description=f"100 árvores, profundidade 8; RMSE de validação {lab_utils.format_number(metrics['validation_rmse'])} CAD.",
 )
 
 # %%
@@ -324,13 +324,13 @@ print("✓ modelo e versão documentados")
 # %% [markdown]
 # ## Exercício
 #
-# Uma floresta mais rasa é melhor? Registre em log um segundo candidato em
+# Uma floresta mais rasa é melhor? Logue um segundo candidato em
 # `precos_casas_windsor/boas_praticas`, a mesma floresta com `max_depth=4`, do jeito que as
-# práticas 2, 3 e 5 registram: seus parâmetros, os conjuntos de dados de treinamento e de validação,
+# práticas 2, 3 e 5 fazem: seus parâmetros, os conjuntos de dados de treinamento e de validação,
 # `train_rmse` e `validation_rmse`, e as tags `candidate = true` e
 # `model_family = random_forest`. Depois escolha entre ele e `random_forest_well_logged` pelo
 # `validation_rmse`, lido do servidor. Na execução escolhida, e em nenhuma outra: ponha a tag
-# `reviewed = yes` e registre em log `test_rmse`, o erro dela nas casas de teste (`X_test`,
+# `reviewed = yes` e logue `test_rmse`, o erro dela nas casas de teste (`X_test`,
 # `y_test`). Coloque o id da execução escolhida em `reviewed_run_id`.
 
 # %% tags=["exercise"]
@@ -385,7 +385,9 @@ if lab_utils.attempted(reviewed_run_id, "Exercício"):
 # | tags | `set_tags` para aquilo que você vai filtrar |
 # | modelos documentados | descrições no modelo registrado e em cada versão |
 #
-# ## Leitura complementar
+# ## Leitura complementar (em inglês)
+#
+# As páginas abaixo só existem em inglês.
 #
 # - [Documentação do MLflow](https://mlflow.org/docs/latest/)
 # - [Rastreamento (Tracking)](https://mlflow.org/docs/latest/ml/tracking/)
@@ -402,7 +404,7 @@ if lab_utils.attempted(reviewed_run_id, "Exercício"):
 #    execuções, você olha primeiro para saber se os dados mudaram, e o que lhe dá a resposta?
 # 2. Por que a execução com o menor `validation_rmse` não é avaliada de novo nas casas de
 #    validação para informar quão boa ela é?
-# 3. Você registra em log `test_rmse` em todos os candidatos "a título de informação" e depois
+# 3. Você loga `test_rmse` em todos os candidatos "a título de informação" e depois
 #    escolhe a melhor pontuação de teste. Em que se transformou o seu conjunto de teste?
 # 4. O que uma tag oferece que um nome de execução não oferece?
 

@@ -6,7 +6,7 @@
 # modelos (Model Registry)**. Esta lição provoca cada um de propósito e mostra o erro exato,
 # o que o `lab doctor` diz sobre ele e a correção — para que, quando acontecer de verdade,
 # você o reconheça na hora. Ela acrescenta as duas causas que o doctor não consegue ver: um
-# script sem endereço de rastreamento, que registra tudo em um arquivo na própria pasta sem
+# script sem endereço de rastreamento, que loga tudo em um arquivo na própria pasta sem
 # dar erro, e a armadilha de registro da própria página do DataFlow Lab. A lição deixa o laboratório
 # saudável: a última célula executa o doctor.
 #
@@ -55,7 +55,7 @@ def doctor_lines(*names, **kwargs):
 # nuvem — três perguntas encontram a maioria dos problemas, cada uma com uma ferramenta que
 # você tem em qualquer lugar:
 #
-# 1. **Para onde meu código está registrando?** `mlflow.get_tracking_uri()` responde de
+# 1. **Para onde meu código está logando?** `mlflow.get_tracking_uri()` responde de
 #    dentro do Python. Deve ser o endereço do servidor; qualquer coisa que comece com
 #    `sqlite:` ou `file:` é um arquivo local (seção 2).
 # 2. **O servidor responde?** Em um terminal, `curl http://localhost:5000/health` imprime
@@ -120,10 +120,10 @@ print(f"✓ {len(experiments)} experimentos no servidor de rastreamento do labor
 # ## 2 · Nenhum erro: as execuções foram para um arquivo na sua pasta
 #
 # Uma surpresa frequente não tem mensagem de erro nenhuma. Um script ou um notebook novo que
-# nunca define um endereço de rastreamento continua registrando — em um armazenamento local.
+# nunca define um endereço de rastreamento continua logando — em um armazenamento local.
 # Sem `MLFLOW_TRACKING_URI` e sem `mlflow.set_tracking_uri(...)`, o MLflow 3 usa
 # `sqlite:///mlflow.db`: um arquivo de banco de dados `mlflow.db` na **pasta atual**, e uma
-# pasta `mlruns/` ao lado dele para os artefatos, assim que uma execução registrar algum.
+# pasta `mlruns/` ao lado dele para os artefatos, assim que uma execução logar algum.
 # (Se a pasta já tiver uma `mlruns/` com execuções de um MLflow mais antigo, ele continua
 # usando esses arquivos.) As execuções são reais e estão longe do servidor: a UI nunca as
 # mostra.
@@ -142,7 +142,7 @@ seed_example = """
 import os
 import mlflow
 
-print("tracking URI:", mlflow.get_tracking_uri().replace(os.getcwd(), "<this folder>"))
+print("URI de rastreamento:", mlflow.get_tracking_uri().replace(os.getcwd(), "<esta pasta>"))
 
 # Iniciar experimento
 mlflow.set_experiment("meu_experimento")
@@ -176,9 +176,9 @@ for line in local.stderr.strip().splitlines():
 
 # %% [markdown]
 # **Como perceber:** `mlflow.get_tracking_uri()` começa com `sqlite:` (ou `file:`) em vez de
-# `http://`; na primeira vez, o MLflow registra `Creating initial MLflow database tables...`
+# `http://`; na primeira vez, o MLflow escreve no log `Creating initial MLflow database tables...`
 # — ele acabou de criar um banco de dados novo (é a maior parte dos segundos que a célula
-# acima levou); um arquivo `mlflow.db` (e, quando um arquivo é registrado, uma pasta
+# acima levou); um arquivo `mlflow.db` (e, quando um artefato é logado, uma pasta
 # `mlruns/`) aparece onde você executou o código; e a execução não está na UI.
 #
 # **Correção:** defina o endereço antes da primeira chamada ao MLflow — `export
@@ -229,8 +229,8 @@ client_code = f"""
 import mlflow
 mlflow.set_experiment("{experiment_name}")
 with mlflow.start_run(run_name="direct_write"):
-    mlflow.log_text("written by the client itself", "note.txt")
-print("artifact stored")
+    mlflow.log_text("gravado pelo próprio cliente", "note.txt")
+print("artefato gravado")
 """
 no_keys = {k: v for k, v in os.environ.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
 no_keys["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull  # sem recorrer a um arquivo ~/.aws pessoal
@@ -260,7 +260,7 @@ for name in ("LAB_S3_ENDPOINT_URL", "LAB_S3_ACCESS_KEY", "LAB_S3_SECRET_KEY"):
 # **Correção:** dê ao cliente as chaves do armazenamento (`lab_utils.connect()` e `lab env`
 # as fornecem) ou — melhor — mantenha os experimentos no armazenamento de artefatos com proxy
 # do servidor (`mlflow-artifacts:/`, o padrão do laboratório), para que os clientes nunca precisem
-# de chaves. Se quem registra o erro é o *servidor*, as chaves dele estão erradas:
+# de chaves. Se quem acusa o erro é o *servidor*, as chaves dele estão erradas:
 # `lab logs mlflow`, depois `lab down && lab up`.
 
 # %%
@@ -302,8 +302,8 @@ doctor_lines("model registry")
 # **Correção:** consulte os nomes e as versões em vez de adivinhar; e confira se o
 # `register_model` de fato rodou (ele imprime `Created version …`) contra o mesmo servidor.
 #
-# > **Apelido (alias)** — um nome que você dá a uma versão de um modelo registrado, como um
-# > marcador de página (`champion`, abaixo). Mover o apelido para outra versão muda o que
+# > **Alias** ("apelido", em inglês) — um nome que você dá a uma versão de um modelo registrado, como um
+# > marcador de página (`champion`, abaixo). Mover o alias para outra versão muda o que
 # > `models:/previsao_precos@champion` carrega, sem mudar nenhum código.
 
 # %%
@@ -311,16 +311,16 @@ client = MlflowClient()
 for model in client.search_registered_models(filter_string="name LIKE 'previsao%'"):
     latest = max(int(v.version) for v in client.search_model_versions(f"name = '{model.name}'"))
     print(f"{model.name}: versões 1…{latest}")
-# Os apelidos que a lição 04 definiu (os de outros modelos dependem dos exercícios que você fez):
-print(f"apelidos de previsao_precos: {client.get_registered_model('previsao_precos').aliases}")
+# Os aliases que a lição 04 definiu (os de outros modelos dependem dos exercícios que você fez):
+print(f"aliases de previsao_precos: {client.get_registered_model('previsao_precos').aliases}")
 
 # %% [markdown]
 # ### A armadilha da própria página do DataFlow Lab: `log_model` com `"modelo"`, `register_model` com `model`
 #
-# O primeiro exemplo da página do DataFlow Lab registra em log o seu modelo com o nome `"modelo"`; o
+# O primeiro exemplo da página do DataFlow Lab loga o seu modelo com o nome `"modelo"`; o
 # exemplo do registro de modelos registra `runs:/<run id>/model`. Execute um depois do outro,
-# como um aluno faria, e o segundo falha. O modelo, como o primeiro exemplo o registra em
-# log (com a palavra-chave `name=`, como explica a lição 01):
+# como um aluno faria, e o segundo falha. O modelo, como o primeiro exemplo o loga
+# (com a palavra-chave `name=`, como explica a lição 01):
 
 # %%
 from sklearn.linear_model import ElasticNet
@@ -345,12 +345,12 @@ model_details = mlflow.register_model(model_uri, "previsao_precos")
 
 # %% [markdown]
 # *Unable to find a logged_model with artifact_path model*: pergunte ao servidor quais
-# modelos a execução registrou em log, e com quais nomes.
+# modelos a execução logou, e com quais nomes.
 
 # %% tags=["nbval-check-output"]
 logged_by_run = mlflow.search_logged_models(experiment_ids=[modelo_run.info.experiment_id],
                                             filter_string=f"source_run_id = '{run_id}'", output_format="list")
-print("modelos registrados em log pela execução:", [logged_model.name for logged_model in logged_by_run])
+print("modelos logados pela execução:", [logged_model.name for logged_model in logged_by_run])
 
 # %% [markdown]
 # A execução tem um modelo chamado `modelo` e nenhum chamado `model`. Repare na ordem do que
@@ -358,8 +358,8 @@ print("modelos registrados em log pela execução:", [logged_model.name for logg
 # procurar o modelo. Com um nome novo, o nome passa a aparecer no registro sem nenhuma
 # versão — um modelo que "não aparece" no registro, sob outro disfarce.
 #
-# **Correção:** registre o que você registrou em log. O `log_model` o devolve:
-# `model_info.model_uri` é o endereço do próprio modelo registrado em log (logged model),
+# **Correção:** registre o que você logou. O `log_model` o devolve:
+# `model_info.model_uri` é o endereço do próprio modelo logado (logged model),
 # `models:/m-…`, e não tem como divergir do nome que você deu. (`runs:/<run id>/modelo`,
 # com o nome que foi usado no log, também funciona.)
 
@@ -367,13 +367,13 @@ print("modelos registrados em log pela execução:", [logged_model.name for logg
 model_details = mlflow.register_model(model_info.model_uri, "previsao_precos")
 
 # %% [markdown]
-# ### Ponto de verificação: a versão vem do modelo registrado em log como `modelo`
+# ### Ponto de verificação: a versão vem do modelo logado como `modelo`
 
 # %% tags=["nbval-check-output"]
 registered = client.get_model_version("previsao_precos", model_details.version)
 assert registered.source == model_info.model_uri, f"a origem da versão é {registered.source}"
-assert registered.run_id == run_id, "a versão não vem da execução que registrou 'modelo' em log"
-print("✓ previsao_precos tem uma versão cuja origem é o modelo registrado em log como", repr(model_info.name))
+assert registered.run_id == run_id, "a versão não vem da execução que logou 'modelo'"
+print("✓ previsao_precos tem uma versão cuja origem é o modelo logado como", repr(model_info.name))
 
 # %% [markdown]
 # ## O laboratório está saudável de novo
@@ -389,9 +389,9 @@ assert all(result.ok for result in results), "o laboratório não está saudáve
 # %% [markdown]
 # ## Exercício
 #
-# Descubra, pelo registro de modelos, para qual versão de `previsao_precos` o apelido
+# Descubra, pelo registro de modelos, para qual versão de `previsao_precos` o alias
 # `champion` aponta. Coloque em `champion_uri` a URI que carrega essa versão pelo seu
-# **número** (não pelo apelido) e carregue o modelo com ela em `fixed_model`.
+# **número** (não pelo alias) e carregue o modelo com ela em `fixed_model`.
 
 # %% tags=["exercise"]
 champion_uri = ...  # seu código aqui
@@ -401,7 +401,7 @@ fixed_model = ...  # seu código aqui
 # <details><summary>Dica</summary>
 #
 # `MlflowClient().get_model_version_by_alias("previsao_precos", "champion")` devolve a
-# versão para a qual o apelido aponta; o seu `.version` vai em
+# versão para a qual o alias aponta; o seu `.version` vai em
 # `models:/previsao_precos/<version>`, que `mlflow.pyfunc.load_model` carrega.
 #
 # </details>
@@ -421,13 +421,15 @@ if lab_utils.attempted(champion_uri, "Exercício"):
 #
 # | sintoma | causa provável | linha do `lab doctor` | verificação em qualquer lugar | correção |
 # | --- | --- | --- | --- | --- |
-# | conexão recusada / máximo de tentativas excedido | servidor parado ou URI errada | ✗ tracking server | `curl …/health` | `make up`; `lab_utils.connect()` ou `lab env` |
+# | conexão recusada / máximo de tentativas excedido | servidor parado ou URI errada | ✗ servidor de rastreamento | `curl …/health` | `make up`; `lab_utils.connect()` ou `lab env` |
 # | nenhum erro, execuções ausentes da UI | sem endereço de rastreamento: `./mlflow.db` | (nenhuma: o laboratório está bem) | `mlflow.get_tracking_uri()` | `MLFLOW_TRACKING_URI` ou `set_tracking_uri` antes de tudo |
-# | `NoCredentialsError`, `SignatureDoesNotMatch` | chaves S3 ausentes ou erradas | ✗ object store keys | boto3 ou `aws s3 ls --endpoint-url` | as chaves do laboratório; prefira artefatos com proxy |
-# | `RESOURCE_DOES_NOT_EXIST` | nome ou versão do modelo errados | ✓ model registry (logo: o nome) | `search_registered_models` | consulte os nomes |
-# | `Unable to find a logged_model with artifact_path model` | registrado com outro nome que não o do log | ✓ model registry | `search_logged_models` da execução | registre `model_info.model_uri` |
+# | `NoCredentialsError`, `SignatureDoesNotMatch` | chaves S3 ausentes ou erradas | ✗ chaves do armazenamento de objetos | boto3 ou `aws s3 ls --endpoint-url` | as chaves do laboratório; prefira artefatos com proxy |
+# | `RESOURCE_DOES_NOT_EXIST` | nome ou versão do modelo errados | ✓ registro de modelos (logo: o nome) | `search_registered_models` | consulte os nomes |
+# | `Unable to find a logged_model with artifact_path model` | registrado com outro nome que não o do log | ✓ registro de modelos | `search_logged_models` da execução | registre `model_info.model_uri` |
 #
-# ## Leitura complementar
+# ## Leitura complementar (em inglês)
+#
+# As páginas abaixo só existem em inglês.
 #
 # - [Documentação do MLflow](https://mlflow.org/docs/latest/)
 # - [Rastreamento (Tracking)](https://mlflow.org/docs/latest/ml/tracking/) — onde as execuções são
@@ -446,7 +448,7 @@ if lab_utils.attempted(champion_uri, "Exercício"):
 # 2. O `lab doctor` mostra só linhas com ✓, mas o `register_model` falha. Quais duas causas
 #    desta lição se encaixam, e como você as distingue?
 # 3. Por que os notebooks deste laboratório não precisam de chaves do armazenamento de objetos para
-#    registrar artefatos, e quando um cliente precisa delas, afinal?
+#    logar artefatos, e quando um cliente precisa delas, afinal?
 # 4. Depois de um `register_model` que falhou, o nome está no registro sem nenhuma versão.
 #    Por quê?
 
@@ -455,7 +457,7 @@ if lab_utils.attempted(champion_uri, "Exercício"):
 #    que as execuções foram para um `mlflow.db` (ou `mlruns/`) local, na pasta de onde o
 #    script foi executado; um arquivo `mlflow.db` ali confirma.
 # 2. Um nome ou uma versão de modelo errados (`RESOURCE_DOES_NOT_EXIST`: consulte os nomes),
-#    ou um `runs:/…/<name>` cujo nome não é aquele com que o modelo foi registrado em log
+#    ou um `runs:/…/<name>` cujo nome não é aquele com que o modelo foi logado
 #    (*Unable to find a logged_model*: registre `model_info.model_uri`). A mensagem as
 #    distingue.
 # 3. O servidor de rastreamento faz proxy dos artefatos (`mlflow-artifacts:/`): ele grava no
@@ -466,4 +468,4 @@ if lab_utils.attempted(champion_uri, "Exercício"):
 #    modelo; quando esse segundo passo falha, o primeiro não é desfeito.
 
 # %% [markdown]
-# Próxima: **10 · Projeto final**.
+# Próxima: **10 · Projeto final, parte 1: da busca a um campeão documentado**.

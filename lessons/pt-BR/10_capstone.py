@@ -13,7 +13,7 @@
 #
 # **Você vai aprender** a juntar as lições 01–05 sem receita: por que um modelo precisa de
 # três conjuntos de casas (treinamento, validação, teste); uma busca rastreada como uma
-# execução (run) pai com uma execução filha por candidato; o melhor modelo registrado em log
+# execução (run) pai com uma execução filha por candidato; o melhor modelo logado
 # com um exemplo de entrada e requisitos fixados; uma versão registrada, documentada e
 # nomeada `@champion`.
 #
@@ -37,7 +37,7 @@ model_name = "capstone_precos"
 # ## Três conjuntos de casas, três funções
 #
 # - **treinamento**: a busca ajusta seus candidatos aqui e os compara por validação cruzada de 5
-#   dobras (5-fold) dentro dele;
+#   folds (5-fold) dentro dele;
 # - **validação**: decide entre um campeão e um desafiante (o critério de promoção, ou
 #   gate, do Marco 4);
 # - **teste**: nenhuma decisão o vê; ele dá a pontuação do campeão final, uma única vez, no fim.
@@ -84,17 +84,17 @@ def validation_rmse(model) -> float:
 # %% tags=["nbval-check-output"]
 baseline_rmse = float(np.sqrt(mean_squared_error(y_validation, np.full(len(y_validation), y_train.mean()))))
 print(f"casas: {len(X_train)} treinamento · {len(X_validation)} validação · {len(X_test)} teste")
-print(f"RMSE de validação da linha de base (preço médio): {baseline_rmse:,.0f} CAD")
+print(f"RMSE de validação da linha de base (preço médio): {lab_utils.format_number(baseline_rmse)} CAD")
 
 # %% [markdown]
 # ## Marco 1 · Uma busca rastreada
 #
 # Faça uma busca com `GradientBoostingRegressor(random_state=42)` sobre `n_estimators` em
-# `[50, 100]` e `max_depth` em `[2, 3]`, com validação cruzada de 5 dobras em `X_train`.
+# `[50, 100]` e `max_depth` em `[2, 3]`, com validação cruzada de 5 folds em `X_train`.
 # Rastreie-a como uma execução (run) pai chamada `capstone_search`, com uma execução filha
 # aninhada por candidato (seus parâmetros e `cv_rmse`), e, na execução pai: os melhores
 # parâmetros (como `n_estimators` e `max_depth`, ou `best_n_estimators` e `best_max_depth`
-# como na lição 02), o melhor modelo registrado em log (logged model) como `model` (com um exemplo
+# como na lição 02), o melhor modelo logado (logged model) como `model` (com um exemplo
 # de entrada, `skops_trusted_types=TREE_TYPES` e `pip_requirements=REQUIREMENTS`) e o seu
 # `validation_rmse` em `X_validation`.
 # Coloque o id da execução pai em `search_run_id`.
@@ -137,7 +137,7 @@ if lab_utils.attempted(search_run_id, "Marco 1"):
 # ## Marco 2 · Um campeão documentado
 #
 # Registre o modelo da busca como `capstone_precos`, dê à versão uma descrição que informe
-# o seu RMSE de validação (o número, e que foi medido nas casas de validação) e aponte o apelido (alias) `champion` para ela. Coloque o número
+# o seu RMSE de validação (o número, e que foi medido nas casas de validação) e aponte o alias `champion` para ela. Coloque o número
 # da versão (uma string) em `champion_version`.
 
 # %% tags=["exercise"]
@@ -149,14 +149,14 @@ search_model = mlflow.search_logged_models(experiment_ids=[experiment.experiment
 registered = mlflow.register_model(search_model.model_uri, model_name)
 rmse = client.get_run(search_run_id).data.metrics["validation_rmse"]
 client.update_model_version(model_name, registered.version,
-                            description=f"Gradient boosting from capstone_search; validation RMSE {rmse:,.0f} CAD")
+                            description=f"Gradient boosting de capstone_search; RMSE de validação {lab_utils.format_number(rmse)} CAD")
 client.set_registered_model_alias(model_name, "champion", registered.version)
 champion_version = registered.version
 
 # %% [markdown]
 # <details><summary>Dica</summary>
 #
-# `mlflow.register_model(<o model_uri do modelo registrado em log>, model_name)` (encontre-o
+# `mlflow.register_model(<o model_uri do modelo logado>, model_name)` (encontre-o
 # com `mlflow.search_logged_models(..., filter_string="source_run_id = '...'")`), depois
 # `client.update_model_version(..., description=...)` e
 # `client.set_registered_model_alias(model_name, "champion", version)`.
@@ -177,26 +177,28 @@ if lab_utils.attempted(champion_version, "Marco 2"):
 # - Uma busca é uma execução pai com uma execução filha aninhada por candidato; a pai guarda
 #   os melhores parâmetros, o melhor modelo e a sua pontuação de validação.
 # - `mlflow.search_logged_models(filter_string="source_run_id = '...'")` encontra o modelo
-#   que uma execução registrou em log; `register_model` faz dele uma versão,
-#   `update_model_version` o documenta, e um apelido (`@champion`) nomeia a versão a usar.
+#   que uma execução logou; `register_model` faz dele uma versão,
+#   `update_model_version` o documenta, e um alias (`@champion`) nomeia a versão a usar.
 #
-# ## Leitura complementar
+# ## Leitura complementar (em inglês)
+#
+# As páginas abaixo só existem em inglês.
 #
 # - [Documentação do MLflow](https://mlflow.org/docs/latest/)
 # - [Rastreamento (Tracking)](https://mlflow.org/docs/latest/ml/tracking/)
 # - [Modelos (Models)](https://mlflow.org/docs/latest/ml/model/)
-# - [Registro de modelos (Model Registry)](https://mlflow.org/docs/latest/ml/model-registry/) — versões, apelidos,
+# - [Registro de modelos (Model Registry)](https://mlflow.org/docs/latest/ml/model-registry/) — versões, aliases,
 #   descrições
-# - [Busca de modelos registrados em log (searching logged models)](https://mlflow.org/docs/latest/ml/search/search-models)
+# - [Busca de modelos logados (searching logged models)](https://mlflow.org/docs/latest/ml/search/search-models)
 #
 # ## Verifique o que aprendeu
 #
 # 1. A busca escolheu seus parâmetros por validação cruzada nas casas de treinamento. Por que o
 #    campeão também recebe um RMSE de validação, em outras casas?
-# 2. Por que a busca registra uma execução filha aninhada por candidato, em vez de uma
+# 2. Por que a busca cria uma execução filha aninhada por candidato, em vez de uma
 #    execução independente para cada um?
 # 3. A parte 2 carrega `models:/capstone_precos@champion`, e não `models:/capstone_precos/1`.
-#    O que o apelido poupa ao código que carrega o modelo quando chega uma versão melhor?
+#    O que o alias poupa ao código que carrega o modelo quando chega uma versão melhor?
 # 4. Que servidor a verificação de cada marco lê, e o que um aluno poderia forjar se uma
 #    verificação comparasse apenas variáveis locais?
 
@@ -210,13 +212,13 @@ if lab_utils.attempted(champion_version, "Marco 2"):
 #    verificação do Marco 1 faz isso), de modo que duas buscas nunca se misturam num
 #    experimento.
 # 3. Qualquer mudança: o código continua carregando `@champion` enquanto o registro de
-#    modelos move o apelido para a nova versão (o fluxo da parte 2 faz isso), e movê-lo de
+#    modelos move o alias para a nova versão (o fluxo da parte 2 faz isso), e movê-lo de
 #    volta desfaz uma promoção.
-# 4. 1: o servidor de rastreamento (as execuções, as filhas, o modelo registrado em log); 2: o
-#    registro de modelos (a versão, a descrição dela, o apelido). Comparando com variáveis
+# 4. 1: o servidor de rastreamento (as execuções, as filhas, o modelo logado); 2: o
+#    registro de modelos (a versão, a descrição dela, o alias). Comparando com variáveis
 #    locais, um aluno poderia digitar os valores esperados (um id de execução, um número de
 #    versão) sem fazer o trabalho.
 
 # %% [markdown]
-# Próxima: **10 · Projeto final, parte 2**: o campeão servido via REST, depois retreinado e
-# promovido por um fluxo do Prefect.
+# Próxima: **10 · Projeto final, parte 2: servido, retreinado, promovido** — o campeão via REST,
+# depois desafiado e promovido por um fluxo do Prefect.

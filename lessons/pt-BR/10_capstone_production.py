@@ -12,7 +12,7 @@
 # `solutions/pt-BR/10_capstone_production.ipynb`.
 #
 # **Você vai aprender** a partir do que o registro de modelos guarda, e não das variáveis de
-# um notebook; a servir um apelido (alias) registrado via REST e mostrar qual servidor
+# um notebook; a servir um alias do registro via REST e mostrar qual servidor
 # respondeu; um critério de promoção (gate) num fluxo do Prefect, visto funcionando nos dois
 # sentidos; a informar a pontuação de teste uma única vez, depois de todas as escolhas.
 #
@@ -21,7 +21,7 @@
 # **Pré-requisitos:** 10 · Projeto final, parte 1 (ela deixa `capstone_precos@champion`); as
 # lições 05 e 07 ensinam o serviço de modelos e os fluxos que esta parte usa.
 #
-# **No mapa** (lição 00): o servidor de modelo e o servidor Prefect em volta do registro.
+# **No mapa** (lição 00): o servidor de modelos e o servidor Prefect em volta do registro.
 
 # %%
 import os
@@ -29,7 +29,7 @@ import os
 import lab_utils
 
 lab = lab_utils.connect(language="pt_BR")
-# O Prefect registra cada execução de fluxo e de tarefa no notebook; mantenha só os avisos
+# O Prefect loga cada execução de fluxo e de tarefa no notebook; mantenha só os avisos
 # (a variável é lida quando o Prefect é importado). Os logs completos ficam na página de
 # cada execução de fluxo, na UI do Prefect.
 os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = "WARNING"
@@ -48,9 +48,9 @@ model_name = "capstone_precos"
 # (a divisão usa uma semente fixa), e o campeão está no registro de modelos. O campeão da
 # parte 1 é a versão mais nova de `capstone_precos` registrada a partir de uma execução
 # (run) `capstone_search`. Se você executar esta parte de novo, o fluxo dela já terá movido
-# `@champion` para uma versão retreinada: a célula aponta o apelido de volta para o campeão
+# `@champion` para uma versão retreinada: a célula aponta o alias de volta para o campeão
 # da parte 1, para que o critério de promoção do Marco 4 encontre sempre o mesmo campeão. Só
-# o apelido se move; todas as versões continuam no registro de modelos.
+# o alias se move; todas as versões continuam no registro de modelos.
 
 # %%
 import warnings
@@ -92,7 +92,7 @@ else:
     client.set_registered_model_alias(model_name, "champion", search_version.version)
     lab_utils.assert_model_version(model_name, alias="champion")
     print(f"campeão da parte 1, versão {search_version.version}: "
-          f"RMSE de validação {client.get_run(search_run_id).data.metrics['validation_rmse']:,.0f} CAD")
+          f"RMSE de validação {lab_utils.format_number(client.get_run(search_run_id).data.metrics['validation_rmse'])} CAD")
 
 # %% [markdown]
 # ## Marco 3 · Servido via REST
@@ -137,15 +137,18 @@ if lab_utils.attempted(served_response, "Marco 3"):
 #
 # Escreva um fluxo do Prefect `retreinar_capstone(learning_rate: float) -> bool` que treine
 # `GradientBoostingRegressor(n_estimators=100, max_depth=2, learning_rate=learning_rate,
-# random_state=42)` em `X_train`, o registre em log em uma execução do MLflow (parâmetro
+# random_state=42)` em `X_train`, o logue em uma execução do MLflow (parâmetro
 # `learning_rate`, métrica `validation_rmse`, modelo `model`), o registre como uma nova
 # versão de `capstone_precos` e mova `@champion` para ela **somente se** o seu RMSE de
-# validação for melhor que o do campeão atual. Ele devolve `True` quando promove.
+# validação for melhor que o do campeão atual. Ele devolve `True` quando promove. Compare à
+# mão ou, melhor, com o critério do próprio MLflow, como na lição 04 (`mlflow.models.evaluate`
+# nas casas de validação, depois `mlflow.validate_evaluation_results` com uma margem); a
+# verificação aceita os dois.
 #
 # É preciso ver um critério de promoção funcionar nos dois sentidos. Execute o fluxo
 # duas vezes, nesta ordem: `learning_rate=0.2` (deve superar o campeão e ser promovido),
 # depois `learning_rate=0.1` (melhor que o campeão da parte 1, pior que o novo na validação:
-# é registrado, mas `@champion` não pode se mover). Nas casas de teste, 0.1 pareceria o melhor
+# é registrado, mas `@champion` não pode se mover). Nas casas de teste, `learning_rate=0.1` pareceria o melhor
 # dos dois: um critério que decidisse nelas o promoveria.
 # Coloque os dois resultados, nessa ordem, na lista `promotions`. (Para executar os dois de
 # novo, execute antes a célula que lê o campeão da parte 1: ela aponta `@champion` de volta
@@ -155,7 +158,18 @@ if lab_utils.attempted(served_response, "Marco 3"):
 promotions = ...  # seu código aqui
 
 # %% tags=["solution"]
+import logging
+
+from mlflow.models import MetricThreshold
+from mlflow.models.evaluation.validation import ModelValidationFailedException
 from prefect import flow, task
+
+# As linhas INFO do `evaluate` (o modelo logado a que liga as métricas, o tracing ligado) vêm quatro vezes por execução do fluxo: fique com os avisos.
+for logger_name in ("mlflow.models.evaluation", "mlflow.tracking.fluent"):
+    logging.getLogger(logger_name).setLevel(logging.WARNING)
+validation_data = mlflow.data.from_pandas(X_validation.assign(price=y_validation), targets="price", name="validation")
+# O critério da lição 04: um desafiante precisa baixar o RMSE de validação do campeão em pelo menos 2%.
+GATE = {"root_mean_squared_error": MetricThreshold(min_relative_change=0.02, greater_is_better=False)}
 
 
 @task
@@ -171,16 +185,25 @@ def treinar(learning_rate: float) -> tuple[str, str, float]:
     return run.info.run_id, logged.model_uri, rmse
 
 
+def evaluate_on_validation(version: str):
+    """Avalia uma versão do modelo nas casas de validação, numa execução própria."""
+    source = client.get_model_version(model_name, version).source  # o modelo logado dela, models:/m-…
+    with mlflow.start_run(run_name=f"capstone_gate_v{version}"):
+        return mlflow.models.evaluate(source, validation_data, model_type="regressor",
+                                      evaluator_config={"log_model_explainability": False})
+
+
 @flow(name="retreinar-capstone")
 def retreinar_capstone(learning_rate: float) -> bool:
-    run_id, model_uri, rmse = treinar(learning_rate)
+    _, model_uri, _ = treinar(learning_rate)
     version = mlflow.register_model(model_uri, model_name).version
-    current = client.get_model_version_by_alias(model_name, "champion")
-    current_rmse = client.get_run(current.run_id).data.metrics["validation_rmse"]
-    if rmse < current_rmse:
-        client.set_registered_model_alias(model_name, "champion", version)
-        return True
-    return False
+    champion = client.get_model_version_by_alias(model_name, "champion").version
+    try:
+        mlflow.validate_evaluation_results(GATE, evaluate_on_validation(version), evaluate_on_validation(champion))
+    except ModelValidationFailedException:
+        return False
+    client.set_registered_model_alias(model_name, "champion", version)
+    return True
 
 
 promotions = [retreinar_capstone(learning_rate=0.2), retreinar_capstone(learning_rate=0.1)]
@@ -190,7 +213,12 @@ promotions = [retreinar_capstone(learning_rate=0.2), retreinar_capstone(learning
 #
 # No fluxo: `client.get_model_version_by_alias(model_name, "champion")` dá o campeão atual,
 # e `client.get_run(<o run_id dele>).data.metrics["validation_rmse"]`, a pontuação dele; chame
-# `client.set_registered_model_alias(...)` só quando o novo RMSE for menor.
+# `client.set_registered_model_alias(...)` só quando o novo RMSE for menor. Com o critério do
+# MLflow: `mlflow.models.evaluate("models:/capstone_precos/<versão>", <dados de validação>,
+# model_type="regressor")` para cada um dos dois, depois
+# `mlflow.validate_evaluation_results({"root_mean_squared_error": MetricThreshold(min_relative_change=0.02,
+# greater_is_better=False)}, novo, campeao)`, que lança `ModelValidationFailedException` quando
+# o novo não vence pela margem.
 #
 # </details>
 
@@ -204,7 +232,7 @@ if lab_utils.attempted(promotions, "Marco 4"):
 #
 # Todas as escolhas estão feitas: a busca escolheu pela validação cruzada, o critério de
 # promoção pela validação. Agora, e só agora, calcule a pontuação do `@champion` final nas casas
-# de teste e registre-a na execução dele. Se as casas de teste tivessem decidido alguma
+# de teste e logue-a na execução dele. Se as casas de teste tivessem decidido alguma
 # coisa, este número favoreceria o modelo, como faz o RMSE de validação.
 
 # %%
@@ -219,20 +247,23 @@ else:
     test_rmse = float(np.sqrt(mean_squared_error(y_test, final_model.predict(X_test))))
     client.log_metric(final.run_id, "test_rmse", test_rmse)
     validation = client.get_run(final.run_id).data.metrics["validation_rmse"]
-    print(f"@champion, versão {final.version}: RMSE de validação {validation:,.0f} CAD (usado na escolha), "
-          f"RMSE de teste {test_rmse:,.0f} CAD (informado uma única vez)")
+    print(f"@champion, versão {final.version}: RMSE de validação {lab_utils.format_number(validation)} CAD (usado na escolha), "
+          f"RMSE de teste {lab_utils.format_number(test_rmse)} CAD (informado uma única vez)")
 
 # %% [markdown]
 # Um número, um sorteio de casas: o bootstrap da lição 02 pôs um intervalo de 95% de vários
 # milhares de CAD em volta de um RMSE de teste nestas casas. Informe a pontuação de teste com
-# isso em mente, e julgue a porta de qualidade do Marco 4 do mesmo jeito — um desafiante que
+# isso em mente, e julgue o critério de promoção do Marco 4 do mesmo jeito — um desafiante que
 # vence o RMSE de validação do campeão por algumas centenas de CAD não mostrou que é melhor,
-# só que não é pior.
+# só que não é pior. A margem de 2% da solução (cerca de 300 CAD aqui) barra empates, não o
+# ruído: uma margem do tamanho da dispersão entre dobras da busca (cerca de 600 CAD) barraria
+# também o modelo com `learning_rate=0.2` (a lição 04 experimenta uma).
 
 # %% [markdown]
 # ## Concluído
 #
-# Você levou um modelo por todo o ciclo de vida do MLflow em uma pilha real: rastreado,
+# Você levou um modelo por todo o ciclo de vida do MLflow em uma *stack* real (os serviços
+# que trabalham juntos: servidor de rastreamento, armazenamento, Prefect): rastreado,
 # comparado, registrado, documentado, servido, retreinado e promovido por um pipeline, com
 # cada passo verificado nos servidores. Abra a UI do MLflow — o experimento (experiment)
 # `capstone` e o modelo `capstone_precos` — e a UI do Prefect (`retreinar-capstone`) para
@@ -246,9 +277,10 @@ else:
 # versão do modelo); compare as distribuições das entradas ao vivo com as das casas de treino
 # (drift de dados); e calcule o erro real quando os preços de venda chegarem, como esta lição
 # fez uma vez com as casas de teste. Ferramentas de código aberto fazem as comparações e os
-# relatórios — Evidently (relatórios e testes de drift), NannyML (estima o desempenho de um
-# modelo antes de os rótulos chegarem), ambas com documentação em inglês — e um fluxo de
-# retreino como o do Marco 4 fecha o ciclo, promovendo só pela porta de qualidade. Para
+# relatórios — [Evidently](https://docs.evidentlyai.com/) (relatórios e testes de drift, em
+# inglês), [NannyML](https://nannyml.readthedocs.io/) (estima o desempenho de um modelo antes de
+# os rótulos chegarem, em inglês) — e um fluxo de
+# retreino como o do Marco 4 fecha o ciclo, promovendo só pelo critério de promoção. Para
 # aplicações com LLM, o monitoramento de produção do próprio MLflow trabalha sobre traces
 # (lição 11).
 
@@ -256,21 +288,24 @@ else:
 # ## Resumo
 #
 # - Uma parte que começa pelo registro de modelos não precisa de nada do notebook anterior:
-#   o apelido nomeia o campeão, e a execução da versão guarda as pontuações dele.
-# - `lab_utils.ModelServer` (`mlflow models serve`) serve `models:/<nome>@<apelido>`;
+#   o alias nomeia o campeão, e a execução da versão guarda as pontuações dele.
+# - `lab_utils.ModelServer` (`mlflow models serve`) serve `models:/<nome>@<alias>`;
 #   `POST /invocations` com um corpo `dataframe_split` calcula o preço das casas, e o log do
 #   servidor mostra qual servidor respondeu.
-# - Um critério de promoção registra todo desafiante e move o apelido só para uma pontuação
-#   de validação melhor; execute-o com um modelo melhor e depois com um pior para vê-lo
+# - Um critério de promoção registra todo desafiante e move o alias só para uma pontuação
+#   de validação melhor (o do próprio MLflow: `mlflow.models.evaluate`, depois
+#   `mlflow.validate_evaluation_results` com uma margem em `MetricThreshold`); execute-o com um modelo melhor e depois com um pior para vê-lo
 #   funcionar nos dois sentidos.
 # - A pontuação de teste vem uma única vez, para o campeão final, depois de todas as
 #   escolhas.
 #
-# ## Leitura complementar
+# ## Leitura complementar (em inglês)
+#
+# As páginas abaixo só existem em inglês.
 #
 # - [Documentação do MLflow](https://mlflow.org/docs/latest/)
 # - [Modelos (Models)](https://mlflow.org/docs/latest/ml/model/)
-# - [Registro de modelos (Model Registry)](https://mlflow.org/docs/latest/ml/model-registry/) — versões, apelidos,
+# - [Registro de modelos (Model Registry)](https://mlflow.org/docs/latest/ml/model-registry/) — versões, aliases,
 #   descrições
 # - [Implantar um modelo como servidor de inferência local (deploy a model as a local inference server)](https://mlflow.org/docs/latest/ml/deployment/deploy-model-locally/)
 #   — `mlflow models serve` e sua API REST
@@ -297,7 +332,7 @@ else:
 #    que nunca promove. Executados em ordem, cada critério errado deixa o campeão errado.
 # 3. Assim o registro de modelos guarda cada candidato com a sua execução (parâmetros,
 #    métricas, modelo), e um desafiante recusado pode ser inspecionado, comparado ou
-#    promovido à mão mais tarde; quem decide é o apelido, não o registro.
+#    promovido à mão mais tarde; quem decide é o alias, não o registro.
 # 4. 3: o próprio log do servidor de modelos (a requisição chegou até ele) e o campeão do
 #    registro (os preços); 4: a API do Prefect (as execuções do fluxo e seus parâmetros) e o
 #    registro (as versões e `@champion`). Comparando com variáveis locais, um aluno poderia

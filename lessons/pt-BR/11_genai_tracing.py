@@ -4,7 +4,7 @@
 # O MLflow 3 é metade GenAI: a UI abre no modo **GenAI**, e a documentação começa pelo
 # rastreamento (tracing) e pela avaliação. Esta lição constrói um pequeno assistente de
 # perguntas e respostas sobre um FAQ deste laboratório e faz com ele o que as lições 01–05
-# fizeram com os modelos de preços de casas: registra o que cada requisição fez (um
+# fizeram com os modelos de preços de casas: guarda o que cada requisição fez (um
 # *trace*), encontra as lentas e as que falharam, anexa julgamentos a elas, guarda o prompt
 # num registro com um alias, liga os traces a uma versão do app e escolhe entre duas versões
 # com uma avaliação, não com um exemplo. Tudo roda offline, no servidor de rastreamento do
@@ -37,7 +37,7 @@ top_k = 3  # passagens do FAQ que o retriever entrega à etapa de resposta
 # abre. O modo GenAI mostra os mesmos experimentos pelo que um app de GenAI deixa para trás: na
 # barra à esquerda de um experimento, **Traces**, **Evaluation runs**, **Prompts** e **Agent versions**.
 #
-# > **Trace** — o registro de uma requisição a um app, da pergunta que ele recebeu à resposta
+# > **Trace** — o rastro de uma requisição a um app, da pergunta que ele recebeu à resposta
 # > que deu: entradas, saída, duração, status (OK ou ERROR).
 # >
 # > **Span** — uma etapa dentro de um trace (buscar passagens, montar o prompt, chamar o
@@ -61,7 +61,7 @@ top_k = 3  # passagens do FAQ que o retriever entrega à etapa de resposta
 # ## O app: um assistente sobre o FAQ do laboratório
 #
 # `data/lab_faq.csv` traz 40 perguntas e respostas curtas sobre este laboratório e o MLflow,
-# em inglês (`data/README.md` diz de onde vêm); por isso as perguntas que fazemos ao app
+# em inglês (`data/README.pt-BR.md` diz de onde vêm); por isso as perguntas que fazemos ao app
 # também são em inglês. `lab_utils.genai` guarda a maquinaria simples do app, sem MLflow:
 # uma busca TF-IDF nas passagens (scikit-learn) e duas etapas de resposta:
 #
@@ -174,7 +174,7 @@ print("recuperadas:", [doc["metadata"]["doc_uri"] for doc in trace.search_spans(
 # ## Encontrando requisições lentas e com falha: `mlflow.search_traces`
 #
 # Vamos mandar ao app as requisições de um dia curto, uma delas vazia por engano. A pergunta
-# vazia levanta uma exceção dentro de `retrieve`; `@mlflow.trace` registra a exceção nesse
+# vazia levanta uma exceção dentro de `retrieve`; `@mlflow.trace` grava a exceção nesse
 # span e no span raiz, e a deixa seguir até quem chamou.
 
 # %%
@@ -213,7 +213,7 @@ errored = [span for span in failed[0].data.spans if span.status.status_code == "
 for span in errored:
     event = next(e for e in span.events if e.name == "exception")
     print(f"{span.name:<9} {event.attributes['exception.type']}: {event.attributes['exception.message']}")
-assert "retrieve" in {span.name for span in errored}, "a falha não está registrada no span retrieve"
+assert "retrieve" in {span.name for span in errored}, "a falha não está gravada no span retrieve"
 
 # %% [markdown]
 # ## Julgando um trace: feedback e expectativas
@@ -283,7 +283,7 @@ print(prompt_v1.uri, "variáveis", sorted(prompt_v1.variables))
 # %% [markdown]
 # Agora o app carrega o prompt **pelo alias** a cada requisição: mover `production` para
 # outra versão muda o que o app usa, sem mudar o código. Um prompt carregado dentro de um
-# trace fica ligado a ele: o trace registra qual versão respondeu.
+# trace fica ligado a ele: o trace guarda qual versão respondeu.
 
 # %%
 app_config = {"top_k": top_k, "max_sentences": 1, "prompt_uri": "prompts:/faq_answer@production"}
@@ -413,8 +413,11 @@ scorers = [retrieval_hit, contains_fact, latency_ms, ResponseLength(max_length=2
 # como argumentos nomeados, rastreia cada chamada, aplica os scorers, anexa os resultados aos
 # traces como feedback e loga as médias como métricas de uma **execução de avaliação**. Com
 # `model_id`, a execução e seus traces ficam ligados àquela versão do app. (Ele imprime
-# linhas INFO sobre o modelo ativo e o rastreamento, e um link para os resultados.) Cada
-# avaliação leva alguns segundos, a maior parte gravando no servidor os veredictos de cada linha.
+# linhas INFO sobre o modelo ativo e o rastreamento. Fora do laboratório, mostra também uma
+# barra de progresso e um botão com link para os resultados; o laboratório os desliga, como
+# `connect()` desliga os links das execuções, e o ponto de verificação imprime um link para as
+# duas avaliações.) Cada avaliação leva alguns segundos, a maior parte gravando no servidor os
+# veredictos de cada linha.
 
 # %%
 def evaluate_version(name: str):
@@ -443,6 +446,7 @@ for name, result in results.items():
                  ("retrieval_hit", "contains_fact", "response_length", "latency_ms")}, "traces": len(traces)})
 comparison = pd.DataFrame(rows).set_index("version")
 assert all(comparison["traces"] >= len(eval_rows)), "faltam traces da avaliação de uma versão"
+print("na UI:", f"{lab.tracking_uri}/#/experiments/{experiment.experiment_id}/evaluation-runs")
 comparison
 
 # %% [markdown]
@@ -487,7 +491,7 @@ mlflow.set_logged_model_tags(models[chosen].model_id, {"chosen_by": "faq_eval: c
 # | versão do app = modelo logado com parâmetros | os modelos logados (`m-…`) da lição 01, sem arquivos |
 # | execução de avaliação com métricas | uma execução, comparada como a lição 02 compara execuções |
 # | versões de prompt e `@production` | as versões e aliases do registro da lição 04 |
-# | escolher pelo conjunto de avaliação | o portão da lição 10: decidir com dados separados, não com um exemplo |
+# | escolher pelo conjunto de avaliação | o critério de promoção da lição 10: decidir com dados separados, não com um exemplo |
 #
 # ## Exercícios
 #
@@ -604,22 +608,24 @@ if lab_utils.attempted(exercise_3_run_id, "Exercício 3"):
 # %% [markdown]
 # ## Resumo
 #
-# - Um **trace** registra uma requisição a um app de GenAI; seus **spans** são as etapas,
+# - Um **trace** é o rastro de uma requisição a um app de GenAI; seus **spans** são as etapas,
 #   aninhadas, cada uma com tipo, entradas, saídas, atributos, duração e status. A UI os
 #   mostra no modo GenAI, na aba Traces do experimento.
 # - `@mlflow.trace` rastreia uma função, `mlflow.start_span` um bloco; uma exceção fica
-#   registrada no span onde aconteceu. `mlflow.search_traces` encontra requisições lentas
+#   gravada no span onde aconteceu. `mlflow.search_traces` encontra requisições lentas
 #   (`order_by` `execution_time_ms`) e com falha (`trace.status = 'ERROR'`).
-# - `mlflow.log_expectation` registra a verdade para uma entrada, `mlflow.log_feedback` um
+# - `mlflow.log_expectation` loga a verdade para uma entrada, `mlflow.log_feedback` um
 #   julgamento de uma saída, vindo de uma pessoa, de código ou de um LLM.
 # - O registro de prompts versiona prompts e move aliases; um app que carrega
-#   `prompts:/nome@alias` segue o alias, e cada trace registra a versão que usou.
+#   `prompts:/nome@alias` segue o alias, e cada trace guarda a versão que usou.
 # - `mlflow.set_active_model` liga traces a uma versão do app (um modelo logado).
 # - `mlflow.genai.evaluate` roda um app sobre um conjunto de avaliação com scorers e loga uma
 #   execução de avaliação; escolha entre versões com ela, por uma regra fixada antes de olhar.
 #   Scorers de código e os prontos baseados em regras rodam offline; juízes LLM precisam de um modelo.
 #
-# ## Leitura complementar
+# ## Leitura complementar (em inglês)
+#
+# As páginas abaixo só existem em inglês.
 #
 # - [MLflow para GenAI](https://mlflow.org/docs/latest/genai/)
 # - [Tracing](https://mlflow.org/docs/latest/genai/tracing/) e
@@ -659,4 +665,4 @@ if lab_utils.attempted(exercise_3_run_id, "Exercício 3"):
 #    custo de uma chamada de modelo por linha, e com erros próprios a conferir.
 
 # %% [markdown]
-# Anterior: **10 · Projeto final, parte 2**. Esta é a última lição do curso.
+# Anterior: **10 · Projeto final, parte 2: servido, retreinado, promovido**. Esta é a última lição do curso.

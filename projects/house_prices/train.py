@@ -10,6 +10,7 @@ from sklearn.linear_model import ElasticNet
 from sklearn.metrics import mean_squared_error, r2_score
 
 from lab_utils.data import split_train_validation_test
+from lab_utils.i18n import _
 
 # The house data has no missing values, so the integer columns of the signature are meant:
 # MLflow's hint about integer columns (explained in lesson 05) adds nothing here.
@@ -35,7 +36,9 @@ def main() -> None:
         mlflow.set_tag("dataset", "windsor_house_prices")
         mlflow.sklearn.log_model(model, name="model", input_example=split.X_train.head(3),
                                  signature=infer_signature(split.X_train, model.predict(split.X_train)))
-        print(f"alpha={args.alpha} l1_ratio={args.l1_ratio}: validation rmse {rmse:,.0f}")
+        # In the learner's language: `mlflow run` passes on the notebook's LAB_LANG.
+        print(_("alpha={alpha} l1_ratio={l1_ratio}: validation rmse {rmse:,.0f}")
+              .format(alpha=args.alpha, l1_ratio=args.l1_ratio, rmse=rmse))
 
 
 if __name__ == "__main__":

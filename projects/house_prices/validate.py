@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.metrics import mean_squared_error
 
 from lab_utils.data import split_train_validation_test
+from lab_utils.i18n import _
 
 
 def main() -> int:
@@ -36,8 +37,9 @@ def main() -> int:
         mlflow.set_tags({"validated_run_id": args.run_id, "validation_passed": str(passed).lower()})
         if passed:
             mlflow.log_metric("test_rmse", rmse(split.X_test, split.y_test))
-    print(f"validation rmse {validation_rmse:,.0f} {'<=' if passed else '>'} {args.max_rmse:,.0f}: "
-          f"{'passed' if passed else 'rejected'}")
+    print((_("validation rmse {rmse:,.0f} <= {max_rmse:,.0f}: passed") if passed else
+           _("validation rmse {rmse:,.0f} > {max_rmse:,.0f}: rejected")).format(rmse=validation_rmse,
+                                                                                max_rmse=args.max_rmse))
     return 0
 
 
