@@ -431,7 +431,9 @@ if lab_utils.attempted(exercise_1_run_id, "Exercise 1"):
 # `mlflow.search_runs`, find the candidate to keep: the run tagged
 # `exercise = choose_on_validation` with the **lowest** `val_rmse`. Put its run id in
 # `best_run_id`. (Each pass through the lesson logs the candidates again; a run that shares
-# the lowest value is as good an answer as another.)
+# the lowest value is as good an answer as another. Every candidate carries `test_rmse` here
+# only so that a choice made on it shows; a project logs the test score once, for the model it
+# keeps, as lesson 08 explains.)
 
 # %%
 # The candidates to choose from: trained on the training houses, scored on the other two sets.
@@ -705,8 +707,11 @@ print(f"✓ {len(on_server)} checkpoints, the best at epoch {best_epoch} ({lab_u
 # logs each epoch's metrics linked to one logged model, the final one. Its checkpoints
 # (`checkpoint=True` by default, with `checkpoint_monitor="val_loss"`, `checkpoint_mode="min"`,
 # `checkpoint_save_best_only=True`, `checkpoint_save_freq="epoch"`) are *files of the run*,
-# under `checkpoints/epoch_<n>/` with a `checkpoint_metrics.json`, not logged models;
-# `mlflow.pytorch.load_checkpoint(ModelClass, run_id, epoch=n)` loads one. With Lightning's
+# not logged models: by default one `checkpoints/latest_checkpoint.pth` (with
+# `latest_checkpoint_metrics.json`), overwritten whenever the monitored metric improves, which
+# `mlflow.pytorch.load_checkpoint(ModelClass, run_id)` loads. With
+# `checkpoint_save_best_only=False` every epoch keeps its own `checkpoints/epoch_<n>/`, and
+# `load_checkpoint(ModelClass, run_id, epoch=n)` loads that one. With Lightning's
 # `EarlyStopping` callback, autolog logs its `monitor`, `patience` and `min_delta` as
 # parameters and `stopped_epoch` as a metric. `mlflow.tensorflow.autolog()` (tf.keras) has
 # the same `checkpoint_*` parameters and `mlflow.tensorflow.load_checkpoint`;

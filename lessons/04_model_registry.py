@@ -9,8 +9,9 @@
 #
 # **You will learn** `register_model`; versions; stages and why they are deprecated;
 # aliases (`@champion`, `@challenger`); tags and descriptions on models and versions;
-# `search_model_versions`; a promotion gate that chooses on validation data and reports
-# the test score once; `copy_model_version` from development to production, and what it
+# `search_model_versions`; a promotion gate that chooses on validation data, by hand and
+# then with MLflow's own `mlflow.models.evaluate` and `mlflow.validate_evaluation_results`
+# (a `MetricThreshold` with a margin), and reports the test score once; `copy_model_version` from development to production, and what it
 # really copies.
 #
 # **Time:** 30 minutes. **Prerequisites:** 01 · Basic tracking.
@@ -437,7 +438,8 @@ print("✓ the copy and the development version share one run and one set of fil
 #   run on the server's side (`--backend-store-uri` names its metadata store) with
 #   `MLFLOW_TRACKING_URI` set so that it reaches the proxied artifacts, removes its files and
 #   its record. Without ids `gc` purges every deleted run and logged model;
-#   `--logged-model-ids m-…` limits the logged models it purges (`--run-ids`, the runs). It
+#   `--logged-model-ids m-…` limits the logged models it purges, and only those: the runs it
+#   purges are limited by `--run-ids` alone, so without it every deleted run goes too. It
 #   does not check whether a registered version still points at the model. Deleting the *run* instead (`client.delete_run`,
 #   then `mlflow gc`) removes the run's metadata and its own artifact folder
 #   (`<experiment id>/<run id>/artifacts/`), and leaves the logged model and its files.

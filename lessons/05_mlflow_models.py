@@ -233,8 +233,9 @@ print("✓ raw listings priced like clean rows; requirements in the bucket:", re
 # ## Evaluating a model
 #
 # `mlflow.models.evaluate` scores a model on labelled data and logs the metrics to the
-# active run. It reads the test set: the champion was chosen already, so this is the one
-# report of its score on data no decision has seen.
+# active run. It reads the test set: the champion was chosen already (lesson 04 reported its
+# test RMSE once), so this is a fuller report of the same score on data no decision has seen,
+# not a new choice.
 #
 # > **SHAP** — a way to explain predictions: for each row, how much each feature pushed
 # > the prediction above or below the average prediction (its "SHAP value"). Ranking

@@ -12,7 +12,7 @@
 #
 # **You will learn** to start from what the registry holds rather than from a notebook's
 # variables; to serve a registered alias over REST and show which server answered; a
-# promotion gate in a Prefect flow, seen to work both ways; to report the test score once,
+# promotion gate in a Prefect flow (MLflow's own, as in lesson 04), seen to work both ways; to report the test score once,
 # after every choice.
 #
 # **Time:** 45 minutes (about 10 to read, 2 to run the cells, 33 for the two milestones:

@@ -446,7 +446,9 @@ if lab_utils.attempted(exercise_1_run_id, "Exercício 1"):
 # `mlflow.search_runs`, encontre o candidato a manter: a execução com a tag
 # `exercise = choose_on_validation` com o **menor** `val_rmse`. Coloque o id dela em
 # `best_run_id`. (Cada passagem pela lição loga os candidatos de novo; uma execução que
-# empata no menor valor é uma resposta tão boa quanto outra.)
+# empata no menor valor é uma resposta tão boa quanto outra. Cada candidato leva `test_rmse`
+# aqui só para que uma escolha feita por ele apareça; um projeto loga a nota de teste uma vez,
+# para o modelo que mantém, como explica a lição 08.)
 
 # %%
 # Os candidatos a escolher: treinados nas casas de treino, avaliados nos outros dois conjuntos.
@@ -723,8 +725,11 @@ print(f"✓ {len(on_server)} checkpoints, o melhor na época {best_epoch} ({lab_
 # loga as métricas de cada época vinculadas a um modelo logado, o final. Os checkpoints dele
 # (`checkpoint=True` por padrão, com `checkpoint_monitor="val_loss"`, `checkpoint_mode="min"`,
 # `checkpoint_save_best_only=True`, `checkpoint_save_freq="epoch"`) são *arquivos da
-# execução*, em `checkpoints/epoch_<n>/` com um `checkpoint_metrics.json`, e não modelos
-# logados; `mlflow.pytorch.load_checkpoint(ModelClass, run_id, epoch=n)` carrega um deles. Com
+# execução*, e não modelos logados: por padrão, um único `checkpoints/latest_checkpoint.pth`
+# (com `latest_checkpoint_metrics.json`), sobrescrito sempre que a métrica monitorada melhora,
+# que o `mlflow.pytorch.load_checkpoint(ModelClass, run_id)` carrega. Com
+# `checkpoint_save_best_only=False`, cada época guarda o seu `checkpoints/epoch_<n>/`, e o
+# `load_checkpoint(ModelClass, run_id, epoch=n)` carrega esse. Com
 # o callback `EarlyStopping` do Lightning, o autolog loga `monitor`, `patience` e `min_delta`
 # como parâmetros e `stopped_epoch` como métrica. O `mlflow.tensorflow.autolog()` (tf.keras)
 # tem os mesmos parâmetros `checkpoint_*` e o `mlflow.tensorflow.load_checkpoint`; o

@@ -11,8 +11,10 @@
 #
 # **Você vai aprender** `register_model`; versões; estágios e por que estão obsoletos
 # (deprecated); aliases (`@champion`, `@challenger`); tags e descrições em modelos e
-# versões; `search_model_versions`; um critério de promoção que escolhe com dados de validação
-# e informa a pontuação de teste uma única vez; `copy_model_version` do desenvolvimento para
+# versões; `search_model_versions`; um critério de promoção que escolhe com dados de validação,
+# à mão e depois com as ferramentas do próprio MLflow, `mlflow.models.evaluate` e
+# `mlflow.validate_evaluation_results` (um `MetricThreshold` com margem), e informa a
+# pontuação de teste uma única vez; `copy_model_version` do desenvolvimento para
 # a produção, e o que ele realmente copia.
 #
 # **Tempo:** 30 minutos. **Pré-requisitos:** 01 · Rastreamento básico.
@@ -450,7 +452,8 @@ print("✓ a cópia e a versão de desenvolvimento compartilham uma execução e
 #   armazenamento de metadados) com `MLFLOW_TRACKING_URI` definida para alcançar os artefatos
 #   via proxy, remove os arquivos e os metadados dele. Sem ids, o `gc` elimina toda execução e
 #   todo modelo logado apagados; `--logged-model-ids m-…` limita os modelos que
-#   ele elimina (`--run-ids`, as execuções). Ele não verifica se uma versão registrada ainda
+#   ele elimina, e só eles: as execuções eliminadas são limitadas apenas por `--run-ids`, então,
+#   sem ele, toda execução apagada vai junto. Ele não verifica se uma versão registrada ainda
 #   aponta para o modelo. Apagar a *execução* em vez disso (`client.delete_run` e depois
 #   `mlflow gc`) remove os metadados da execução e a pasta de artefatos dela
 #   (`<experiment id>/<run id>/artifacts/`), e deixa o modelo logado e seus arquivos.

@@ -243,8 +243,9 @@ print("✓ anúncios brutos recebem o mesmo preço que as linhas limpas; requisi
 # ## Avaliando um modelo
 #
 # `mlflow.models.evaluate` avalia um modelo em dados rotulados e loga as métricas na
-# execução ativa. Ele lê o conjunto de teste: o campeão já foi escolhido, então este é o
-# único relatório da pontuação dele em dados que nenhuma decisão viu.
+# execução ativa. Ele lê o conjunto de teste: o campeão já foi escolhido (a lição 04 relatou o
+# RMSE de teste dele uma vez), então este é um relatório mais completo da mesma nota em dados
+# que nenhuma decisão viu, e não uma nova escolha.
 #
 # > **SHAP** — uma forma de explicar previsões: para cada linha, o quanto cada feature
 # > empurrou a previsão para cima ou para baixo da previsão média (seu "valor

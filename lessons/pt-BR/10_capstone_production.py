@@ -13,8 +13,8 @@
 #
 # **Você vai aprender** a partir do que o registro de modelos guarda, e não das variáveis de
 # um notebook; a servir um alias do registro via REST e mostrar qual servidor
-# respondeu; um critério de promoção (gate) num fluxo do Prefect, visto funcionando nos dois
-# sentidos; a informar a pontuação de teste uma única vez, depois de todas as escolhas.
+# respondeu; um critério de promoção (gate) num fluxo do Prefect (o do próprio MLflow, como na
+# lição 04), visto funcionando nos dois sentidos; a informar a pontuação de teste uma única vez, depois de todas as escolhas.
 #
 # **Tempo:** 45 minutos (cerca de 10 para ler, 2 para executar as células, 33 para os dois
 # marcos: cerca de 10 para servir, mais de 20 para o fluxo e o seu critério de promoção).
