@@ -339,6 +339,18 @@ print(f"✓ the challenger's logged model: root_mean_squared_error "
       f"{lab_utils.format_number(on_model['root_mean_squared_error'].value)} CAD on the data set 'validation'")
 
 # %% [markdown]
+# > **Telling other systems that `@champion` moved.** MLflow 3 has registry webhooks:
+# > `MlflowClient().create_webhook(name, url, events=["model_version_alias.created"],
+# > secret=...)` makes the server POST to `url` whenever an alias is set, signed with
+# > HMAC-SHA256 in the `X-MLflow-Signature` header so the receiver can check it came from
+# > this server. The lab does not run one: by default the server accepts only `https://` URLs
+# > on public addresses (its protection against being used to reach internal services), and
+# > allowing a local receiver takes `MLFLOW_WEBHOOK_ALLOWED_SCHEMES=http` and
+# > `MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS=true` on the server — which in a workshop would let any
+# > learner make it call the lab machine's own services. Against a real HTTPS receiver (a CI
+# > system, a chat channel) it is that one call.
+
+# %% [markdown]
 # ## The test score, once
 #
 # The gate *used* the validation houses to choose, so the champion's validation RMSE is a

@@ -348,6 +348,18 @@ print(f"✓ o modelo logado do desafiante: root_mean_squared_error "
       f"{lab_utils.format_number(on_model['root_mean_squared_error'].value)} CAD no conjunto de dados 'validation'")
 
 # %% [markdown]
+# > **Avisando outros sistemas de que o `@champion` se moveu.** O MLflow 3 tem webhooks do
+# > registro: `MlflowClient().create_webhook(name, url, events=["model_version_alias.created"],
+# > secret=...)` faz o servidor enviar um POST para `url` sempre que um alias é definido,
+# > assinado com HMAC-SHA256 no cabeçalho `X-MLflow-Signature`, para que quem recebe confira
+# > que veio deste servidor. O laboratório não roda nenhum: por padrão, o servidor só aceita
+# > URLs `https://` em endereços públicos (a proteção dele contra ser usado para alcançar
+# > serviços internos), e aceitar um receptor local exige `MLFLOW_WEBHOOK_ALLOWED_SCHEMES=http`
+# > e `MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS=true` no servidor — o que, num workshop, deixaria
+# > qualquer participante fazê-lo chamar os serviços da própria máquina do laboratório. Com um
+# > receptor HTTPS de verdade (um sistema de CI, um canal de chat), é só essa chamada.
+
+# %% [markdown]
 # ## A pontuação de teste, uma única vez
 #
 # O critério *usou* as casas de validação para escolher, então o RMSE de validação do campeão
