@@ -20,11 +20,13 @@
 #
 # **Tempo:** 45 minutos (cerca de 21 para ler, 2 para executar as células, 22 para os três exercícios).
 # **Pré-requisitos:** 00–04 (experimentos, execuções, modelos logados, aliases do registro).
+#
+# **No mapa** (lição 00): o mesmo servidor de rastreamento e os mesmos armazenamentos; um trace é logado ao lado das execuções, um prompt é registrado ao lado dos modelos.
 
 # %%
 import lab_utils
 
-lab = lab_utils.connect()
+lab = lab_utils.connect(language="pt_BR")
 
 # %% tags=["parameters"]
 top_k = 3  # passagens do FAQ que o retriever entrega à etapa de resposta
@@ -265,7 +267,8 @@ assert {"expected_fact", "user_thumbs_up", "contains_fact"} <= {a.name for a in 
 # O prompt faz parte do app, e muda com mais frequência que o código. O **registro de
 # prompts** guarda prompts como o Model Registry guarda modelos: um nome, versões numeradas
 # (cada uma imutável, com uma mensagem de commit) e aliases. `{{question}}` e `{{passages}}`
-# são as variáveis do template; `prompt.format(...)` as preenche. (Registrar espera até o
+# são as variáveis do template; o `format(question=..., passages=...)` de um prompt carregado
+# as preenche (o `generate` do app as substitui ele mesmo, para aceitar também um texto simples). (Registrar espera até o
 # servidor gravar a versão: a linha INFO diz isso.)
 
 # %%
@@ -453,18 +456,22 @@ comparison
 # ## Escolhendo uma versão
 #
 # A regra de decisão, fixada antes de olhar: vence a versão cujas respostas contêm o fato
-# esperado mais vezes; acertos da recuperação desempatam. Tamanho e latência são
-# acompanhados, não usados no ranking: `response_length` é a fração de respostas com menos de
-# 200 caracteres, e a latência medida dentro de `evaluate` (onde as requisições rodam lado a
-# lado, numa máquina ocupada) é maior que a de uma requisição sozinha. Um exemplo poderia
-# dar qualquer resultado; doze tornam a diferença visível (com doze linhas, uma linha vale 8
-# pontos: um conjunto de teste de verdade precisa de mais).
+# esperado mais vezes, por mais de uma linha — com doze linhas, uma linha vale 8 pontos, e
+# uma vantagem de uma linha é o que o acaso dá (a régua da lição 02), então conta como
+# empate. No empate, os acertos da recuperação decidem e, se também empatarem, fica a versão
+# listada primeiro (v1, a que está em uso). Tamanho e latência são acompanhados, não usados
+# no ranking: `response_length` é a fração de respostas com até 200 caracteres, e a latência
+# medida dentro de `evaluate` (onde as requisições rodam lado a lado, numa máquina ocupada) é
+# maior que a de uma requisição sozinha. Um exemplo poderia dar qualquer resultado; doze só
+# mostram uma diferença grande: um conjunto de avaliação de verdade precisa de mais.
 
 # %% tags=["nbval-check-output"]
-ranked = comparison.sort_values(["contains_fact", "retrieval_hit"], ascending=False)
-chosen = ranked.index[0]
+# Uma vantagem de uma linha (8 pontos em doze; arredondamento à parte) é empate: a recuperação decide.
+tie = 1.5 / len(eval_rows)
+leaders = comparison[comparison["contains_fact"] >= comparison["contains_fact"].max() - tie]
+chosen = leaders.sort_values("retrieval_hit", ascending=False, kind="stable").index[0]
 print("escolhida:", chosen)
-mlflow.set_logged_model_tags(models[chosen].model_id, {"chosen_by": "faq_eval: contains_fact, retrieval_hit"})
+mlflow.set_logged_model_tags(models[chosen].model_id, {"chosen_by": "faq_eval: contains_fact (by over one row), retrieval_hit"})
 
 # %% [markdown]
 # Na UI (modo GenAI), a página **Evaluation runs** do experimento lista as duas execuções; abra uma
