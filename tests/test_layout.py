@@ -147,9 +147,11 @@ def test_each_package_says_what_it_is(package):
 def test_lab_utils_stays_small():
     lines = sum(len(p.read_text().splitlines()) for p in (ROOT / "lab_utils").glob("*.py"))
     # A ratchet: 1,235 until a workshop learner's own Prefect (lab_stack.own_prefect) needed the
-    # doctor to start it, and connect() turned tqdm's bars off. The graders (lab_utils/grading/)
-    # and lesson 11's app (lab_utils/genai/) are packages of their own, not counted here.
-    assert lines <= 1241, f"lab_utils has {lines} lines: machinery belongs in lab_stack"
+    # doctor to start it, and connect() turned tqdm's bars off; 1,241 until the Portuguese edition
+    # printed numbers as Brazilians read them (i18n.format_number) and each checkpoint's message
+    # got its own article. The graders (lab_utils/grading/) and lesson 11's app (lab_utils/genai/)
+    # are packages of their own, not counted here.
+    assert lines <= 1279, f"lab_utils has {lines} lines: machinery belongs in lab_stack"
 
 
 def test_test_and_benchmark_labs_listen_below_the_kernels_client_ports():
