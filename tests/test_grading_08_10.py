@@ -556,7 +556,7 @@ def test_messages_are_in_portuguese_for_a_portuguese_learner(lab, monkeypatch):
     from lab_utils.grading import lesson_09
 
     monkeypatch.setenv("LAB_LANG", "pt_BR")
-    with refused(r"carrega pelo apelido"):
+    with refused(r"carrega pelo alias: use o número da versão"):
         lesson_09.check_exercise(f"models:/{MODEL_09}@champion", None, MODEL_09)
 
 

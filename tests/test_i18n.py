@@ -328,7 +328,7 @@ THIRD_PARTY_LINES = [_re.compile(p) for p in (
     r"^usage: \S+\.py ", r"^\S+\.py: error: ",  # argparse, refusing `--alpha 'a lot'` (lesson 06)
     r"^\d{3} [A-Z_]+$",  # an HTTP status and MLflow's error code (lesson 05)
     r"^Exception reporting mode: ",  # IPython's %xmode
-    r"^\$ ",  # a command line, as typed
+    r"^(\$ |curl )",  # a command line, as typed
     r"^<Figure size \d+x\d+ with \d+ Axes>$", r"^<[\w.]+ object>$",  # reprs Jupyter shows for a figure
     r"^Evaluating: ",  # mlflow.genai.evaluate's progress
     r"^(inputs|outputs|params): ?$", r"^\s+\[?'\w+': \w+ \((required|optional)\)",  # a signature's repr
@@ -345,7 +345,7 @@ LISTINGS = {
     "05_mlflow_models": ['"""A model from code'],  # models/listing_price_model.py
     "05_model_serving": ["['Dockerfile', 'model_dir']"],  # the Dockerfile MLflow generates
     "06_mlflow_projects": ["name: house_prices", "# No `python:` version"],  # MLproject, python_env.yaml
-    "07_prefect_pipelines": ["@task("],  # the flow's tasks, as inspect.getsource shows them
+    "07_prefect_pipelines": ["@task", "@flow"],  # the flow's tasks, as inspect.getsource shows them
 }
 # Words that are names or identifiers here, not English prose: Python's constants, MLflow's and
 # Prefect's states, names of things the learner reads in the UI, span types.
@@ -457,9 +457,9 @@ def test_the_english_finder_finds_what_the_lab_printed_and_passes_what_others_di
 
 
 def _portuguese_notebooks() -> list[Path]:
-    """The committed Portuguese notebooks; LAB_I18N_SCAN=folder[:folder…] scans others instead
+    """The committed Portuguese notebooks; I18N_SCAN=folder[:folder…] scans others instead
     (build/try/<lab>/notebooks/pt-BR after `tools/try_lessons.py NN --edition pt-BR --learners`)."""
-    folders = os.environ.get("LAB_I18N_SCAN")
+    folders = os.environ.get("I18N_SCAN")
     roots = [Path(f) for f in folders.split(":")] if folders else [ROOT / "notebooks" / "pt-BR",
                                                                    ROOT / "solutions" / "pt-BR"]
     return sorted(p for root in roots for p in root.glob("[0-9][0-9]_*.ipynb"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 from pathlib import Path
 
 from lab_utils.config import LOOPBACK, REPO_ROOT
@@ -58,6 +59,11 @@ def jupyterlab_service(config: StackConfig) -> Service:
             # prompt, and no request for news, on a lab that may well be offline; the language.
             *(f"--LabApp.{name}={folder}" for name, folder in zip(
                 ("app_settings_dir", "user_settings_dir"), settings_dirs(config), strict=True)),
+            # Its terminals: the user's shell, not a login shell (which jupyter_server starts when it has
+            # no tty, as under supervisord): Debian's /etc/profile would reset PATH and drop the lab's
+            # commands that the environment below puts on it (lesson 05's `mlflow models serve`).
+            "--ServerApp.terminado_settings=" + json.dumps(
+                {"shell_command": [os.environ.get("SHELL") or shutil.which("bash") or "/bin/sh"]}),
             # JupyterLab refuses to run as root (containers, CI machines) unless told to.
             *(["--allow-root"] if os.geteuid() == 0 else []),
         ],

@@ -110,9 +110,11 @@ def check_exercise_1(strict_result: object, C: float = 0.1, threshold: float = 0
     version in the registry). Accepts the flow called directly, through a deployment
     (`run_deployment`/`arun_deployment`, `prefect deployment run`), `return_state=True`; the
     answer as the result dict, a FlowRun, a State or an id; "0.99" and 0.99.
-    Refuses: not a flow run (None, a typed dict of another run), another flow, a flow run that did
-    not complete, other parameters (the default 0.8 threshold registers a version), a run that
-    has a test score or a version in the registry.
+    Refuses: not a flow run (None, a typed dict of another run, `retreinar_modelo.fn(...)`), another
+    flow, a flow of one's own under the same name (its accuracy is not the one the flow computes),
+    a flow run not finished yet (says to wait) or that did not complete, other parameters (the
+    default 0.8 threshold registers a version), a run that has a test score or a version in the
+    registry.
     """
     from mlflow import MlflowClient
 
@@ -155,8 +157,9 @@ def check_exercise_2(strict_flow_run_id: object, strict_result: object = ..., th
     run behind its answer (an older run with the same threshold is another attempt); otherwise
     any completed run of retreinar-modelo with that threshold. Accepts a str or UUID id found with
     the sync or async client, the REST API or the MLflow run's `prefect.flow_run_id` tag.
-    Refuses: not an id (a FlowRun, None), an unknown id, another flow's run, the latest run when
-    it is not Exercise 1's (another threshold), an earlier attempt's run.
+    Refuses: not an id (a FlowRun, None, the MLflow run's id), an unknown id, another flow's run,
+    the latest run when it is not Exercise 1's (another threshold), an earlier attempt's run, a
+    later 0.99 run than Exercise 1's, a run not finished yet.
     """
     if isinstance(strict_flow_run_id, str) and _RUN_ID.match(strict_flow_run_id.strip()):
         fail(_("{id} is an MLflow run id: the flow run's id is a UUID such as flow_run.id, found on the Prefect "
