@@ -313,8 +313,9 @@ except ModelValidationFailedException as refused:
     print("refused:", refused.message)
 
 # %% [markdown]
-# The challenger's lead is about one fold spread: on this data it is not worse and probably a
-# little better, and it has not shown more. Which margin to ask for is a trade-off: a large
+# The challenger's lead is about one fold spread: on this data it is probably a little better,
+# and it has not shown even that it is not worse: a lead of one fold spread is within the noise
+# of one draw of houses to the next. Which margin to ask for is a trade-off: a large
 # one keeps good challengers out, a small one lets noise in; more validation houses shrink the
 # noise, and with it the margin a gate needs. This lesson keeps the 2% gate's decision.
 
@@ -449,7 +450,7 @@ print("✓ the copy and the development version share one run and one set of fil
 #   to its run. `client.delete_logged_model(model_id)` marks it deleted; then `mlflow gc`,
 #   run on the server's side (`--backend-store-uri` names its metadata store) with
 #   `MLFLOW_TRACKING_URI` set so that it reaches the proxied artifacts, removes its files and
-#   its record. Without ids `gc` purges every deleted run and logged model;
+#   its record. Without ids `gc` purges every deleted run, logged model and experiment;
 #   `--logged-model-ids m-…` limits the logged models it purges, and only those: the runs it
 #   purges are limited by `--run-ids` alone, so without it every deleted run goes too. It
 #   does not check whether a registered version still points at the model. Deleting the *run* instead (`client.delete_run`,
@@ -582,8 +583,8 @@ if lab_utils.attempted(check_run_id, "Exercise 2"):
 #    (`client.delete_logged_model`) and then running `mlflow gc` (`--logged-model-ids` picks
 #    that one). Deleting its run would not: `gc` removes the run's own artifact folder, and
 #    MLflow 3 keeps a logged model's files under `<experiment id>/models/<m-id>/artifacts/`.
-# 5. The 2% gate says its validation RMSE is at least 2% lower: not worse, probably a little
-#    better. The refusal says its lead is within the noise of one fold to the next: it has not
+# 5. The 2% gate says its validation RMSE is at least 2% lower on these houses: probably a
+#    little better, not proven. The refusal says its lead is within the noise of one fold to the next: it has not
 #    shown it is better. More validation houses shrink the noise, so a smaller margin then
 #    means as much.
 

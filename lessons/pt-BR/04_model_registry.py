@@ -321,8 +321,9 @@ except ModelValidationFailedException as refused:
     print("recusado:", refused.message)
 
 # %% [markdown]
-# A vantagem do desafiante é de mais ou menos uma dispersão entre folds: nestes dados ele não
-# é pior e provavelmente é um pouco melhor, e não mostrou mais do que isso. Que margem pedir é
+# A vantagem do desafiante é de mais ou menos uma dispersão entre folds: nestes dados ele
+# provavelmente é um pouco melhor, e não mostrou nem que não é pior: uma vantagem de uma
+# dispersão entre folds está dentro do ruído de um sorteio de casas para outro. Que margem pedir é
 # uma escolha com custo: uma grande deixa de fora bons desafiantes, uma pequena deixa entrar o
 # ruído; mais casas de validação diminuem o ruído e, com ele, a margem de que um critério
 # precisa. Esta lição fica com a decisão do critério de 2%.
@@ -462,8 +463,8 @@ print("✓ a cópia e a versão de desenvolvimento compartilham uma execução e
 #   e não à execução dele. `client.delete_logged_model(model_id)` o marca como apagado;
 #   depois, `mlflow gc`, executado do lado do servidor (`--backend-store-uri` indica o seu
 #   armazenamento de metadados) com `MLFLOW_TRACKING_URI` definida para alcançar os artefatos
-#   via proxy, remove os arquivos e os metadados dele. Sem ids, o `gc` elimina toda execução e
-#   todo modelo logado apagados; `--logged-model-ids m-…` limita os modelos que
+#   via proxy, remove os arquivos e os metadados dele. Sem ids, o `gc` elimina toda execução,
+#   todo modelo logado e todo experimento apagados; `--logged-model-ids m-…` limita os modelos que
 #   ele elimina, e só eles: as execuções eliminadas são limitadas apenas por `--run-ids`, então,
 #   sem ele, toda execução apagada vai junto. Ele não verifica se uma versão registrada ainda
 #   aponta para o modelo. Apagar a *execução* em vez disso (`client.delete_run` e depois
@@ -583,7 +584,7 @@ if lab_utils.attempted(check_run_id, "Exercício 2"):
 # 4. Depois de `copy_model_version`, você apaga a versão de desenvolvimento. O que acontece
 #    com os arquivos da cópia de produção e com o `source` dela? O que a quebraria?
 # 5. O critério do MLflow aprovou o desafiante com uma margem de 2% e o recusou com uma margem
-#    do tamanho da dispersão entre dobras. O que cada decisão diz sobre o desafiante, e o que
+#    do tamanho da dispersão entre folds. O que cada decisão diz sobre o desafiante, e o que
 #    permitiria confiar numa margem menor?
 
 # %% [markdown] tags=["solution"]
@@ -604,9 +605,9 @@ if lab_utils.attempted(check_run_id, "Exercício 2"):
 #    (`--logged-model-ids` escolhe esse modelo). Apagar a execução dele não quebraria: o `gc`
 #    remove a pasta de artefatos da própria execução, e o MLflow 3 guarda os arquivos de um
 #    modelo logado em `<experiment id>/models/<m-id>/artifacts/`.
-# 5. O critério de 2% diz que o RMSE de validação dele é pelo menos 2% menor: não é pior, e
-#    provavelmente é um pouco melhor. A recusa diz que a vantagem dele está dentro do ruído de
-#    uma dobra para outra: ele não mostrou que é melhor. Mais casas de validação diminuem o
+# 5. O critério de 2% diz que o RMSE de validação dele é pelo menos 2% menor nestas casas:
+#    provavelmente é um pouco melhor, sem prova. A recusa diz que a vantagem dele está dentro do
+#    ruído de um fold para outro: ele não mostrou que é melhor. Mais casas de validação diminuem o
 #    ruído; então uma margem menor passa a dizer o mesmo.
 
 # %% [markdown]

@@ -256,7 +256,7 @@ else:
 # isso em mente, e julgue o critério de promoção do Marco 4 do mesmo jeito — um desafiante que
 # vence o RMSE de validação do campeão por algumas centenas de CAD não mostrou que é melhor,
 # só que não é pior. A margem de 2% da solução (cerca de 300 CAD aqui) barra empates, não o
-# ruído: uma margem do tamanho da dispersão entre dobras da busca (cerca de 600 CAD) barraria
+# ruído: uma margem do tamanho da dispersão entre folds da busca (cerca de 600 CAD) barraria
 # também o modelo com `learning_rate=0.2` (a lição 04 experimenta uma).
 
 # %% [markdown]

@@ -173,6 +173,8 @@ print("recuperadas:", [doc["metadata"]["doc_uri"] for doc in trace.search_spans(
 #
 # ![A aba Traces](../../docs/screenshots/11_traces.png)
 #
+# (Tirada pelo `make notebooks` depois de todas as lições, exercícios incluídos: a sua lista é menor.)
+#
 # ## Encontrando requisições lentas e com falha: `mlflow.search_traces`
 #
 # Vamos mandar ao app as requisições de um dia curto, uma delas vazia por engano. A pergunta
@@ -325,7 +327,7 @@ assert {"name": "faq_answer", "version": str(production.version)} in linked, "o 
 # ele todo trace feito depois. `mlflow.log_model_params` grava nele as configurações da
 # versão. Duas versões:
 #
-# - `faq_assistant-v1`: uma passagem, uma frase — curta e rápida;
+# - `faq_assistant-v1`: uma passagem, uma frase — respostas curtas;
 # - `faq_assistant-v2`: `top_k` passagens, duas frases — mais contexto, respostas mais longas.
 #
 # Qual é melhor? Um exemplo não diz: é para isso que serve a avaliação.
@@ -438,6 +440,9 @@ results["faq_assistant-v2"] = evaluate_version("faq_assistant-v2")
 
 # %% [markdown]
 # ### Ponto de verificação: duas execuções de avaliação, suas métricas e os traces de cada versão
+#
+# `traces` conta todo trace ligado a uma versão: cada avaliação acrescenta treze para doze
+# linhas, porque o `evaluate` primeiro chama o app uma vez na primeira linha para conferir que ele responde.
 
 # %%
 rows = []
@@ -474,6 +479,14 @@ print("escolhida:", chosen)
 mlflow.set_logged_model_tags(models[chosen].model_id, {"chosen_by": "faq_eval: contains_fact (by over one row), retrieval_hit"})
 
 # %% [markdown]
+# Leia o resultado com a mesma régua. A v2 venceu o desempate por um acerto de recuperação (12
+# de 12 contra 11), ele mesmo uma diferença de uma linha, e as respostas dela são longas (5 de
+# 12 passam de 200 caracteres), enquanto todas as da v1 cabem. Doze linhas não separam essas
+# duas versões: a avaliação diz que nenhuma é claramente melhor. A regra foi fixada antes de
+# olhar e é mantida — mudá-la depois de ver o resultado é o que ela existe para impedir —,
+# então a tag fica na v2; uma equipe aumentaria o conjunto de avaliação antes de trocar o
+# app em uso.
+#
 # Na UI (modo GenAI), a página **Evaluation runs** do experimento lista as duas execuções; abra uma
 # para ver cada pergunta com a resposta, o trace e o veredicto de cada scorer, ou selecione
 # as duas para compará-las linha a linha. **Agent versions** (os modelos logados do
