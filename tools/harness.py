@@ -225,7 +225,9 @@ OUTPUT_MASKS: tuple[tuple[str, re.Pattern, str], ...] = tuple(
         ("spacing: a table's columns widen with their numbers", r"[ \t]+", " "),
         ("the one-line summaries the lab's MLflow Project scripts print from a child process "
          "(projects/house_prices): ipykernel forwards a child's output from a thread, and a pass "
-         "shows it or not", r"(?m)^(?:alpha=# l#_ratio=#: validation rmse #|validation rmse # (?:<=|>) #: \w+)\n?", ""),
+         "shows it or not, in either edition's words",
+         r"(?m)^(?:alpha=# l#_ratio=#: (?:validation rmse|RMSE de validação) #|"
+         r"(?:validation rmse|RMSE de validação) # (?:<=|>) #: \w+)\n?", ""),
     ))
 
 
