@@ -53,7 +53,7 @@ top_k = 3  # FAQ passages the retriever hands to the answer step
 # └── ask_faq            CHAIN      question → answer
 #     ├── retrieve       RETRIEVER  question → 3 FAQ passages, with their scores
 #     ├── build_prompt   PARSER     question + passages → prompt
-#     └── extract_answer LLM        the answer step (chat_completion with a real LLM)
+#     └── extract_answer LLM        the answer step (chat_completion, CHAT_MODEL, with a real LLM)
 # ```
 #
 # A trace is to a GenAI request what a run is to a training job; both live in an
@@ -286,7 +286,9 @@ print(prompt_v1.uri, "variables", sorted(prompt_v1.variables))
 # %% [markdown]
 # The app now loads its prompt **by alias** on every request: moving `production` to
 # another version changes what the app uses, with no change to its code. A prompt loaded
-# inside a trace is linked to it: the trace records which version answered.
+# inside a trace is linked to it: the trace records which version answered. (On the
+# extractive path the prompt is built and traced, but the answer step does not read it: a new
+# prompt changes what a real LLM is asked, not the extractive answers.)
 
 # %%
 app_config = {"top_k": top_k, "max_sentences": 1, "prompt_uri": "prompts:/faq_answer@production"}
@@ -417,7 +419,7 @@ scorers = [retrieval_hit, contains_fact, latency_ms, ResponseLength(max_length=2
 # INFO lines about the active model and tracing. Outside the lab it also shows a progress bar
 # and a button linking to the results; the lab turns those off, as `connect()` turns off the
 # runs' links, and the checkpoint prints one link to both evaluations.) Each evaluation
-# takes a few seconds, most of them spent writing every row's verdicts to the server.
+# takes a few seconds.
 
 # %%
 def evaluate_version(name: str):
@@ -436,8 +438,9 @@ results["faq_assistant-v2"] = evaluate_version("faq_assistant-v2")
 # %% [markdown]
 # ### Checkpoint: two evaluation runs, their metrics, and the traces of each version
 #
-# `traces` counts every trace linked to a version: each evaluation adds thirteen for twelve
-# rows, because `evaluate` first calls the app once on the first row to check that it answers.
+# `traces` counts every trace linked to a version: the twelve of its evaluation, plus the one
+# request sent after `set_active_model` above. (The INFO line about testing the first sample
+# is a check `evaluate` runs with tracing off: it leaves no trace.)
 
 # %%
 rows = []
@@ -458,10 +461,11 @@ comparison
 # The rule we decide by, set before looking: the version whose answers contain the expected
 # fact most often wins, by more than one row — with twelve rows one row is 8 points, and a
 # one-row lead is what chance gives (lesson 02's yardstick), so it counts as a tie. In a tie,
-# retrieval hits decide, and if they tie too the version listed first (v1, in use) stays.
+# retrieval hits decide, and if they tie too the version listed first (v1) stays.
 # Length and latency are watched, not ranked on: `response_length` is the share of answers
-# of at most 200 characters, and the latency measured inside `evaluate` (where requests run
-# side by side, on a busy machine) is higher than a lone request's. One example could have
+# of at most 200 characters, and the latency measured inside `evaluate` is not a lone
+# request's: requests run side by side, and while the evaluation run is active each
+# `load_prompt` also links the prompt to it, one more server call per request. One example could have
 # gone either way; twelve show only a large difference: a real evaluation set needs more.
 
 # %% tags=["nbval-check-output"]
@@ -478,7 +482,7 @@ mlflow.set_logged_model_tags(models[chosen].model_id, {"chosen_by": "faq_eval: c
 # characters) where all of v1's fit. Twelve rows cannot separate these two versions: the
 # evaluation says neither is clearly better. The rule was fixed before looking and is kept —
 # changing it after seeing the result is what it is there to prevent — so the tag records v2;
-# a team would grow the evaluation set before switching the app in use.
+# a team would grow the evaluation set before switching versions.
 #
 # In the UI (GenAI mode), the experiment's **Evaluation runs** page lists the two runs; open one
 # to see each question with its answer, its trace and every scorer's verdict, or select

@@ -54,7 +54,7 @@ top_k = 3  # passagens do FAQ que o retriever entrega à etapa de resposta
 # └── ask_faq            CHAIN      pergunta → resposta
 #     ├── retrieve       RETRIEVER  pergunta → 3 passagens do FAQ, com suas notas
 #     ├── build_prompt   PARSER     pergunta + passagens → prompt
-#     └── extract_answer LLM        a etapa de resposta (chat_completion com um LLM de verdade)
+#     └── extract_answer LLM        a etapa de resposta (chat_completion, CHAT_MODEL, com um LLM de verdade)
 # ```
 #
 # Um trace está para uma requisição de GenAI como uma execução (run) está para um
@@ -288,7 +288,9 @@ print(prompt_v1.uri, "variáveis", sorted(prompt_v1.variables))
 # %% [markdown]
 # Agora o app carrega o prompt **pelo alias** a cada requisição: mover `production` para
 # outra versão muda o que o app usa, sem mudar o código. Um prompt carregado dentro de um
-# trace fica ligado a ele: o trace guarda qual versão respondeu.
+# trace fica ligado a ele: o trace guarda qual versão respondeu. (No caminho extrativo o
+# prompt é montado e rastreado, mas a etapa de resposta não o lê: um prompt novo muda o que um
+# LLM de verdade recebe, não as respostas extrativas.)
 
 # %%
 app_config = {"top_k": top_k, "max_sentences": 1, "prompt_uri": "prompts:/faq_answer@production"}
@@ -421,8 +423,7 @@ scorers = [retrieval_hit, contains_fact, latency_ms, ResponseLength(max_length=2
 # linhas INFO sobre o modelo ativo e o rastreamento. Fora do laboratório, mostra também uma
 # barra de progresso e um botão com link para os resultados; o laboratório os desliga, como
 # `connect()` desliga os links das execuções, e o ponto de verificação imprime um link para as
-# duas avaliações.) Cada avaliação leva alguns segundos, a maior parte gravando no servidor os
-# veredictos de cada linha.
+# duas avaliações.) Cada avaliação leva alguns segundos.
 
 # %%
 def evaluate_version(name: str):
@@ -441,8 +442,9 @@ results["faq_assistant-v2"] = evaluate_version("faq_assistant-v2")
 # %% [markdown]
 # ### Ponto de verificação: duas execuções de avaliação, suas métricas e os traces de cada versão
 #
-# `traces` conta todo trace ligado a uma versão: cada avaliação acrescenta treze para doze
-# linhas, porque o `evaluate` primeiro chama o app uma vez na primeira linha para conferir que ele responde.
+# `traces` conta todo trace ligado a uma versão: os doze da avaliação dela, mais a requisição
+# enviada depois do `set_active_model` acima. (A linha INFO sobre testar a primeira amostra é
+# uma conferência que o `evaluate` roda com o tracing desligado: não deixa trace.)
 
 # %%
 rows = []
@@ -464,10 +466,11 @@ comparison
 # esperado mais vezes, por mais de uma linha — com doze linhas, uma linha vale 8 pontos, e
 # uma vantagem de uma linha é o que o acaso dá (a régua da lição 02), então conta como
 # empate. No empate, os acertos da recuperação decidem e, se também empatarem, fica a versão
-# listada primeiro (v1, a que está em uso). Tamanho e latência são acompanhados, não usados
+# listada primeiro (v1). Tamanho e latência são acompanhados, não usados
 # no ranking: `response_length` é a fração de respostas com até 200 caracteres, e a latência
-# medida dentro de `evaluate` (onde as requisições rodam lado a lado, numa máquina ocupada) é
-# maior que a de uma requisição sozinha. Um exemplo poderia dar qualquer resultado; doze só
+# medida dentro de `evaluate` não é a de uma requisição sozinha: as requisições rodam lado a
+# lado e, enquanto a execução de avaliação está ativa, cada `load_prompt` também liga o prompt
+# a ela, uma chamada a mais ao servidor por requisição. Um exemplo poderia dar qualquer resultado; doze só
 # mostram uma diferença grande: um conjunto de avaliação de verdade precisa de mais.
 
 # %% tags=["nbval-check-output"]
@@ -484,8 +487,8 @@ mlflow.set_logged_model_tags(models[chosen].model_id, {"chosen_by": "faq_eval: c
 # 12 passam de 200 caracteres), enquanto todas as da v1 cabem. Doze linhas não separam essas
 # duas versões: a avaliação diz que nenhuma é claramente melhor. A regra foi fixada antes de
 # olhar e é mantida — mudá-la depois de ver o resultado é o que ela existe para impedir —,
-# então a tag fica na v2; uma equipe aumentaria o conjunto de avaliação antes de trocar o
-# app em uso.
+# então a tag fica na v2; uma equipe aumentaria o conjunto de avaliação antes de trocar de
+# versão.
 #
 # Na UI (modo GenAI), a página **Evaluation runs** do experimento lista as duas execuções; abra uma
 # para ver cada pergunta com a resposta, o trace e o veredicto de cada scorer, ou selecione
