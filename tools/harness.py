@@ -215,6 +215,7 @@ OUTPUT_MASKS: tuple[tuple[str, re.Pattern, str], ...] = tuple(
         ("run ids, digests and hashes: 7 or more hex digits, at least one a digit (the same mark as a "
          "number: a digest may happen to be all digits)", r"\b(?=[0-9a-f]*\d)[0-9a-f]{7,}\b", "#"),
         ("a run id shortened by lab_utils (`b4f2f500…`)", r"\b(?=[0-9a-f]*\d)[0-9a-f]{6,}…", "#…"),
+        ("a logged model's id cut short in a printed URI (`models:/m-2f…`)", r"\bm-[0-9a-f]*…", "m-#…"),
         ("Prefect's generated names of flow and deployment runs (`crimson-lemur`), after the words "
          "that introduce them in either edition",
          r"\b((?:[Ff]low run|deployment run|execução de fluxo|implantação) '?)[a-z]+-[a-z]+\b", r"\1<name>"),
