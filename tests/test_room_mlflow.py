@@ -290,6 +290,14 @@ def test_large_bodies_are_refused_before_they_are_read(room):
     assert ok.status_code == 200, ok.text[:300]
 
 
+def _command(process: psutil.Process) -> str:
+    """A process's command line; "" for one that ended meanwhile (a zombie has none to read)."""
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:
+        return ""
+
+
 def test_status_and_doctor_report_worker_restarts(room):
     from lab_stack.health import check_mlflow_workers, local_checks, mlflow_worker_restarts
     from lab_utils.doctor import CheckFailed
@@ -302,8 +310,8 @@ def test_status_and_doctor_report_worker_restarts(room):
     proxy = stack.supervisor(config).supervisor
     program = next(f"{p['group']}:{p['name']}" for p in proxy.getAllProcessInfo() if p["name"] == "mlflow")
     parent = psutil.Process(proxy.getProcessInfo(program)["pid"])
-    uvicorn = next(p for p in [parent, *parent.children(recursive=True)] if "-m uvicorn" in " ".join(p.cmdline()))
-    worker = next(p for p in uvicorn.children() if "spawn_main" in " ".join(p.cmdline()))
+    uvicorn = next(p for p in [parent, *parent.children(recursive=True)] if "-m uvicorn" in _command(p))
+    worker = next(p for p in uvicorn.children() if "spawn_main" in _command(p))
     worker.send_signal(signal.SIGKILL)  # a worker of this test's own lab, as uvicorn's watchdog would
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and len(mlflow_worker_restarts(config)) == before:
