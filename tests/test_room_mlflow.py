@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -317,10 +318,12 @@ def test_status_and_doctor_report_worker_restarts(room):
     while time.monotonic() < deadline and len(mlflow_worker_restarts(config)) == before:
         time.sleep(0.5)
     status = lab_cli("status")
-    assert f"{before + 1} MLflow worker(s) died and were replaced" in status.stdout, status.stdout
+    # This test's kill at least (on a loaded machine uvicorn's health check may replace another).
+    died = re.search(r"(\d+) MLflow worker\(s\) died and were replaced", status.stdout)
+    assert died and int(died.group(1)) >= before + 1, status.stdout
     assert status.returncode == 1
     # `lab doctor`'s `MLflow workers` line runs this check (its other lines take a minute on a busy machine).
-    with pytest.raises(CheckFailed, match=f"{before + 1} MLflow worker"):
+    with pytest.raises(CheckFailed, match=r"\d+ MLflow worker"):
         check_mlflow_workers(config)
     assert ("MLflow workers", None) in [(name, needs) for name, _, needs in local_checks(config)]
     deadline = time.monotonic() + 60  # the replacement serves again
