@@ -71,8 +71,9 @@ def lab():
         stack.down(config)
 
 
-# The lessons first (one worker runs them all, in order); the other worker takes the other
-# modules longest first, so that what is left when the lessons end is short.
+# The lessons first, in two chains (tests/test_notebooks.py): one worker runs the chain of lessons
+# that build on each other, the other the lessons that stand alone, then the other modules,
+# longest first, so that what is left at the end is short.
 LONGEST_FIRST = ("test_notebooks.py", "test_workshop.py", "test_platforms.py", "test_exposure.py", "test_room_mlflow.py",
                  "test_room_services.py", "test_faults.py", "test_seed_examples.py", "test_safety.py", "test_ui.py",
                  "test_site.py", "test_lab.py", "test_repository.py", "test_github.py")

@@ -83,7 +83,7 @@ def test_a_learners_pass_matches_its_stored_outputs_despite_ids_times_and_number
     )
     got = _executed(
         [_stdout("experiment id: 17\nrmse 19,002 CAD\nin the UI: http://127.0.0.1:17200/#/experiments/17/runs/"
-                 "0a1b2c3d4e5f60718293a4b5c6d7e8f9\n✓ run 0a1b2c3d… is on the server\n")],
+                 "0a1b2c3d4e5f60718293a4b5c6d7e8f9\n✓ run bbecbbff… is on the server\n")],  # no digit in 8 hex letters
         [_stdout("logged model: models:/m-0123456789abcdef0123456789abcdef in 1.2 s at 2026-12-07 05:31:44\n"),
          nbformat.v4.new_output("display_data", data={"image/png": "AAAA", "text/plain": "<Figure size 600x350>"})],
         [_stdout("flow run 'brave-otter' 2a0e8f6a-3c2b-4d1e-9a7b-0c5d6e7f8a9c\n.lab-test-slot6/logs/mlflow.log\n"

@@ -2,6 +2,9 @@
 
 The examples are copied verbatim from the page (its Portuguese names kept); each test
 supplies only the names an example leaves undefined (`model`, `X_train`, `treinar`, …).
+The PySpark example is run by lesson 03 itself, a cell as written (the last test here says
+so), in both of its passes (tests/test_notebooks.py): local and on the Spark cluster; a third
+run here would start a JVM for nothing new.
 """
 
 from __future__ import annotations
@@ -179,20 +182,6 @@ def test_grid_search_example(house_data):
     assert run.info.run_name == "grid_search"
     assert set(run.data.params) == {"alpha", "l1_ratio"}
     assert run.data.metrics["best_score"] < 0  # negative MSE
-
-
-def test_pyspark_example(house_data):
-    from mlflow import MlflowClient
-
-    from lab_utils.spark import house_prices_spark_frames, spark_session
-
-    spark = spark_session(app_name="seed-example")
-    train_data, test_data = house_prices_spark_frames(spark)
-    ns = run_example(PYSPARK_EXAMPLE, {"train_data": train_data, "test_data": test_data})
-    run = MlflowClient().get_run(ns["mlflow"].last_active_run().info.run_id)
-    assert run.data.params == {"numTrees": "20", "maxDepth": "5"}
-    assert 0 < run.data.metrics["rmse"] < 50_000
-    assert "spark_model" in {f.path for f in MlflowClient().list_artifacts(run.info.run_id)}
 
 
 def test_registry_examples(house_data):

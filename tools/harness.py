@@ -214,7 +214,7 @@ OUTPUT_MASKS: tuple[tuple[str, re.Pattern, str], ...] = tuple(
         ("a logged model's id (`m-` and 32 hex digits)", r"\bm-[0-9a-f]{32}\b", "<model>"),
         ("run ids, digests and hashes: 7 or more hex digits, at least one a digit (the same mark as a "
          "number: a digest may happen to be all digits)", r"\b(?=[0-9a-f]*\d)[0-9a-f]{7,}\b", "#"),
-        ("a run id shortened by lab_utils (`b4f2f500…`)", r"\b(?=[0-9a-f]*\d)[0-9a-f]{6,}…", "#…"),
+        ("a run id shortened by lab_utils (`b4f2f500…`, `bbecbbff…`: 8 hex letters may hold no digit)", r"\b[0-9a-f]{6,}…", "#…"),
         ("a logged model's id cut short in a printed URI (`models:/m-2f…`)", r"\bm-[0-9a-f]*…", "m-#…"),
         ("Prefect's generated names of flow and deployment runs (`crimson-lemur`), after the words "
          "that introduce them in either edition",
