@@ -88,6 +88,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/uv pip sync --python $(BIN)/python $(COMPILE_BYTECODE) requirements.lock
 	$(BIN)/uv pip install --python $(BIN)/python $(COMPILE_BYTECODE) --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (lab)" >/dev/null
+	$(BIN)/python -m lab_stack.prefect_database
 	touch $@
 
 lab: venv

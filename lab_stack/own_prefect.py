@@ -24,6 +24,7 @@ from pathlib import Path
 
 import requests
 
+from lab_stack import prefect_database
 from lab_utils.config import LOOPBACK, LabConfig, load_config
 from lab_utils.errors import LabError
 from lab_utils.i18n import _
@@ -112,6 +113,7 @@ def ensure_running(config: LabConfig, timeout: float = START_TIMEOUT_S) -> bool:
                                                                                    host=LOOPBACK))
         for name in ("home", "log", "pid"):
             (paths[name] if name == "home" else paths[name].parent).mkdir(mode=0o700, parents=True, exist_ok=True)
+        prefect_database.seed(paths["home"])
         environment = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
         environment.update(SERVER_SETTINGS)
         environment.update({"PREFECT_HOME": str(paths["home"]), "PREFECT_API_URL": config.prefect_api_url,

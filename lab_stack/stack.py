@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from lab_utils.clients import s3_client
 from lab_utils.errors import LabError
 
-from . import workshop
+from . import prefect_database, workshop
 from .config import DEFAULTS, StackConfig
 from .health import disk_space_problem, metadata_database_problem
 from .secrets import ensure_credentials, write_private
@@ -76,6 +76,8 @@ def _prepare_home(config: StackConfig) -> list[Service]:
             raise LabError(problem)
     if config.workshop:
         _prepare_workshop(config)
+    else:  # a workshop runs no Prefect: each learner's own starts from the same copy (own_prefect)
+        prefect_database.seed(config.home / "prefect")
     if not config.uses_external_s3:
         creds = ensure_credentials(config)
         identities = {"identities": [{

@@ -475,10 +475,12 @@ if lab_utils.attempted(best_run_id, "Exercise 2"):
 # ### Exercise 3
 # Log a run named `exercise_3` with a figure `plots/price_histogram.png` showing the
 # histogram of `houses["price"]` (a matplotlib figure, not a file you name `.png`). Put its
-# run id in `exercise_3_run_id`.
+# run id in `exercise_3_run_id` and the figure in `figure`: the check reads from the figure
+# what the chart shows, and compares it with the image on the server.
 
 # %% tags=["exercise"]
-exercise_3_run_id = ...  # your code here
+figure = ...  # your code here
+exercise_3_run_id = ...
 
 # %% [markdown]
 # <details><summary>Hint</summary>
@@ -500,7 +502,7 @@ exercise_3_run_id = ex3.info.run_id
 # %% tags=["check-exercise"]
 if lab_utils.attempted(exercise_3_run_id, "Exercise 3"):
     from lab_utils.grading import lesson_01
-    lesson_01.check_exercise_3(exercise_3_run_id)
+    lesson_01.check_exercise_3(exercise_3_run_id, figure)
 
 # %% [markdown]
 # ## Optional part · Logging at scale
@@ -524,7 +526,7 @@ import time
 
 from mlflow.entities import Metric
 
-os.environ["MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS"] = "1"  # read when the async queue starts
+os.environ["MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS"] = "1"  # the logging thread re-reads it before each batch
 if lab.workshop and n_metric_points > 30:
     # A room's learners share one server: each sends a tenth of the points.
     room_points, n_metric_points = n_metric_points, 30

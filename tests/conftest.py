@@ -41,6 +41,8 @@ for _name in ("MLFLOW_TRACKING_URI", "PREFECT_API_URL", "PREFECT_API_AUTH_STRING
               "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_WORKSPACE"):
     os.environ.pop(_name, None)
 os.environ.update(TEST_LAB)
+# The extra host name a GitHub Codespace gives the lab (tests/test_exposure.py checks MLflow takes it).
+os.environ["LAB_ALLOWED_HOSTS"] = "*.app.github.dev"
 # An xdist worker's __main__ has neither a spec nor a file: PySpark then takes the process for
 # a doctest run and exits when its Connect module is imported (`check_dependencies` in
 # pyspark/sql/connect/utils.py, which MLflow's `log_model` imports). Give it the file it runs.

@@ -46,16 +46,6 @@ WORKSHOP_LAB = {
     "LAB_SPARK_UI_PORT": "18380",
     "LAB_ALLOWED_HOSTS": EXTRA_HOSTS,
 }
-ONE_LEARNER_LAB = {
-    "LAB_HOME": os.path.join(tempfile.gettempdir(), f"lab-hosts-test-{_TAG}"),
-    "LAB_MLFLOW_PORT": "15800",
-    "LAB_S3_PORT": "9700",
-    "LAB_PREFECT_PORT": "14800",
-    "LAB_JUPYTER_PORT": "19688",
-    "LAB_SPARK_MASTER_PORT": "17877",
-    "LAB_SPARK_UI_PORT": "18880",
-    "LAB_ALLOWED_HOSTS": EXTRA_HOSTS,
-}
 # Settings of the test lab (conftest) or of a learner's shell that must not leak into these labs.
 CLIENT_VARIABLES = ("MLFLOW_TRACKING_URI", "PREFECT_API_URL", "MLFLOW_S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID",
                     "AWS_SECRET_ACCESS_KEY", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD",
@@ -254,13 +244,13 @@ def test_a_workshop_accepts_the_extra_host_names(workshop):
     assert _create(workshop, "https://evil.example.com", admin) == 403
 
 
-def test_a_one_learner_lab_accepts_the_extra_host_names():
-    with running_lab(ONE_LEARNER_LAB) as config:
-        assert _search(config, "myname.app.github.dev") == 200
-        assert _search(config, "myname-5000.app.github.dev:443") == 200
-        assert _search(config, "evil.example.com") == 403
-        # MLflow's defaults stay: loopback and private addresses, with any port.
-        assert _search(config, f"127.0.0.1:{config.mlflow_port}") == 200
-        assert _search(config, "192.168.1.20:5000") == 200
-        assert _create(config, "https://myname.app.github.dev") == 200
-        assert _create(config, "https://evil.example.com") == 403
+def test_a_one_learner_lab_accepts_the_extra_host_names(lab):
+    """The suite's own test lab runs with LAB_ALLOWED_HOSTS=*.app.github.dev (tests/conftest.py)."""
+    assert _search(lab, "myname.app.github.dev") == 200
+    assert _search(lab, "myname-5000.app.github.dev:443") == 200
+    assert _search(lab, "evil.example.com") == 403
+    # MLflow's defaults stay: loopback and private addresses, with any port.
+    assert _search(lab, f"127.0.0.1:{lab.mlflow_port}") == 200
+    assert _search(lab, "192.168.1.20:5000") == 200
+    assert _create(lab, "https://myname.app.github.dev") == 200
+    assert _create(lab, "https://evil.example.com") == 403

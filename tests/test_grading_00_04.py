@@ -244,6 +244,22 @@ def test_01_exercise_2_chooses_on_validation_with_ties_and_refuses_test_or_highe
     accepted(lesson_01.check_exercise_2, row["run_id"], split, capsys=capsys)
 
 
+def _exercise_3_run(figure, how: str = "log_figure", tmp_path=None, **save) -> str:
+    """A run `exercise_3` that logs `figure` at plots/price_histogram.png: with log_figure (and
+    its save_kwargs), or saved with savefig and logged with log_artifact."""
+    import mlflow
+
+    with mlflow.start_run(run_name="exercise_3") as run:
+        if how == "log_figure":
+            mlflow.log_figure(figure, "plots/price_histogram.png", save_kwargs=save or None)
+        else:
+            path = tmp_path / uuid.uuid4().hex / "price_histogram.png"
+            path.parent.mkdir()
+            figure.savefig(path, **save)
+            mlflow.log_artifact(str(path), artifact_path="plots")
+    return run.info.run_id
+
+
 def test_01_exercise_3_accepts_a_saved_figure_and_refuses_what_is_not_a_chart(mlflow_client, scratch_experiment,
                                                                             tmp_path, capsys):
     import matplotlib
@@ -256,14 +272,10 @@ def test_01_exercise_3_accepts_a_saved_figure_and_refuses_what_is_not_a_chart(ml
     import lab_utils
     from lab_utils.grading import lesson_01
 
-    figure, ax = plt.subplots()
+    figure, ax = plt.subplots(figsize=(4, 3))
     ax.hist(lab_utils.load_house_prices()["price"], bins=20)
-    (tmp_path / "plots").mkdir()
-    figure.savefig(tmp_path / "plots" / "price_histogram.png")
-    plt.close(figure)
-    with mlflow.start_run(run_name="exercise_3") as saved:  # savefig + log_artifact, not log_figure
-        mlflow.log_artifact(str(tmp_path / "plots" / "price_histogram.png"), artifact_path="plots")
-    accepted(lesson_01.check_exercise_3, saved.info.run_id, capsys=capsys)
+    saved = _exercise_3_run(figure, "savefig", tmp_path)  # savefig + log_artifact, not log_figure
+    accepted(lesson_01.check_exercise_3, saved, figure, capsys=capsys)
 
     fake = tmp_path / "fake" / "price_histogram.png"
     fake.parent.mkdir()
@@ -274,18 +286,117 @@ def test_01_exercise_3_accepts_a_saved_figure_and_refuses_what_is_not_a_chart(ml
     for path, match in ((fake, "not an image"), (blank, "blank")):
         with mlflow.start_run(run_name="exercise_3") as run:
             mlflow.log_artifact(str(path), artifact_path="plots")
-        refused(lesson_01.check_exercise_3, run.info.run_id, match=match)
+        refused(lesson_01.check_exercise_3, run.info.run_id, figure, match=match)
     # The histogram drawn on another figure (DataFrame.hist makes its own), the empty one logged.
-    empty, _ = plt.subplots()
+    empty, _ = plt.subplots(figsize=(4, 3))
     plt.close(lab_utils.load_house_prices().hist("price")[0][0].figure)
-    with mlflow.start_run(run_name="exercise_3") as run:
-        mlflow.log_figure(empty, "plots/price_histogram.png")
-    plt.close(empty)
-    refused(lesson_01.check_exercise_3, run.info.run_id, match="axes are empty")
+    refused(lesson_01.check_exercise_3, _exercise_3_run(empty), empty, match="axes are empty")
     with mlflow.start_run(run_name="exercise_3") as elsewhere:
-        mlflow.log_artifact(str(tmp_path / "plots" / "price_histogram.png"))  # at the root, not in plots/
-    refused(lesson_01.check_exercise_3, elsewhere.info.run_id, match="no artifact plots/price_histogram.png")
-    refused(lesson_01.check_exercise_3, None, match="got None")
+        mlflow.log_figure(figure, "price_histogram.png")  # at the root, not in plots/
+    refused(lesson_01.check_exercise_3, elsewhere.info.run_id, figure, match="no artifact plots/price_histogram.png")
+    with mlflow.start_run(run_name="histogram") as named:
+        mlflow.log_figure(figure, "plots/price_histogram.png")
+    refused(lesson_01.check_exercise_3, named.info.run_id, figure, match="task asks for 'exercise_3'")
+    refused(lesson_01.check_exercise_3, None, figure, match="got None")
+    # What is handed over as the figure: not the figure, nothing, the path of the artifact.
+    for wrong, got in ((None, "got None"), (..., r"got \.\.\."), ("plots/price_histogram.png", "got the text"),
+                       (list(ax.get_lines()), "got a list")):
+        refused(lesson_01.check_exercise_3, saved, wrong, match=f"{got}.*put the matplotlib figure you logged in `figure`")
+    assert "✓" not in capsys.readouterr().out
+    plt.close("all")
+
+
+def test_01_exercise_3_reads_what_the_chart_shows(mlflow_client, scratch_experiment, tmp_path, capsys):
+    """Exercise 3 reads the bars of the figure handed over and counts the prices in their bins:
+    every way of drawing the prices' histogram passes, a chart of something else does not, and
+    the logged image must be that figure (at any dpi, tight or not)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import lab_utils
+    from lab_utils.grading import lesson_01
+
+    houses = lab_utils.load_house_prices()
+    prices = houses["price"]
+    _, _, y_train, _ = lab_utils.split_house_prices(houses)
+    counts, edges = np.histogram(prices, bins=25)
+
+    def on_axes(draw):
+        """A small new figure with `draw(ax)` on it: returns what `draw` returns if that is an Axes
+        (pandas), else the figure."""
+        figure, ax = plt.subplots(figsize=(3.2, 2.4))
+        drawn = draw(ax)
+        return drawn if isinstance(drawn, matplotlib.axes.Axes) else figure
+
+    def hist(data=prices, **options):
+        return lambda: on_axes(lambda ax: ax.hist(data, **options))
+
+    good = {  # how it is drawn (returns what is handed over), how it is logged
+        "ax.hist, 30 bins": (hist(bins=30), {}),
+        "histtype step, dpi 72": (hist(bins=30, histtype="step"), {"dpi": 72}),
+        "stepfilled, tight": (hist(histtype="stepfilled"), {"bbox_inches": "tight"}),
+        "density, dpi 200": (hist(bins=30, density=True), {"dpi": 200}),
+        "log, bins auto": (hist(bins="auto", log=True), {}),
+        "rwidth 0.8, tight dpi 150": (hist(rwidth=0.8), {"bbox_inches": "tight", "dpi": 150}),
+        "horizontal": (hist(bins=20, orientation="horizontal"), {}),
+        "in thousands": (hist(prices / 1000, bins=30), {}),
+        "the training split": (hist(y_train, bins=30), {}),
+        "train and test stacked": (hist([y_train, prices.drop(y_train.index)], bins=30, stacked=True), {}),
+        "pandas .plot.hist(), an Axes": (lambda: on_axes(lambda ax: prices.plot.hist(ax=ax)), {}),
+        "DataFrame.hist, an array of Axes": (lambda: houses.hist("price", figsize=(3.2, 2.4)), {}),
+        "ax.stairs": (lambda: on_axes(lambda ax: ax.stairs(counts, edges)), {}),
+        "bars from np.histogram": (
+            lambda: on_axes(lambda ax: ax.bar(edges[:-1], counts, width=np.diff(edges), align="edge")), {}),
+        "fill_between steps (seaborn's element='step')": (
+            lambda: on_axes(lambda ax: ax.fill_between(edges, np.append(counts, counts[-1]), step="post")), {}),
+    }
+    for name, (draw, save) in good.items():
+        handed = draw()
+        figure = lesson_01._figure_and_axes(handed)[0]
+        how = "savefig" if "tight" in save else "log_figure"
+        try:
+            accepted(lesson_01.check_exercise_3, _exercise_3_run(figure, how, tmp_path, **save), handed,
+                     capsys=capsys)
+        except AssertionError as error:
+            raise AssertionError(f"{name}: {error}") from None
+        plt.close("all")
+
+    histogram = hist(bins=30)
+
+    def line():
+        return on_axes(lambda ax: ax.plot(prices.to_numpy()))
+
+    lotsize = hist(houses["lotsize"], bins=30)
+    bad = {  # handed over, logged (None: the same), the refusal
+        "a line plot of the prices": (line, None, r"no histogram \(no bars\)"),
+        "a scatter": (lambda: on_axes(lambda ax: ax.scatter(houses["lotsize"], prices)), None,
+                      r"no histogram \(no bars\)"),
+        "an empty figure": (lambda: on_axes(lambda ax: None), histogram, r"no histogram \(no bars\)"),
+        "bars of the bedrooms' counts": (
+            lambda: on_axes(lambda ax: houses["bedrooms"].value_counts().sort_index().plot.bar(ax=ax)), None,
+            r"bars do not count houses\[\"price\"\].*heights are not"),
+        "mean price per bedrooms": (
+            lambda: on_axes(lambda ax: houses.groupby("bedrooms")["price"].mean().plot.bar(ax=ax)), None,
+            r"bars do not count houses\[\"price\"\].*heights are not"),
+        "the histogram of lotsize": (lotsize, None, "bars do not count.*run from 1,650 to 16,200"),
+        "half the houses": (hist(prices[:273], bins=30), None, "bars do not count"),
+        "the prices' logarithm": (hist(np.log(prices), bins=30), None, "bars do not count"),
+        "three bars": (hist(bins=3), None, "has 3 bars, too few"),
+        "a line logged, the histogram handed over": (histogram, line, "not this figure: log the figure you hand over"),
+        "lotsize logged, the histogram handed over": (histogram, lotsize, "not this figure"),
+        "bins 10 logged, bins 30 handed over": (histogram, hist(bins=10), "not this figure"),
+    }
+    for name, (hand_over, log, match) in bad.items():
+        handed = hand_over()
+        logged = lesson_01._figure_and_axes(handed if log is None else log())[0]
+        try:
+            message = refused(lesson_01.check_exercise_3, _exercise_3_run(logged), handed, match=match)
+        except AssertionError as error:
+            raise AssertionError(f"{name}: {error}") from None
+        assert "ax.hist" in message or "not this figure" in message, (name, message)
+        plt.close("all")
     assert "✓" not in capsys.readouterr().out
 
 

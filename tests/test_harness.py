@@ -67,7 +67,8 @@ def _stdout(text):
 def test_a_learners_pass_matches_its_stored_outputs_despite_ids_times_and_numbers():
     """What differs from one pass (or lab) to another is masked: run and model ids, hashes,
     UUIDs, times, durations, hosts and ports, a lab's home, numbers, column widths, how a
-    kernel split a stream; an image is compared by its type, not its bytes."""
+    kernel split a stream, how many experiment folders a bucket listing shows; an image is compared by
+    its type, not its bytes."""
     from harness import compare_outputs
 
     stored = _executed(
@@ -77,7 +78,7 @@ def test_a_learners_pass_matches_its_stored_outputs_despite_ids_times_and_number
         [_stdout("logged model: models:/m-b28e375014c045afb25e1087e88e63bc in 850 ms at 2026-11-29 17:01:03\n"),
          nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure size 600x350>"})],
         [_stdout("flow run 'crimson-lemur' 1f0e8f6a-3c2b-4d1e-9a7b-0c5d6e7f8a9b\n.lab/logs/mlflow.log\n"
-                 "   alpha   rmse\n0   0.1   9,876.5\n")],
+                 "   alpha   rmse\n0   0.1   9,876.5\ns3://mlflow/ holds ['0/', '1/', '2/', '4/', '5/']\n")],
         [nbformat.v4.new_output("error", ename="RestException", evalue="Model Version (version=999) not found",
                                 traceback=["\x1b[31mRestException\x1b[39m: …"])],
     )
@@ -87,7 +88,7 @@ def test_a_learners_pass_matches_its_stored_outputs_despite_ids_times_and_number
         [_stdout("logged model: models:/m-0123456789abcdef0123456789abcdef in 1.2 s at 2026-12-07 05:31:44\n"),
          nbformat.v4.new_output("display_data", data={"image/png": "AAAA", "text/plain": "<Figure size 600x350>"})],
         [_stdout("flow run 'brave-otter' 2a0e8f6a-3c2b-4d1e-9a7b-0c5d6e7f8a9c\n.lab-test-slot6/logs/mlflow.log\n"
-                 "   alpha       rmse\n0   0.1   10,234.25\n")],
+                 "   alpha       rmse\n0   0.1   10,234.25\ns3://mlflow/ holds ['0/', '1/', '3/']\n")],
         [nbformat.v4.new_output("error", ename="RestException", evalue="Model Version (version=1000) not found",
                                 traceback=["RestException: a longer traceback", "frame"])],
     )

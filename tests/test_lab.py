@@ -264,3 +264,29 @@ def test_a_model_server_does_not_take_another_servers_port_for_its_own(tmp_path,
             second.stop()
     finally:
         first.stop()
+
+
+def test_a_new_homes_prefect_database_is_the_migrated_copy_and_an_old_one_is_kept(lab, tmp_path):
+    """`make venv` keeps Prefect's migrated, empty database (lab_stack.prefect_database): a new
+    home gets a copy at Prefect's latest revision (the test lab's Prefect runs on one), and a home
+    that has a database is never touched."""
+    import sqlite3
+
+    from lab_stack import prefect_database
+
+    def revision(path: Path) -> str:
+        with sqlite3.connect(path) as database:
+            return database.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+
+    template = prefect_database.template_path()
+    assert template.is_file(), "no migrated Prefect database in the environment: `make venv` makes it"
+    assert prefect_database.make_template() == template
+    assert revision(lab.home / "prefect" / "prefect.db") == revision(template)
+    assert requests.get(f"{lab.prefect_api_url}/ready", timeout=15).ok
+
+    assert prefect_database.seed(tmp_path / "new") and revision(tmp_path / "new" / "prefect.db") == revision(template)
+    with sqlite3.connect(tmp_path / "new" / "prefect.db") as database:
+        database.execute("CREATE TABLE learners_work (id INTEGER)")
+    assert not prefect_database.seed(tmp_path / "new")
+    with sqlite3.connect(tmp_path / "new" / "prefect.db") as database:
+        assert database.execute("SELECT name FROM sqlite_master WHERE name = 'learners_work'").fetchone()

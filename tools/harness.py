@@ -224,6 +224,8 @@ OUTPUT_MASKS: tuple[tuple[str, re.Pattern, str], ...] = tuple(
         ("numbers: counts, metrics, versions, ports, dates and times (a pass on another lab has others)",
          r"(?:(?<![\w-])-)?\d+(?:[.,_]\d+)*(?:[eE][-+]?\d+)?", "#"),
         ("spacing: a table's columns widen with their numbers", r"[ \t]+", " "),
+        ("a list of the bucket's experiment folders (lesson 09): how many follows the lessons run "
+         "before on that lab", r"\['#/'(?:, '#/')*\]", "['#/', …]"),
         ("the one-line summaries the lab's MLflow Project scripts print from a child process "
          "(projects/house_prices): ipykernel forwards a child's output from a thread, and a pass "
          "shows it or not, in either edition's words",

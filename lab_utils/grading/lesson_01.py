@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..i18n import _
+from ..i18n import _, format_number
 from . import (
     _client,
     as_number,
     best_runs,
+    describe_type,
     fail,
     get_run,
     param_value,
@@ -127,6 +128,263 @@ def check_exercise_2(best_run_id: object, split) -> None:
            .format(name=run.info.run_name, rmse=lowest))
 
 
+# ---------------------------------------------------------------- Exercise 3: what the chart shows
+
+_MIN_BARS = 5
+
+
+def _figure_and_axes(figure: object):
+    """The root matplotlib Figure and its Axes, from what the learner hands over: a Figure, an
+    Axes (pandas' `.plot.hist()`), an array or list of Axes (`DataFrame.hist`), or a (figure, ax)
+    pair. None for anything else, or for Axes of more than one figure."""
+    import matplotlib.axes
+    import matplotlib.figure
+
+    def flat(value):
+        if isinstance(value, (list, tuple, np.ndarray)):
+            return [part for item in value for part in flat(item)]
+        return [value]
+
+    parts = flat(figure)
+    if not parts:
+        return None
+    roots, axes = set(), []
+    for part in parts:
+        if isinstance(part, matplotlib.figure.FigureBase):
+            roots.add(part.get_figure(root=True))
+            axes.extend(part.axes)
+        elif isinstance(part, matplotlib.axes.Axes):
+            roots.add(part.get_figure(root=True))
+            axes.append(part)
+        else:
+            return None
+    if len(roots) != 1:
+        return None
+    return roots.pop(), list(dict.fromkeys(axes))
+
+
+def _bins_of_bars(centres, widths, heights) -> np.ndarray | None:
+    """Bins (rows lo, hi, height) under bars whose centres and widths are given along the binned
+    axis. Bars narrower than their bins (`rwidth` < 1, `ax.bar(centres, counts)`) are centred on
+    them: the share r of a bin a bar fills is read from neighbours' spacing. None when the bars
+    overlap (no histogram in this orientation)."""
+    order = np.argsort(centres)
+    centres, widths, heights = centres[order], np.abs(widths[order]), heights[order]
+    if len(centres) < 2:
+        return None
+    spacing = np.diff(centres)
+    if (spacing <= 0).any() or (widths <= 0).any():
+        return None
+    share = float(np.median((widths[:-1] + widths[1:]) / (2 * spacing)))
+    if not np.isfinite(share) or share > 1 + 1e-6:
+        return None
+    share = 1.0 if share > 1 - 1e-6 else share
+    half = widths / (2 * share)
+    return np.column_stack([centres - half, centres + half, heights])
+
+
+def _bins_of_segments(vertices: np.ndarray) -> list[np.ndarray]:
+    """Bins (lo, hi, height) read from the flat segments of a step outline (histtype "step" or
+    "stepfilled", seaborn's element="step", a line drawn with drawstyle="steps"), both ways:
+    flat along x (vertical bars) and flat along y (horizontal ones)."""
+    found = []
+    vertices = vertices[np.isfinite(vertices).all(axis=1)]
+    for along, height in ((0, 1), (1, 0)):
+        a, b = vertices[:-1], vertices[1:]
+        flat = np.isclose(a[:, height], b[:, height], rtol=1e-9, atol=0) & (a[:, along] != b[:, along])
+        rows = np.column_stack([np.minimum(a[flat, along], b[flat, along]),
+                                np.maximum(a[flat, along], b[flat, along]), np.abs(a[flat, height])])
+        found.append(np.unique(rows, axis=0))
+    return found
+
+
+def _bar_rows(rects, horizontal: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(start, width, base, height) of rectangles, along the binned axis and across it."""
+    box = np.array([[r.get_x(), r.get_y(), r.get_width(), r.get_height()] for r in rects], dtype=float)
+    x, y, w, h = box.T
+    if horizontal:
+        x, y, w, h = y, x, h, w
+    start, width = np.where(w < 0, x + w, x), np.abs(w)
+    base, height = np.where(h < 0, y + h, y), np.abs(h)
+    return start, width, base, height
+
+
+def _candidate_bins(ax) -> list[np.ndarray]:
+    """Every way of reading bins (lo, hi, height) off an Axes' bars and step outlines."""
+    import matplotlib.cbook
+    from matplotlib.collections import PolyCollection
+    from matplotlib.container import BarContainer
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Polygon, Rectangle, StepPatch
+
+    rect_groups = [[p for p in c.patches if isinstance(p, Rectangle)]
+                   for c in ax.containers if isinstance(c, BarContainer)]
+    every_rect = [p for p in ax.patches if type(p) is Rectangle]
+    candidates = []
+    for horizontal in (False, True):
+        for rects in [*rect_groups, every_rect]:
+            if len(rects) < 2:
+                continue
+            start, width, base, height = _bar_rows(rects, horizontal)
+            candidates.append(_bins_of_bars(start + width / 2, width, height))
+        if every_rect:  # stacked bars (hist(..., stacked=True), seaborn multiple="stack"): the stack's top
+            start, width, base, height = _bar_rows(every_rect, horizontal)
+            keys = np.column_stack([start, width]).round(9)
+            slots, index = np.unique(keys, axis=0, return_inverse=True)
+            if len(slots) >= 2:
+                top = np.full(len(slots), -np.inf)
+                bottom = np.full(len(slots), np.inf)
+                np.maximum.at(top, index.ravel(), base + height)
+                np.minimum.at(bottom, index.ravel(), base)
+                candidates.append(_bins_of_bars(slots[:, 0] + slots[:, 1] / 2, slots[:, 1], top - bottom))
+        sized = [g for g in rect_groups if len(g) >= 2]
+        if len(sized) >= 2 and len({len(g) for g in sized}) == 1:
+            # Groups side by side (hist([a, b]), seaborn's hue with multiple="dodge") or layered
+            # (hue): each group's bars, and their sum, over the bins the groups share.
+            rows = [_bar_rows(sorted(g, key=lambda r: (r.get_y(), r.get_x()) if horizontal
+                                     else (r.get_x(), r.get_y())), horizontal) for g in sized]
+            lo = np.min([start for start, *_ in rows], axis=0)
+            hi = np.max([start + width for start, width, *_ in rows], axis=0)
+            heights = [height for *_, height in rows]
+            for height in [*heights, np.sum(heights, axis=0)]:
+                candidates.append(_bins_of_bars((lo + hi) / 2, hi - lo, height))
+    for patch in ax.patches:
+        if isinstance(patch, StepPatch):
+            values, edges, baseline = patch.get_data()
+            base = 0 if baseline is None else baseline
+            candidates.append(np.column_stack([edges[:-1], edges[1:], np.abs(np.asarray(values) - base)]))
+        elif isinstance(patch, Polygon):
+            candidates.extend(_bins_of_segments(np.asarray(patch.get_xy(), dtype=float)))
+    for collection in ax.collections:  # fill_between (seaborn's element="step"), not scatter's markers
+        if not isinstance(collection, PolyCollection):
+            continue
+        for path in collection.get_paths():
+            candidates.extend(_bins_of_segments(np.asarray(path.vertices, dtype=float)))
+    for line in ax.get_lines():
+        style = line.get_drawstyle()
+        if isinstance(line, Line2D) and style in matplotlib.cbook.STEP_LOOKUP_MAP and style.startswith("steps"):
+            x, y = np.asarray(line.get_xdata(), dtype=float), np.asarray(line.get_ydata(), dtype=float)
+            if x.shape == y.shape and x.ndim == 1:
+                candidates.extend(_bins_of_segments(np.column_stack(
+                    matplotlib.cbook.STEP_LOOKUP_MAP[style](x, y))))
+    bins = []
+    for candidate in candidates:
+        if candidate is None or len(candidate) == 0:
+            continue
+        candidate = candidate[np.isfinite(candidate).all(axis=1) & (candidate[:, 2] > 0)]
+        candidate = candidate[np.argsort(candidate[:, 0])]
+        if len(candidate) and (np.diff(candidate[:, 0]) >= 0).all() and \
+                (candidate[1:, 0] >= candidate[:-1, 1] - 1e-9 * (candidate[-1, 1] - candidate[0, 0])).all():
+            bins.append(candidate)  # the bins of a histogram do not overlap
+    return bins
+
+
+def _counts(bins: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The fewest and most `values` each bin may hold (a value on an edge may go either way), or
+    None when some value lies outside every bin."""
+    lo, hi = bins[:, :1], bins[:, 1:2]
+    slack = 1e-6 * (hi - lo)
+    if values.min() < lo[0, 0] - slack[0, 0] or values.max() > hi[-1, 0] + slack[-1, 0]:
+        return None
+    inside = (values >= lo - slack) & (values <= hi + slack)
+    if not inside.any(axis=0).all():
+        return None
+    return ((values > lo + slack) & (values < hi - slack)).sum(axis=1), inside.sum(axis=1)
+
+
+def _proportional(heights: np.ndarray, fewest: np.ndarray, most: np.ndarray) -> bool:
+    """Some k > 0 has k * fewest <= height <= k * most in every bin (counts, shares, percents)."""
+    if (most == 0).any():
+        return False
+    low = np.max(heights / most)
+    high = np.min(np.where(fewest > 0, heights / np.maximum(fewest, 1), np.inf))
+    return bool(low <= high * (1 + 1e-6))
+
+
+def _counts_prices(bins: np.ndarray, price_sets: list[np.ndarray]) -> bool:
+    """The bars count one of the price sets in their bins (or, density, count / bin width), the
+    prices possibly scaled by a power of ten (thousands, millions)."""
+    width = bins[:, 1] - bins[:, 0]
+    for prices in price_sets:
+        for power in range(-3, 7):
+            counted = _counts(bins, prices / 10.0 ** power)
+            if counted is None:
+                continue
+            if any(_proportional(bins[:, 2] * scale, *counted) for scale in (1.0, width)):
+                return True
+    return False
+
+
+def _price_sets() -> list[np.ndarray]:
+    """The prices a learner may chart: all houses, or a part of the lesson's splits."""
+    import lab_utils
+
+    houses = lab_utils.load_house_prices()
+    _, _, y_train, y_test = lab_utils.split_house_prices(houses)
+    three = lab_utils.split_train_validation_test(houses)
+    return [np.asarray(y, dtype=float)[None, :] for y in
+            (houses["price"], y_train, y_test, three.y_train, three.y_validation)]
+
+
+# The logged image shows the figure handed over when their thumbnails correlate at least this much.
+# Measured on 13 histograms (ax.hist's variants, pandas', DataFrame.hist, ax.stairs): each logged
+# at dpi 72/100/200, with or without bbox_inches="tight", transparent or on a grey background
+# (104 cases) scores 0.98 to 1.00; another chart logged while a histogram is handed over (a line,
+# a scatter, an empty figure, a bar chart of mean prices, lotsize's histogram, other bins, another
+# orientation or histtype; 174 pairs) scores 0.86 at most. A figure changed after it was logged
+# (a title added) scores 0.42 to 0.94: it is not the image on the server.
+_SAME_IMAGE = 0.92
+
+
+def _thumbnail(image, size=(64, 48)) -> np.ndarray | None:
+    """A chart's content, coarsely: on white, in grey, its uniform border trimmed (the margin
+    `bbox_inches="tight"` removes), thin lines thickened, averaged down to a small grid."""
+    from PIL import Image, ImageFilter
+
+    image = image.convert("RGBA")
+    grey = np.asarray(Image.alpha_composite(Image.new("RGBA", image.size, "white"), image).convert("L"),
+                      dtype=float)
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    values, counts = np.unique(border, return_counts=True)
+    drawn = np.abs(grey - values[counts.argmax()]) > 24
+    rows, cols = np.flatnonzero(drawn.any(axis=1)), np.flatnonzero(drawn.any(axis=0))
+    if len(rows) < 2 or len(cols) < 2:
+        return None
+    content = Image.fromarray(grey[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].astype(np.uint8))
+    return np.asarray(content.filter(ImageFilter.MinFilter(3)).resize(size, Image.Resampling.BOX), dtype=float)
+
+
+def _render(figure, **options):
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", **options)  # what mlflow.log_figure does
+    buffer.seek(0)
+    return Image.open(buffer)
+
+
+def _likeness(logged, figure) -> float:
+    """How alike the logged image and the figure look (the correlation of their thumbnails, 1 for
+    the same picture). The figure is rendered at the logged image's size, plain and with
+    `bbox_inches="tight"`, and the closer of the two counts."""
+    mine = _thumbnail(logged)
+    if mine is None or mine.std() == 0:
+        return 0.0
+    inches = figure.get_size_inches()[0]
+    renders = [_render(figure, dpi=float(np.clip(logged.size[0] / inches, 10, 400)))]
+    tight = _render(figure, bbox_inches="tight")
+    renders.append(_render(figure, bbox_inches="tight",
+                           dpi=float(np.clip(figure.dpi * logged.size[0] / tight.size[0], 10, 400))))
+    best = 0.0
+    for render in renders:
+        theirs = _thumbnail(render)
+        if theirs is not None and theirs.std() > 0:
+            best = max(best, float(np.corrcoef(mine.ravel(), theirs.ravel())[0, 1]))
+    return best
+
+
 def _inside_the_axes(image) -> float | None:
     """The share of drawn pixels inside a chart's frame (its four spines), or None when no frame
     is found (styles without spines or with a shaded axes background are not judged).
@@ -143,17 +401,57 @@ def _inside_the_axes(image) -> float | None:
     return float(ink[rows[0] + margin:rows[-1] - margin + 1, cols[0] + margin:cols[-1] - margin + 1].mean())
 
 
-def check_exercise_3(exercise_3_run_id: object) -> None:
-    """Exercise 3: run `exercise_3` with a real PNG chart at `plots/price_histogram.png`.
+def _figure(value: float) -> str:
+    return format_number(value, 0 if abs(value) >= 100 else 2)
 
-    Accepts `mlflow.log_figure`, or a figure saved with `savefig` and logged with
-    `log_artifact(..., artifact_path="plots")`, or the client's equivalents. Refuses: not a run
-    id, another name, no such artifact, a file that is not an image, a tiny or blank image, a
-    figure whose axes are empty (the histogram drawn on another figure, e.g. by DataFrame.hist).
+
+def _require_price_histogram(axes) -> None:
+    """The figure's Axes show a histogram of the houses' prices, with at least _MIN_BARS bars."""
+    candidates = [bins for ax in axes for bins in _candidate_bins(ax)]
+    if not candidates:
+        fail(_("the figure shows no histogram (no bars): ax.hist(houses[\"price\"], bins=30)"))
+    price_sets = _price_sets()
+    matching = [bins for bins in candidates if _counts_prices(bins, price_sets)]
+    if not matching:
+        prices = price_sets[0]
+        widest = max(candidates, key=len)
+        if any(_counts(bins, prices / 10.0 ** power) is not None for bins in candidates for power in range(-3, 7)):
+            why = _("their heights are not the number of houses in each bin")
+        else:
+            why = _("they run from {low} to {high}, the prices from {min:,.0f} to {max:,.0f}").format(
+                low=_figure(widest[0, 0]), high=_figure(widest[-1, 1]), min=prices.min(), max=prices.max())
+        fail(_("the bars do not count houses[\"price\"] in their bins: {why}; "
+               "draw ax.hist(houses[\"price\"], bins=30)").format(why=why))
+    bars = max(len(bins) for bins in matching)
+    if bars < _MIN_BARS:
+        fail(_("the histogram has {bars} bars, too few to show how prices spread: "
+               "ax.hist(houses[\"price\"], bins=30)").format(bars=bars))
+
+
+def check_exercise_3(exercise_3_run_id: object, figure: object) -> None:
+    """Exercise 3: run `exercise_3` logged `plots/price_histogram.png`, and it is `figure`, a
+    histogram of `houses["price"]`.
+
+    The chart's content is read from the figure handed over (its bars or step outline), counted
+    against the prices here, and the logged image must look like that figure.
+    Accepts: `mlflow.log_figure`, or `savefig` + `log_artifact(..., artifact_path="plots")`, at
+    any dpi, with `bbox_inches="tight"`; a Figure, an Axes (pandas' `.plot.hist()`,
+    `Series.hist()`) or an array of Axes (`DataFrame.hist`); `ax.hist` with any bins, `density`,
+    `log`, `rwidth`, histtype "bar", "step" or "stepfilled", horizontal; `ax.stairs`, bars drawn
+    from `np.histogram`, seaborn's `histplot`; prices in thousands or millions; the prices of the
+    training or test split. Refuses: not a run id, not a figure, another name, no such artifact, a
+    file that is not an image, a tiny or blank image, empty axes, a figure with no bars (a line, a
+    scatter), bars that do not count the prices (another column, a bar chart of something
+    else), fewer than 5 bars, a logged image that is not the figure handed over.
     """
     import mlflow
 
     run = get_run(exercise_3_run_id)
+    found = _figure_and_axes(figure)
+    if found is None:
+        fail(_("expected the matplotlib figure you logged (a Figure, or the Axes pandas returns), got {got}: "
+               "put the matplotlib figure you logged in `figure`").format(got=describe_type(figure)))
+    root, axes = found
     require_run_name(run, "exercise_3")
     names = {f.path for f in _client().list_artifacts(run.info.run_id, "plots")}
     if "plots/price_histogram.png" not in names:
@@ -172,5 +470,7 @@ def check_exercise_3(exercise_3_run_id: object) -> None:
     if (inside := _inside_the_axes(image)) is not None and inside < 1e-4:
         fail(_("the chart's axes are empty: draw the histogram on the figure you log, e.g. "
                "figure, ax = plt.subplots(); ax.hist(houses[\"price\"], bins=30)"))
-    passed(_("Exercise 3: a {width}x{height} PNG chart is in the run").format(width=image.size[0],
-                                                                            height=image.size[1]))
+    _require_price_histogram(axes)
+    if _likeness(image, root) < _SAME_IMAGE:
+        fail(_("the image logged at plots/price_histogram.png is not this figure: log the figure you hand over"))
+    passed(_("Exercise 3: plots/price_histogram.png shows your histogram of houses[\"price\"]"))

@@ -490,10 +490,13 @@ if lab_utils.attempted(best_run_id, "Exercício 2"):
 # ### Exercício 3
 # Crie uma execução chamada `exercise_3` com uma figura `plots/price_histogram.png` que
 # mostre o histograma de `houses["price"]` (uma figura do matplotlib, e não um arquivo
-# qualquer que você chame de `.png`). Coloque o id da execução em `exercise_3_run_id`.
+# qualquer que você chame de `.png`). Coloque o id da execução em `exercise_3_run_id` e a
+# figura em `figure`: a verificação lê da figura o que o gráfico mostra e a compara com a
+# imagem no servidor.
 
 # %% tags=["exercise"]
-exercise_3_run_id = ...  # seu código aqui
+figure = ...  # seu código aqui
+exercise_3_run_id = ...
 
 # %% [markdown]
 # <details><summary>Dica</summary>
@@ -515,7 +518,7 @@ exercise_3_run_id = ex3.info.run_id
 # %% tags=["check-exercise"]
 if lab_utils.attempted(exercise_3_run_id, "Exercício 3"):
     from lab_utils.grading import lesson_01
-    lesson_01.check_exercise_3(exercise_3_run_id)
+    lesson_01.check_exercise_3(exercise_3_run_id, figure)
 
 # %% [markdown]
 # ## Parte opcional · Log em escala
@@ -540,7 +543,7 @@ import time
 
 from mlflow.entities import Metric
 
-os.environ["MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS"] = "1"  # lida quando a fila assíncrona começa
+os.environ["MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS"] = "1"  # a thread de log a relê antes de cada lote
 if lab.workshop and n_metric_points > 30:
     # Os alunos de uma sala dividem um servidor: cada um manda um décimo dos pontos.
     room_points, n_metric_points = n_metric_points, 30
