@@ -41,7 +41,7 @@ WORKSHOP_LAB = {
 # Client settings of the test lab (conftest) that must not leak into the workshop lab's tools.
 CLIENT_VARIABLES = ("MLFLOW_TRACKING_URI", "PREFECT_API_URL", "MLFLOW_S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID",
                     "AWS_SECRET_ACCESS_KEY", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD",
-                    "MLFLOW_WORKSPACE", "LAB_USER", "LAB_WORKSHOP", "PREFECT_HOME")
+                    "MLFLOW_WORKSPACE", "LAB_USER", "LAB_WORKSHOP", "PREFECT_HOME", "LAB_ALLOWED_HOSTS")
 LEARNERS = ("ana", "bruno")
 LESSONS = ("01_basic_tracking", "04_model_registry")
 API = "/api/2.0/mlflow"
@@ -367,6 +367,7 @@ def test_a_workshop_is_bound_to_the_address_learners_use(tmp_path, monkeypatch):
     from lab_utils.config import LabConfigError
 
     monkeypatch.setenv("LAB_HOME", str(tmp_path))
+    monkeypatch.delenv("LAB_ALLOWED_HOSTS", raising=False)  # the test lab's extra host name (conftest)
     monkeypatch.setenv("LAB_HOST", "0.0.0.0")
     with pytest.raises(LabConfigError, match="set LAB_HOST to it"):
         mlflow_server.workshop_server_args(load_config(workshop=True))
