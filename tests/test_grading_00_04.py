@@ -373,7 +373,17 @@ def test_01_exercise_3_reads_what_the_chart_shows(mlflow_client, scratch_experim
         "a line plot of the prices": (line, None, r"no histogram \(no bars\)"),
         "a scatter": (lambda: on_axes(lambda ax: ax.scatter(houses["lotsize"], prices)), None,
                       r"no histogram \(no bars\)"),
-        "an empty figure": (lambda: on_axes(lambda ax: None), histogram, r"no histogram \(no bars\)"),
+        "an empty figure, and logged": (lambda: on_axes(lambda ax: ax.set_xlabel("price")), None,
+                                       r"no histogram \(no bars\)|axes are empty"),
+        "a closed figure's stand-in (plt.gcf() after plt.show())": (
+            lambda: on_axes(lambda ax: None), histogram, r"not the figure in `figure`: hand over the figure you logged"),
+        "every column's histogram (houses.hist())": (
+            lambda: houses.hist(figsize=(6, 5)), None, "charts with bars and 1 of them counts"),
+        "a chart of 120x80 pixels": (lambda: plt.subplots(figsize=(3, 2), dpi=40)[1].hist(prices, bins=30)[2][0]
+                                     .axes.figure, None, "too small to read: draw a larger figure"),
+        "bars at their numbers, not at the prices": (
+            lambda: on_axes(lambda ax: ax.bar(range(30), np.histogram(prices, 30)[0])), None,
+            "between each bar's edges on the x axis"),
         "bars of the bedrooms' counts": (
             lambda: on_axes(lambda ax: houses["bedrooms"].value_counts().sort_index().plot.bar(ax=ax)), None,
             r"bars do not count houses\[\"price\"\].*heights are not"),
@@ -384,9 +394,9 @@ def test_01_exercise_3_reads_what_the_chart_shows(mlflow_client, scratch_experim
         "half the houses": (hist(prices[:273], bins=30), None, "bars do not count"),
         "the prices' logarithm": (hist(np.log(prices), bins=30), None, "bars do not count"),
         "three bars": (hist(bins=3), None, "has 3 bars, too few"),
-        "a line logged, the histogram handed over": (histogram, line, "not this figure: log the figure you hand over"),
-        "lotsize logged, the histogram handed over": (histogram, lotsize, "not this figure"),
-        "bins 10 logged, bins 30 handed over": (histogram, hist(bins=10), "not this figure"),
+        "a line logged, the histogram handed over": (histogram, line, "not the figure in `figure`"),
+        "lotsize logged, the histogram handed over": (histogram, lotsize, "not the figure in `figure`"),
+        "bins 10 logged, bins 30 handed over": (histogram, hist(bins=10), "not the figure in `figure`"),
     }
     for name, (hand_over, log, match) in bad.items():
         handed = hand_over()
@@ -395,7 +405,7 @@ def test_01_exercise_3_reads_what_the_chart_shows(mlflow_client, scratch_experim
             message = refused(lesson_01.check_exercise_3, _exercise_3_run(logged), handed, match=match)
         except AssertionError as error:
             raise AssertionError(f"{name}: {error}") from None
-        assert "ax.hist" in message or "not this figure" in message, (name, message)
+        assert any(fix in message for fix in ("ax.hist", "hand over the figure", "houses.hist(", "figsize")), (name, message)
         plt.close("all")
     assert "✓" not in capsys.readouterr().out
 
