@@ -47,14 +47,14 @@ def _copy(source: Path, target: Path) -> None:
             os.unlink(partial)
 
 
-def make_template(environment: dict[str, str] | None = None) -> Path:
+def make_template() -> Path:
     """Migrate a database in a scratch home with Prefect's own command and keep it as this
     environment's copy; returns its path (nothing is done when it exists)."""
     template = template_path()
     if template.exists():
         return template
     with tempfile.TemporaryDirectory(prefix="prefect-home-") as scratch:
-        settings = {k: v for k, v in (environment or os.environ).items() if not k.startswith("PREFECT_")}
+        settings = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
         settings.update({"PREFECT_HOME": scratch, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
         subprocess.run([str(Path(sys.executable).parent / "prefect"), "server", "database", "upgrade", "-y"],
                        env=settings, check=True, capture_output=True, timeout=600)

@@ -417,7 +417,8 @@ def _figure(value: float) -> str:
 
 def _require_price_histogram(axes) -> None:
     """The figure's Axes show a histogram of the houses' prices, with at least _MIN_BARS bars."""
-    candidates = [bins for ax in axes for bins in _candidate_bins(ax)]
+    read = {ax: _candidate_bins(ax) for ax in axes}  # each Axes' ways of reading bins, read once
+    candidates = [bins for found in read.values() for bins in found]
     if not candidates:
         fail(_("the figure shows no histogram (no bars): ax.hist(houses[\"price\"], bins=30)"))
     price_sets = _price_sets()
@@ -432,8 +433,8 @@ def _require_price_histogram(axes) -> None:
                 low=_figure(widest[0, 0]), high=_figure(widest[-1, 1]), min=prices.min(), max=prices.max())
         fail(_("the bars do not count houses[\"price\"] in their bins: {why}; "
                "draw ax.hist(houses[\"price\"], bins=30)").format(why=why))
-    charts = [ax for ax in axes if _candidate_bins(ax)]
-    counting = [ax for ax in charts if any(_counts_prices(bins, price_sets) for bins in _candidate_bins(ax))]
+    charts = [ax for ax in axes if read[ax]]
+    counting = [ax for ax in charts if any(_counts_prices(bins, price_sets) for bins in read[ax])]
     if len(charts) > len(counting):
         fail(_("the figure holds {charts} charts with bars and {counting} of them counts houses[\"price\"]: "
                "log the prices' histogram alone, e.g. houses.hist(\"price\")").format(charts=len(charts),
