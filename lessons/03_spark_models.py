@@ -36,10 +36,11 @@ max_depth = 5
 # > work. Starting a Spark session starts a JVM, which is why Spark needs Java installed.
 #
 # `lab_utils.spark_session` checks Java first, binds Spark to 127.0.0.1, turns the UI
-# off and uses 4 shuffle partitions instead of 200 (our data has 546 rows). To use the
-# lab's standalone cluster instead, run `lab spark up` in a terminal and set
-# `spark_master` above to its URL. The next cell is the slowest of the lesson's first
-# steps: it starts the JVM and loads Spark.
+# off and uses 4 shuffle partitions instead of 200 (our data has 546 rows). Its JVMs use
+# Java's quick compiler only and one garbage-collector thread, settings for small, short
+# jobs (`lab_utils/spark_conf/spark-defaults.conf`). To use the lab's standalone cluster
+# instead, run `lab spark up` in a terminal and set `spark_master` above to its URL. The
+# next cell is the slowest of the lesson's first steps: it starts the JVM and loads Spark.
 
 # %%
 import logging

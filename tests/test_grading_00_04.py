@@ -531,12 +531,22 @@ def test_02_exercise_2_recomputes_what_the_search_logs(mlflow_client, scratch_ex
 
 @pytest.fixture(scope="module")
 def spark():
-    from pyspark.sql import SparkSession
+    from lab_utils.spark import spark_session
 
-    session = (SparkSession.builder.master("local[1]").appName("grading_tests")
-               .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "1").getOrCreate())
+    session = spark_session("grading_tests", master="local[1]", shuffle_partitions=1)
     yield session
     session.stop()
+
+
+def test_the_labs_spark_jvms_start_with_the_small_machine_options(spark):
+    """lab_utils.spark_session's driver JVM, and the executors it asks for, run with the quick
+    compiler only and one GC thread (lab_utils/spark_conf/spark-defaults.conf)."""
+    options = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+    conf = spark.sparkContext.getConf()
+    assert conf.get("spark.executor.defaultJavaOptions", "") == options, conf.get("spark.executor.defaultJavaOptions")
+    runtime = spark.sparkContext._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean()
+    arguments = list(runtime.getInputArguments())
+    assert set(options.split()) <= set(arguments), arguments
 
 
 def test_03_exercise_1_reads_the_logged_forest(spark, mlflow_client, scratch_experiment, houses_split, capsys):

@@ -142,7 +142,8 @@ def test_down_and_up_keep_runs_models_and_artifacts(lab):
     with mlflow.start_run() as run:
         mlflow.log_param("kept", "yes")
         mlflow.log_text("still here", "notes/kept.txt")
-        mlflow.sklearn.log_model(DummyRegressor().fit([[0]], [1.5]), name="model")
+        mlflow.sklearn.log_model(DummyRegressor().fit([[0]], [1.5]), name="model",
+                                 pip_requirements=["scikit-learn"])
     version = mlflow.register_model(f"runs:/{run.info.run_id}/model", "restart_check_model").version
 
     assert stack.down(lab)

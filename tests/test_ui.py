@@ -70,7 +70,8 @@ def test_registered_model_versions_and_alias_in_the_ui(lab, page):
 
     mlflow.set_experiment("meu_experimento")
     with mlflow.start_run(run_name="ui_registry"):
-        info = mlflow.sklearn.log_model(DummyRegressor().fit([[0]], [1.0]), name="model")
+        info = mlflow.sklearn.log_model(DummyRegressor().fit([[0]], [1.0]), name="model",
+                                        pip_requirements=["scikit-learn"])
     version = mlflow.register_model(info.model_uri, "previsao_precos").version
     # Its own alias: the lessons' @champion is left where they put it.
     MlflowClient().set_registered_model_alias("previsao_precos", "ui_check", version)

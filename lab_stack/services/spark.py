@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import lab_utils
 from lab_utils.config import LOOPBACK
 
 from ..config import StackConfig
@@ -24,6 +25,10 @@ def spark_services(config: StackConfig) -> list[Service]:
     environment = {"SPARK_HOME": str(spark), "SPARK_LOCAL_IP": LOOPBACK,
                    "SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false",
                    "SPARK_LOG_DIR": str(config.logs_dir), "SPARK_NO_DAEMONIZE": "1",
+                   # The quick JIT and one GC thread for the master and worker, as for every Spark
+                   # JVM of the lab (lab_utils/spark_conf/spark-defaults.conf).
+                   "SPARK_DAEMON_JAVA_OPTS": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+                   "SPARK_CONF_DIR": str(Path(lab_utils.__file__).parent / "spark_conf"),
                    # Executors run Python UDFs with the lab's interpreter (pandas, mlflow, ...).
                    "PYSPARK_PYTHON": str(BIN / "python")}
     master = Service(

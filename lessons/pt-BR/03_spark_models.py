@@ -41,7 +41,8 @@ max_depth = 5
 #
 # `lab_utils.spark_session` verifica o Java primeiro, vincula o Spark a 127.0.0.1, desliga
 # a interface web e usa 4 partições de shuffle em vez de 200 (nossos dados têm 546 linhas).
-# Para usar o cluster standalone do laboratório, execute `lab spark up` em um terminal e
+# Suas JVMs usam só o compilador rápido do Java e uma thread de coleta de lixo, ajustes para
+# tarefas pequenas e curtas (`lab_utils/spark_conf/spark-defaults.conf`). Para usar o cluster standalone do laboratório, execute `lab spark up` em um terminal e
 # defina `spark_master`, acima, com a URL dele. A próxima célula é a mais lenta dos
 # primeiros passos da lição: ela inicia a JVM e carrega o Spark.
 
