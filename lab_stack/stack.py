@@ -9,6 +9,7 @@ import shutil
 import socket
 import sys
 import time
+import xmlrpc.client
 from collections.abc import Iterable
 
 from lab_utils.clients import s3_client
@@ -261,6 +262,7 @@ def down(config: StackConfig, timeout: float = 60) -> bool:
         stop_lab_processes(leftovers)
         return bool(leftovers)
     pid = proxy.supervisor.getPID()
+    _stop_all_but_the_database(config, proxy, timeout)
     proxy.supervisor.shutdown()
     deadline = time.monotonic() + timeout
     while pid_alive(pid):
@@ -268,6 +270,25 @@ def down(config: StackConfig, timeout: float = 60) -> bool:
             raise LabError(f"supervisord (pid {pid}) did not stop within {timeout:.0f} s")
         time.sleep(0.2)
     return True
+
+
+def _stop_all_but_the_database(config: StackConfig, proxy, timeout: float) -> None:
+    """Stop every program but PostgreSQL (a room's metadata database), then return: supervisord
+    stops a group's programs all at once, and a room's MLflow workers, finding PostgreSQL gone,
+    did not exit until supervisord killed them after its 15 s wait (`lab down` of a room took 16 s
+    instead of 6). A one-learner lab has no PostgreSQL: everything stops at once, as before."""
+    programs = [f"{p['group']}:{p['name']}" for p in proxy.supervisor.getAllProcessInfo()
+                if p["name"] != "postgres" and p["statename"] in ("STARTING", "RUNNING")]
+    for name in programs:
+        try:
+            proxy.supervisor.stopProcess(name, False)
+        except xmlrpc.client.Fault:  # it stopped on its own meanwhile
+            pass
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(
+            proxy.supervisor.getProcessInfo(name)["statename"] in ("STARTING", "RUNNING", "STOPPING")
+            for name in programs):
+        time.sleep(0.2)
 
 
 def status(config: StackConfig) -> list[dict]:

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 from .config import LOOPBACK
 from .data import FEATURES, split_house_prices
 from .doctor import java_install_hint, java_major_version
 from .errors import LabError
-
-# The lab's spark-defaults.conf: small-machine JVM options for every Spark JVM started from here
-# (this session's, and the one MLflow starts to infer a Spark model's requirements).
-SPARK_CONF_DIR = Path(__file__).parent / "spark_conf"
 
 
 class SparkUnavailable(LabError):
@@ -30,7 +25,8 @@ def spark_session(app_name: str = "mlflow-lab", master: str | None = None, shuff
     # runs beside the notebook; on a workshop learner's laptop LAB_HOST is the server's).
     os.environ.setdefault("SPARK_LOCAL_IP", LOOPBACK)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("SPARK_CONF_DIR", str(SPARK_CONF_DIR))
+    # JVM options for small jobs, for every Spark JVM started from here (spark_conf/spark-defaults.conf).
+    os.environ.setdefault("SPARK_CONF_DIR", os.path.join(os.path.dirname(__file__), "spark_conf"))
     from pyspark.sql import SparkSession
 
     session = (

@@ -150,8 +150,9 @@ def test_lab_utils_stays_small():
     # doctor to start it, and connect() turned tqdm's bars off; 1,241 until the Portuguese edition
     # printed numbers as Brazilians read them (i18n.format_number) and each checkpoint's message
     # got its own article. The graders (lab_utils/grading/) and lesson 11's app (lab_utils/genai/)
-    # are packages of their own, not counted here.
-    assert lines <= 1279, f"lab_utils has {lines} lines: machinery belongs in lab_stack"
+    # are packages of their own, not counted here. 1,279 until Spark's JVMs took the lab's options
+    # for small jobs (lab_utils/spark_conf).
+    assert lines <= 1281, f"lab_utils has {lines} lines: machinery belongs in lab_stack"
 
 
 def test_test_and_benchmark_labs_listen_below_the_kernels_client_ports():
