@@ -13,7 +13,7 @@ from lab_utils.errors import LabError
 
 from ..config import StackConfig
 from ..secrets import postgres_password, write_private
-from .service import Service
+from .service import BIN, Service
 
 PG_USER = "lab"
 # MLflow's tracking and account stores (what `lab export` saves), and Prefect's (its SQLite
@@ -91,6 +91,23 @@ def ensure_databases(config: StackConfig) -> None:
         for name in DATABASES:
             if name not in present:
                 conn.execute(f'CREATE DATABASE "{name}"')
+    _migrate_accounts_database(config)
+
+
+def _migrate_accounts_database(config: StackConfig) -> None:
+    """Create the account store's tables once, with MLflow's own command, before the server
+    starts: each of a room's MLflow workers migrates a new account database at its start, and
+    two at once collided (one worker died with `alembic_version_auth already exists`, and the
+    server then outlived `lab down`'s wait)."""
+    with connect_postgres(config, "mlflow_auth") as conn:
+        if conn.execute("SELECT to_regclass('alembic_version_auth')").fetchone()[0] is not None:
+            return
+    result = subprocess.run(
+        [str(BIN / "python"), "-m", "mlflow.server.auth", "db", "upgrade",
+         "--url", f"postgresql://{PG_USER}@127.0.0.1:{config.pg_port}/mlflow_auth"],
+        env={**os.environ, "PGPASSWORD": postgres_password(config)}, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise LabError(f"creating the account store's tables failed:\n{result.stderr.strip()[-1500:]}")
 
 
 def postgres_answers(config: StackConfig) -> bool:
