@@ -273,10 +273,10 @@ def down(config: StackConfig, timeout: float = 60) -> bool:
 
 
 def _stop_all_but_the_database(config: StackConfig, proxy, timeout: float) -> None:
-    """Stop every program but PostgreSQL (a room's metadata database), then return: supervisord
-    stops a group's programs all at once, and a room's MLflow workers, finding PostgreSQL gone,
-    did not exit until supervisord killed them after its 15 s wait (`lab down` of a room took 16 s
-    instead of 6). A one-learner lab has no PostgreSQL: everything stops at once, as before."""
+    """Stop every program but PostgreSQL (a room's metadata database) at once, whatever its
+    group, then return; supervisord's own shutdown then stops PostgreSQL last, so no MLflow worker
+    shuts down without its database. supervisord's shutdown alone goes group by group: `lab down`
+    took 3.5-4.4 s for one learner's lab and 4.5 s for a room's, 2.7 and 3.6 s this way."""
     programs = [f"{p['group']}:{p['name']}" for p in proxy.supervisor.getAllProcessInfo()
                 if p["name"] != "postgres" and p["statename"] in ("STARTING", "RUNNING")]
     for name in programs:
