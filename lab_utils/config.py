@@ -18,6 +18,7 @@ from .i18n import _
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LOOPBACK = "127.0.0.1"
+SPARK_CONF_DIR = Path(__file__).parent / "spark_conf"  # Spark's JVM options for small jobs
 
 DEFAULTS = {
     "LAB_HOME": str(REPO_ROOT / ".lab"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .config import LOOPBACK
+from .config import LOOPBACK, SPARK_CONF_DIR
 from .data import FEATURES, split_house_prices
 from .doctor import java_install_hint, java_major_version
 from .errors import LabError
@@ -25,8 +25,7 @@ def spark_session(app_name: str = "mlflow-lab", master: str | None = None, shuff
     # runs beside the notebook; on a workshop learner's laptop LAB_HOST is the server's).
     os.environ.setdefault("SPARK_LOCAL_IP", LOOPBACK)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    # JVM options for small jobs, for every Spark JVM started from here (spark_conf/spark-defaults.conf).
-    os.environ.setdefault("SPARK_CONF_DIR", os.path.join(os.path.dirname(__file__), "spark_conf"))
+    os.environ.setdefault("SPARK_CONF_DIR", str(SPARK_CONF_DIR))  # for every Spark JVM started from here
     from pyspark.sql import SparkSession
 
     session = (

@@ -10,7 +10,7 @@ from lab_utils.config import LabConfigError
 from ..config import StackConfig
 from ..secrets import WORKSHOP_ADMIN, admin_password, postgres_password, private_secret, write_private
 from .objectstore import store_endpoint
-from .postgres import PG_USER
+from .postgres import database_uri
 from .service import BIN, Service, http_ok
 
 # Two workers for a room by default (LAB_WORKSHOP_WORKERS, one per core): the auth app's checks
@@ -92,11 +92,6 @@ def mlflow_host_args(config: StackConfig, hosts: list[str], origins: list[str]) 
     return ["--allowed-hosts", ",".join(hosts)] + (["--cors-allowed-origins", ",".join(origins)] if origins else [])
 
 
-def _database_uri(config: StackConfig, dbname: str) -> str:
-    # The password travels in PGPASSWORD (see below), not on a command line `ps` shows.
-    return f"postgresql://{PG_USER}@127.0.0.1:{config.pg_port}/{dbname}"
-
-
 def workshop_server_args(config: StackConfig) -> list[str]:
     """The basic-auth app with a workspace per learner, on PostgreSQL, named by the room's address."""
     if config.host in ("0.0.0.0", "::", ""):
@@ -109,7 +104,7 @@ def workshop_server_args(config: StackConfig) -> list[str]:
         # MLflow's basic-auth app inside the room's own (lab_stack/room_app.py): bounded bodies,
         # sign-in that follows password changes at once, no demo data, writes rate-limited.
         "--app-name", "lab-room", "--enable-workspaces",
-        "--backend-store-uri", _database_uri(config, "mlflow"),
+        "--backend-store-uri", database_uri(config, "mlflow"),
         "--workers", str(config.workshop_workers),
         "--uvicorn-opts",
         f"--timeout-keep-alive {KEEP_ALIVE_SECONDS} --timeout-worker-healthcheck {WORKER_HEALTHCHECK_SECONDS}",
@@ -126,7 +121,7 @@ def write_auth_config(config: StackConfig) -> Path:
         "[mlflow]",
         # What a signed-in user may do where they hold no grant: read.
         "default_permission = READ",
-        f"database_uri = {_database_uri(config, 'mlflow_auth')}",
+        f"database_uri = {database_uri(config, 'mlflow_auth')}",
         f"admin_username = {WORKSHOP_ADMIN}",
         f"admin_password = {admin_password(config)}",
         # HTTP basic auth with the room's cache (lab_stack/room_app.py): a verified password is

@@ -85,6 +85,11 @@ def connect_postgres(config: StackConfig, dbname: str):
                            password=postgres_password(config), connect_timeout=2, autocommit=True)
 
 
+def database_uri(config: StackConfig, dbname: str) -> str:
+    # The password travels in PGPASSWORD, not on a command line `ps` shows.
+    return f"postgresql://{PG_USER}@127.0.0.1:{config.pg_port}/{dbname}"
+
+
 def ensure_databases(config: StackConfig) -> None:
     with connect_postgres(config, "postgres") as conn:
         present = {row[0] for row in conn.execute("SELECT datname FROM pg_database")}
@@ -104,7 +109,7 @@ def _migrate_accounts_database(config: StackConfig) -> None:
             return
     result = subprocess.run(
         [str(BIN / "python"), "-m", "mlflow.server.auth", "db", "upgrade",
-         "--url", f"postgresql://{PG_USER}@127.0.0.1:{config.pg_port}/mlflow_auth"],
+         "--url", database_uri(config, "mlflow_auth")],
         env={**os.environ, "PGPASSWORD": postgres_password(config)}, capture_output=True, text=True)
     if result.returncode != 0:
         raise LabError(f"creating the account store's tables failed:\n{result.stderr.strip()[-1500:]}")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import lab_utils
-from lab_utils.config import LOOPBACK
+from lab_utils.config import LOOPBACK, SPARK_CONF_DIR
 
 from ..config import StackConfig
 from .service import BIN, Service, http_ok
@@ -17,6 +16,14 @@ def spark_home() -> Path:
     return Path(pyspark.__file__).parent
 
 
+def _driver_java_options() -> str:
+    """spark.driver.defaultJavaOptions of the lab's spark-defaults.conf ("" without one)."""
+    for line in (SPARK_CONF_DIR / "spark-defaults.conf").read_text().splitlines():
+        if line.startswith("spark.driver.defaultJavaOptions"):
+            return line.split(None, 1)[1].strip()
+    return ""
+
+
 def spark_services(config: StackConfig) -> list[Service]:
     spark = spark_home()
     # Whoever reaches a Spark master runs code on its worker (as this lab's user), and its
@@ -25,10 +32,8 @@ def spark_services(config: StackConfig) -> list[Service]:
     environment = {"SPARK_HOME": str(spark), "SPARK_LOCAL_IP": LOOPBACK,
                    "SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false",
                    "SPARK_LOG_DIR": str(config.logs_dir), "SPARK_NO_DAEMONIZE": "1",
-                   # The quick JIT and one GC thread for the master and worker, as for every Spark
-                   # JVM of the lab (lab_utils/spark_conf/spark-defaults.conf).
-                   "SPARK_DAEMON_JAVA_OPTS": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
-                   "SPARK_CONF_DIR": str(Path(lab_utils.__file__).parent / "spark_conf"),
+                   # The master and worker take the JVM options of the lab's drivers.
+                   "SPARK_DAEMON_JAVA_OPTS": _driver_java_options(), "SPARK_CONF_DIR": str(SPARK_CONF_DIR),
                    # Executors run Python UDFs with the lab's interpreter (pandas, mlflow, ...).
                    "PYSPARK_PYTHON": str(BIN / "python")}
     master = Service(
