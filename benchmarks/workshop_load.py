@@ -298,10 +298,13 @@ class Workshop:
         self.stack = stack
         self.config = load_config(workshop=True)
         stack.up(self.config)
-        supervisor = stack.supervisor(self.config).supervisor
-        supervisor.stopProcess("core:prefect")  # not used here
-        self.server = [psutil.Process(supervisor.getProcessInfo("core:mlflow")["pid"])]
-        self.database = [psutil.Process(supervisor.getProcessInfo("core:postgres")["pid"])]
+        try:
+            supervisor = stack.supervisor(self.config).supervisor
+            self.server = [psutil.Process(supervisor.getProcessInfo("core:mlflow")["pid"])]
+            self.database = [psutil.Process(supervisor.getProcessInfo("core:postgres")["pid"])]
+        except BaseException:
+            stack.down(self.config)
+            raise
         self.url = self.config.tracking_uri
         self.accounts: list[list[str]] = []
 

@@ -9,7 +9,8 @@ a door MLflow or uvicorn offers for it (no private function of MLflow is replace
   both workers' loops busy past uvicorn's 5 s health check, and uvicorn killed them both.
 - Sign-in (the auth app's `authorization_function`): a verified password stays cached for an
   hour, but keyed by the account's stored password hash, read with one indexed query per
-  request: a password changed or an account deleted takes effect at once on every worker.
+  request (MLflow asks several times a request; the first answer holds for that request): a
+  password changed or an account deleted takes effect at once on every worker.
 - The room's rules, a Flask before-request hook that runs after the auth app's own: learners may
   not call the demo-data routes (they write into any workspace named in a header), and each
   learner's writes are rate-limited (429, which MLflow's client retries with back-off).
@@ -153,6 +154,10 @@ def authenticate_request():
     from flask import g, request
     from werkzeug.security import check_password_hash
 
+    # MLflow asks again within one request (its admin check, each permission check): the
+    # first answer holds for the request, and the account is read once.
+    if (signed_in := g.get("lab_authorization")) is not None:
+        return signed_in
     authorization = request.authorization
     if authorization is None or authorization.type != "basic" or not authorization.username:
         return _unauthorized()
@@ -174,6 +179,7 @@ def authenticate_request():
                     _verified.clear()
                 _verified[key] = now + AUTH_CACHE_SECONDS
     g.lab_user_is_admin = is_admin
+    g.lab_authorization = authorization
     return authorization
 
 
