@@ -9,8 +9,8 @@ cluster (same store, same SQL; no sign-in, no workspaces). Then:
 1. Per request kind (`--per-kind N`): one learner sends N requests of each kind the lessons send
    most (benchmarks/lesson_traffic.json), one at a time, to each server. For each kind: the
    server's CPU per request (its processes' CPU time, psutil), the SQL statements per request
-   (pg_stat_statements' calls), the median latency, and py-spy's samples of those requests
-   sorted into where the time went (below).
+   (pg_stat_statements' calls) and the median latency; then N more with py-spy attached, its
+   samples sorted into where the time went (below).
 2. Under the lessons' replay (`--learners L`, 0 to skip): workshop_load.replay at the room's pace,
    py-spy recording the server and its workers (`--subprocesses`), on each server.
 
@@ -20,7 +20,7 @@ resolution (MLflow's workspace modules), the tracking store's SQL (SQLAlchemy an
 driver, under MLflow's handlers), the artifact store (boto3), serialization (protobuf, JSON),
 MLflow's handler code, and the web stack (uvicorn, the ASGI-to-WSGI bridge, Flask, Werkzeug).
 
-    python benchmarks/workshop_profile.py --per-kind 120 --learners 60 --out build/profile
+    python benchmarks/workshop_profile.py --per-kind 60 --learners 60 --out build/profile
 """
 
 from __future__ import annotations
@@ -163,6 +163,7 @@ def load_pg_stat_statements(room: Workshop) -> None:
     wait_healthy(room.url)
     room.server = [psutil.Process(supervisor.getProcessInfo("core:mlflow")["pid"])]
     room.database = [psutil.Process(supervisor.getProcessInfo("core:postgres")["pid"])]
+    wait_quiet(room.server)
 
 
 def start_defaults_on_postgres(room: Workshop, tmp: Path) -> subprocess.Popen:
@@ -182,7 +183,19 @@ def start_defaults_on_postgres(room: Workshop, tmp: Path) -> subprocess.Popen:
          f"s3://{room.config.bucket}"], env=env, stdout=(tmp / "defaults.log").open("w"), stderr=subprocess.STDOUT,
         start_new_session=True)
     wait_healthy(f"http://127.0.0.1:{PLAIN_PORT}")
+    wait_quiet([psutil.Process(server.pid)])
     return server
+
+
+def wait_quiet(server: list[psutil.Process], limit_s: float = 120) -> None:
+    """Until the server's processes are done starting (its workers, MLflow's job runner): under
+    a tenth of a core over 2 s, so the first kind measured is not charged for the start."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        before = cpu_seconds(server)
+        time.sleep(2)
+        if cpu_seconds(server) - before < 0.2:
+            return
 
 
 def kinds(session: requests.Session, url: str) -> dict[str, callable]:
@@ -220,13 +233,14 @@ def kinds(session: requests.Session, url: str) -> dict[str, callable]:
 
 def per_kind(name: str, url: str, server: list[psutil.Process], account: callable, count: int,
              statements: Statements, out: Path) -> list[dict]:
-    """Each kind sent by a learner of its own: the room limits each learner's writes (150 at once)."""
+    """Each kind sent by a learner of its own (the room limits each learner's writes: 150 at once):
+    `count` requests measured (CPU, SQL, latency), then `count` more with py-spy attached (its
+    sampling slows the server's answers, so latency is measured without it)."""
     rows = []
     for i, kind in enumerate(KINDS):
         request = kinds(account(i), url)[kind]
         for _ in range(10):  # warm: a worker's first requests of a kind load code and fill caches
             request()
-        profiler = Profiler(server[0].pid, out / f"{name.split()[0]}-{kind.split()[0].replace('/', '_')}.txt")
         statements.reset()
         cpu_before, latencies = cpu_seconds(server), []
         for _ in range(count):
@@ -235,6 +249,9 @@ def per_kind(name: str, url: str, server: list[psutil.Process], account: callabl
             latencies.append(time.perf_counter() - started)
         cpu = cpu_seconds(server) - cpu_before
         sql, frequent = statements.count()
+        profiler = Profiler(server[0].pid, out / f"{name.split()[0]}-{kind.split()[0].replace('/', '_')}.txt")
+        for _ in range(count):
+            request()
         shares = profiler.stop()
         rows.append({"server": name, "kind": kind, "cpu_ms": 1000 * cpu / count, "sql": sql / count,
                      "p50_ms": 1000 * statistics.median(latencies), "shares": shares,
@@ -262,8 +279,9 @@ def print_per_kind(rows: list[dict]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--per-kind", type=int, default=120,
-                        help="requests of each kind, one at a time (0: skip; at most 130: a learner's writes are limited)")
+    parser.add_argument("--per-kind", type=int, default=60,
+                        help="requests of each kind, one at a time, measured and then profiled (0: skip; at most 65: "
+                             "a learner's writes are limited)")
     parser.add_argument("--learners", type=int, default=60, help="learners in the replay (0: skip)")
     parser.add_argument("--out", default="build/profile", help="folder for py-spy's raw profiles")
     args = parser.parse_args()
@@ -318,12 +336,13 @@ def main() -> None:
     if rows:
         (out / "statements.json").write_text(json.dumps(
             [{k: r[k] for k in ("server", "kind", "sql", "statements")} for r in rows], indent=1, ensure_ascii=False))
-        print(f"\none learner, {args.per_kind} requests of each kind one at a time; where the server's samples went:")
+        print(f"\none learner, {args.per_kind} requests of each kind one at a time (and {args.per_kind} more profiled); "
+              "where the server's samples went:")
         print_per_kind(rows)
     if replays:
         names = BUCKET_NAMES
         print(f"\n{args.learners} learners at the lessons' pace; where the server's samples went:")
-        print("| server | requests (with setup) | p95 | CPU per request | SQL per request | " + " | ".join(names) + " |")
+        print("| server | requests (with setup) | p95 (py-spy attached) | CPU per request | SQL per request | " + " | ".join(names) + " |")
         print("|" + " --- |" * (5 + len(names)))
         for name, figures, sent, cpu, sql, shares in replays:
             print(f"| {name} | {sent} | {figures['p95_ms'] / 1000:.2f} s | {1000 * cpu / sent:.0f} ms | "

@@ -14,11 +14,11 @@ from .postgres import database_uri
 from .service import BIN, Service, http_ok
 
 # Two workers for a room by default (LAB_WORKSHOP_WORKERS, one per core): the auth app's checks
-# keep one worker's core busy (~60 ms of CPU per request), and with 60 learners at once two
+# keep one worker's core busy (20-35 ms of CPU per request, about half in the permission checks'
+# SQL: benchmarks/workshop_profile.py), and with 60 learners at once two
 # workers served 25-30 requests/s against 16 for one. The cost: memory (the server's processes
-# peaked at 1.3 GB, against ~0.5 GB with one), and a request alone takes longer (103 ms against
-# 53 ms for a learner's log_metric, one at a time; uvicorn's multi-process mode slows a plain
-# SQLite server as much: 58 against 20 ms).
+# peaked at 1.3 GB, against ~0.5 GB with one). (Before uvicorn 0.55.0, several workers also made
+# each request on a kept-alive connection wait ~40 ms: Nagle's algorithm, uvicorn#3149.)
 # uvicorn closes an idle connection after 5 s while learners' clients keep theirs: a request
 # sent as the server closes one is reset (and retried); a room pauses longer than 5 s.
 KEEP_ALIVE_SECONDS = 30
