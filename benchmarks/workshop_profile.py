@@ -44,6 +44,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from workshop_load import BIN, Workshop, lesson_plan, replay, stop, wait_healthy  # noqa: E402
+from workshop_prefect import cpu_seconds as process_cpu_seconds  # noqa: E402
 
 API = "/api/2.0/mlflow"
 ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
@@ -119,15 +120,7 @@ class Profiler:
 
 
 def cpu_seconds(server: list[psutil.Process]) -> float:
-    total = 0.0
-    for process in server:
-        for member in [process, *process.children(recursive=True)]:
-            try:
-                times = member.cpu_times()
-                total += times.user + times.system
-            except psutil.Error:
-                pass
-    return total
+    return sum(process_cpu_seconds(process) for process in server)
 
 
 class Statements:
