@@ -16,9 +16,10 @@ from .service import BIN, Service, http_ok
 # Two workers for a room by default (LAB_WORKSHOP_WORKERS, one per core): the auth app's checks
 # keep one worker's core busy (10-19 ms of CPU for one request alone, ~27 ms each in a busy
 # room, about half in the permission checks' SQL: benchmarks/workshop_profile.py), and with 60
-# learners at once two workers served 25-30 requests/s against 16 for one. The cost: memory (the server's processes
-# peaked at 1.3 GB, against ~0.5 GB with one). (Before uvicorn 0.55.0, several workers also made
-# each request on a kept-alive connection wait ~40 ms: Nagle's algorithm, uvicorn#3149.)
+# learners at once two workers served 25-30 requests/s against 16 for one. The cost: memory
+# (the server's processes peaked at 1.3 GB, against ~0.5 GB with one). (Before uvicorn 0.55.0,
+# several workers also made each request on a kept-alive connection wait ~40 ms: Nagle's
+# algorithm, uvicorn#3149.)
 # uvicorn closes an idle connection after 5 s while learners' clients keep theirs: a request
 # sent as the server closes one is reset (and retried); a room pauses longer than 5 s.
 KEEP_ALIVE_SECONDS = 30
