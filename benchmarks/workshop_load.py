@@ -246,16 +246,19 @@ def free_lesson_names(config, accounts: list[list[str]]) -> None:
         list(pool.map(tidy, accounts))
 
 
-def start_plain_server(args: list[str], port: int, tmp: Path, config) -> subprocess.Popen:
+def start_plain_server(args: list[str], port: int, tmp: Path, config, backend: str | None = None,
+                       environment: dict[str, str] | None = None) -> subprocess.Popen:
+    """`mlflow server` with `args`, on `backend` (default: a new SQLite file), artifacts in the lab's bucket."""
     creds = config.s3_credentials()
     env = {**os.environ, "MLFLOW_S3_ENDPOINT_URL": config.s3_endpoint_url, "AWS_ACCESS_KEY_ID": creds.access_key,
-           "AWS_SECRET_ACCESS_KEY": creds.secret_key}
+           "AWS_SECRET_ACCESS_KEY": creds.secret_key, **(environment or {})}
     if args:  # the lab's settings: no GenAI job runner either
         env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
-    db = tmp / f"mlflow-{port}-{time.monotonic_ns()}.db"  # a new server, a new database
+    # A new server, a new database.
+    backend = backend or f"sqlite:///{tmp / f'mlflow-{port}-{time.monotonic_ns()}.db'}"
     server = subprocess.Popen(
         [str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port),
-         "--backend-store-uri", f"sqlite:///{db}", "--artifacts-destination", f"s3://{config.bucket}", *args],
+         "--backend-store-uri", backend, "--artifacts-destination", f"s3://{config.bucket}", *args],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     wait_healthy(f"http://127.0.0.1:{port}")
     return server

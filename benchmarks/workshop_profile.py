@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import os
 import re
 import signal
 import statistics
@@ -43,7 +42,7 @@ import psutil
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from workshop_load import BIN, Workshop, lesson_plan, replay, stop, wait_healthy  # noqa: E402
+from workshop_load import BIN, Workshop, lesson_plan, replay, start_plain_server, stop, wait_healthy  # noqa: E402
 from workshop_prefect import cpu_seconds as process_cpu_seconds  # noqa: E402
 
 API = "/api/2.0/mlflow"
@@ -167,15 +166,8 @@ def start_defaults_on_postgres(room: Workshop, tmp: Path) -> subprocess.Popen:
     name = f"defaults_{uuid.uuid4().hex[:6]}"
     with connect_postgres(room.config, "postgres") as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    creds = room.config.s3_credentials()
-    env = {**os.environ, "MLFLOW_S3_ENDPOINT_URL": room.config.s3_endpoint_url, "AWS_ACCESS_KEY_ID": creds.access_key,
-           "AWS_SECRET_ACCESS_KEY": creds.secret_key, "PGPASSWORD": postgres_password(room.config)}
-    server = subprocess.Popen(
-        [str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(PLAIN_PORT),
-         "--backend-store-uri", database_uri(room.config, name), "--artifacts-destination",
-         f"s3://{room.config.bucket}"], env=env, stdout=(tmp / "defaults.log").open("w"), stderr=subprocess.STDOUT,
-        start_new_session=True)
-    wait_healthy(f"http://127.0.0.1:{PLAIN_PORT}")
+    server = start_plain_server([], PLAIN_PORT, tmp, room.config, backend=database_uri(room.config, name),
+                                environment={"PGPASSWORD": postgres_password(room.config)})
     wait_quiet([psutil.Process(server.pid)])
     return server
 
