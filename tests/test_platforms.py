@@ -15,7 +15,6 @@ Under CI (CI=true) nothing is skipped: a missing second Python or root fails.
 
 from __future__ import annotations
 
-import json
 import os
 import pwd
 import re
@@ -23,16 +22,19 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import psutil
 import pytest
+import requests
 from packaging.requirements import Requirement
 from packaging.tags import compatible_tags, cpython_tags, mac_platforms
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import Version
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from lab_utils import _SUPPORTED_PYTHONS
 
@@ -154,7 +156,10 @@ def test_second_python_runs_the_lab(tmp_path):
                              capture_output=True, text=True, check=True).stdout.strip()
     clone = tmp_path / "lab"
     _clone(clone)
-    env = {k: v for k, v in os.environ.items() if not LAB_SETTINGS.match(k)}
+    # Its .venv is not compiled at install (COMPILE_BYTECODE=): as on a learner's machine, each
+    # module's byte code is written at its first import (not if the shell says not to), not
+    # compiled again by every server and command of the lab.
+    env = {k: v for k, v in os.environ.items() if not LAB_SETTINGS.match(k) and k != "PYTHONDONTWRITEBYTECODE"}
     env.update(SMOKE_PORTS, LAB_HOME=str(tmp_path / "home"))
     timings: dict[str, float] = {}
     _run(["make", "--no-print-directory", "venv", f"PYTHON={python}", "COMPILE_BYTECODE="], timings, "make venv",
@@ -290,18 +295,23 @@ PLATFORMS = {
 }
 
 
-def _index_files(name: str) -> list[dict]:
+def _index_session() -> requests.Session:
+    """One session for every name: its connections (and their TLS handshakes) are kept and shared
+    by the threads, and a name lookup or connection that fails once under 16 at a time is tried again."""
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_maxsize=16, max_retries=Retry(total=3, backoff_factor=1,
+                                                             status_forcelist=(429, 500, 502, 503, 504)))
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+def _index_files(session: requests.Session, name: str) -> list[dict]:
     index = os.environ.get("UV_DEFAULT_INDEX") or os.environ.get("UV_INDEX_URL") or "https://pypi.org/simple"
-    request = urllib.request.Request(f"{index.rstrip('/')}/{name}/",
-                                     headers={"Accept": "application/vnd.pypi.simple.v1+json"})
-    for attempt in range(3):  # a name lookup or a connection may fail once under 16 at a time
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return json.load(response)["files"]
-        except OSError:
-            if attempt == 2:
-                raise
-            time.sleep(2)
+    response = session.get(f"{index.rstrip('/')}/{name}/", timeout=60,
+                           headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    response.raise_for_status()
+    return response.json()["files"]
 
 
 def _wheels(files: list[dict], version: Version) -> list[tuple[str, frozenset]]:
@@ -323,8 +333,8 @@ def test_every_pin_installs_from_a_wheel_on_linux_and_macos():
     pins = [Requirement(line.split("#", 1)[0]) for line in (ROOT / "requirements.lock").read_text().splitlines()
             if line.split("#", 1)[0].strip()]
     names = sorted({canonicalize_name(p.name) for p in pins})
-    with ThreadPoolExecutor(16) as pool:
-        files = dict(zip(names, pool.map(_index_files, names), strict=True))
+    with ThreadPoolExecutor(16) as pool, _index_session() as session:
+        files = dict(zip(names, pool.map(partial(_index_files, session), names), strict=True))
     targets = []  # (platform, Python, marker environment, the wheel tags it accepts)
     for platform, (platform_tags, markers) in PLATFORMS.items():
         for major, minor in _SUPPORTED_PYTHONS:
