@@ -18,9 +18,8 @@ import tarfile
 import tempfile
 import time
 from datetime import datetime, timezone
+from importlib.metadata import version
 from pathlib import Path, PurePosixPath
-
-import mlflow
 
 from lab_utils.clients import s3_client
 from lab_utils.errors import LabError
@@ -75,7 +74,7 @@ def export_lab(config: StackConfig, target: Path) -> dict:
                for item in page.get("Contents", [])]
     manifest = {"format": FORMAT, "mode": "workshop" if config.workshop else "lab",
                 "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "mlflow": mlflow.__version__, "bucket": config.bucket, "objects": len(objects)}
+                "mlflow": version("mlflow"), "bucket": config.bucket, "objects": len(objects)}
     target.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with tempfile.TemporaryDirectory(prefix="lab-export-") as tmp, os.fdopen(fd, "wb") as out, \
