@@ -13,12 +13,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))  # the notebook harness, shared with tools/build_notebooks.py
 
-# `make test` runs two pytest workers (pytest-xdist, one per core), each test module whole on
-# one of them; each worker that needs the test lab gets its own, ports 50 apart. Workers past
-# the second (`-n 4` on a bigger machine) take ports above the fixed ones of the workshop,
-# exposure and platform tests (15100-15950, 9200-9950).
+# `make test` runs pytest workers (pytest-xdist), each test module whole on one of them; each
+# worker that needs the test lab gets its own: the first two 50 ports apart, the third and
+# fourth 1000 and 2000 below, clear of the fixed ports of the workshop, exposure and platform
+# tests (14300-15950, 9200-9950) and below the kernel's client ports (32768 and up).
 WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
-_SHIFT = 50 * WORKER if WORKER < 2 else 20000 + 50 * WORKER
+if WORKER > 3:
+    raise pytest.UsageError("the test labs have ports for four pytest workers at most: -n 4")
+_SHIFT = 50 * WORKER if WORKER < 2 else -1000 * (WORKER - 1)
 # TEST_LAB_SLOT=N (1-8) gives a second checkout's suite, run on the same machine at the same
 # time, a test lab of its own (home and ports); the modules with fixed ports of their own
 # (workshop, exposure, platforms) still run one at a time per machine.
