@@ -213,6 +213,27 @@ def test_make_builds_with_the_newest_supported_python_on_path(tmp_path):
     assert f"python{newest} -m venv {tmp_path / 'venv'}" in dry_run.stdout, dry_run.stdout + dry_run.stderr
 
 
+def test_make_takes_the_systems_own_build_of_a_version_when_it_has_venv(tmp_path):
+    """Of two builds of the same Python version, .venv is made with the system's (an optimised
+    build on Debian, Ubuntu, Fedora), unless it lacks venv; PATH's is taken then."""
+    version = "{}.{}".format(*sys.version_info[:2])
+    base = getattr(sys, "_base_executable", sys.executable)
+    system, path = tmp_path / "system", tmp_path / "bin"
+    system.mkdir()
+    path.mkdir()
+    (system / f"python{version}").symlink_to(Path(base).resolve())
+    (path / f"python{version}").symlink_to(Path(base).resolve())
+    env = {**os.environ, "PATH": str(path)}
+    dry_run = _make("-n", "venv", f"VENV={tmp_path / 'venv'}", f"SYSTEM_BIN={system}", env=env)
+    assert f"{system}/python{version} -m venv {tmp_path / 'venv'}" in dry_run.stdout, dry_run.stdout + dry_run.stderr
+    # A system Python without venv (Debian's python3-venv not installed) is passed over.
+    (system / f"python{version}").unlink()
+    (system / f"python{version}").write_text("#!/bin/sh\nexit 1\n")
+    (system / f"python{version}").chmod(0o755)
+    dry_run = _make("-n", "venv", f"VENV={tmp_path / 'venv'}", f"SYSTEM_BIN={system}", env=env)
+    assert f"\npython{version} -m venv {tmp_path / 'venv'}" in dry_run.stdout, dry_run.stdout + dry_run.stderr
+
+
 def test_make_sends_native_windows_to_wsl2():
     english = {k: v for k, v in os.environ.items() if k not in ("LAB_LANG", "LANG", "LC_ALL", "LANGUAGE")}
     result = _make("lab", "OS=Windows_NT", env=english)
