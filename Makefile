@@ -24,9 +24,9 @@ endif
 
 # The Pythons the lab runs on, newest first (pyproject.toml's requires-python says the same).
 # .venv is built with the newest of them on PATH (an inactive pyenv shim does not count), the
-# system's own build of that version first when it has venv: Debian's, Ubuntu's and Fedora's
-# are built with profile-guided optimisation, pyenv's default build is not, and the lab's
-# Python work takes ~14 % more CPU on it (benchmarks/python_build.py).
+# system's own build of that version first when it has venv: Debian's and Ubuntu's are built
+# with profile-guided optimisation, pyenv's default build is not, and the lab's Python work
+# took ~14 % more CPU on pyenv's 3.11 than on Debian's (benchmarks/python_build.py).
 # PYTHON=/path/to/python, or PYTHON=python3.12, chooses another.
 SUPPORTED_PYTHONS := 3.13 3.12 3.11 3.10
 OLDEST_PYTHON := $(lastword $(SUPPORTED_PYTHONS))

@@ -1,7 +1,7 @@
 """How much CPU the lab's Python work takes on each build of this environment's Python version.
 
-`make venv` prefers the system's own build of a Python version (Debian's, Ubuntu's, Fedora's:
-built with profile-guided optimisation) to another build of the same version, such as pyenv's
+`make venv` prefers the system's own build of a Python version (Debian's, Ubuntu's: built
+with profile-guided optimisation) to another build of the same version, such as pyenv's
 default one (no optimisation). This runs the same lab-like work, with this environment's
 packages, on every build of its version it finds, in turns (A, B, A, B, ...), and prints each
 build's median CPU seconds: importing MLflow and scikit-learn, fitting a model, and logging
