@@ -15,8 +15,8 @@ sys.path.insert(0, str(ROOT / "tools"))  # the notebook harness, shared with too
 
 # `make test` runs pytest workers (pytest-xdist), each test module whole on one of them; each
 # worker that needs the test lab gets its own: the first two 50 ports apart, the third and
-# fourth 1000 and 2000 below, clear of the fixed ports of the workshop, exposure and platform
-# tests (14300-15950, 9200-9950) and below the kernel's client ports (32768 and up).
+# fourth 1000 and 2000 below: on none of the fixed ports of the workshop, exposure and platform
+# tests (between 14300 and 19600, 9200 and 9964), and below the kernel's client ports (32768 up).
 WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
 if WORKER > 3:
     raise pytest.UsageError("the test labs have ports for four pytest workers at most: -n 4")
