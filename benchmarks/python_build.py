@@ -23,7 +23,7 @@ import sysconfig
 import tempfile
 
 WORK = """
-import site, sys, tempfile, time
+import site, sys, tempfile
 site.addsitedir(sys.argv[1])  # this environment's packages only (-S), whichever build runs them
 import mlflow, numpy as np, sklearn.linear_model
 mlflow.set_tracking_uri(f"sqlite:///{tempfile.mkdtemp()}/mlflow.db")

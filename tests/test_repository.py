@@ -215,7 +215,7 @@ def test_make_builds_with_the_newest_supported_python_on_path(tmp_path):
 
 def test_make_takes_the_systems_own_build_of_a_version_when_it_has_venv(tmp_path):
     """Of two builds of the same Python version, .venv is made with the system's (an optimised
-    build on Debian, Ubuntu, Fedora), unless it lacks venv; PATH's is taken then."""
+    build on Debian and Ubuntu), unless it lacks venv; PATH's is taken then."""
     version = "{}.{}".format(*sys.version_info[:2])
     base = getattr(sys, "_base_executable", sys.executable)
     system, path = tmp_path / "system", tmp_path / "bin"
