@@ -103,6 +103,12 @@ def objectstore_services(config: StackConfig) -> list[Service]:
             # Unused gateways stay off: fewer ports, less memory.
             "-admin.ui=false", "-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
             "-master.telemetry=false",
+            # The master's other Raft library: SeaweedFS's default one, restarted on its own
+            # saved state, checks its quorum about once a millisecond for as long as it runs
+            # (~2.5 CPU-s a minute on an idle lab; benchmarks/lab_up.py). HashiCorp's idles at
+            # ~0.3. A lab made before switches without loss (its objects read back, new ones
+            # written): the master learns the highest volume id from the volume server.
+            "-master.raftHashicorp",
             # Its local sockets are the lab's own, not /tmp's, where a stale socket of another
             # user's (or a `sudo` run's) lab would stop the S3 gateway from starting.
             f"-s3.localSocket={socket_path(config, 's3')}",
