@@ -59,7 +59,7 @@ help:
 	@echo "make workshop   start a workshop lab for a room (PostgreSQL, accounts): see docs/instructor_guide.md"
 	@echo "make up | down | status | doctor | reset    manage the stack (LAB_HOME=$${LAB_HOME:-.lab})"
 	@echo "make notebooks  rebuild notebooks/ and solutions/ from lessons/, run them on a new lab, retake docs/screenshots"
-	@echo "make benchmark  time 'lab up' and measure the stack's memory"
+	@echo "make benchmark  time 'lab up', measure the stack's memory and its CPU when idle"
 	@echo "make benchmark-lessons  the slowest cells of every lesson (run against the lab)"
 	@echo "make benchmark-workshop  a room on one lab: the lessons' pace, stress, capacity, Prefect"
 	@echo "make site       build the course as a searchable book from the stored outputs (build/site; Sphinx)"
